@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { jobStatuses } from '../lib/jobs/job';
+import { DynamoJobStore } from '../lib/jobs/job-store';
+import { jobView } from '../lib/jobs/job-view';
+import { parseOrThrow } from '../lib/validation';
+import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
+
+const store = new DynamoJobStore();
+
+const listJobsQuerySchema = z.strictObject({
+  status: z.enum(jobStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+/** GET /jobs: the caller's jobs, newest first, optionally of one status, a page at a time. */
+export const handler = httpHandler(async (event) => {
+  const ownerId = ownerOf(event);
+  const query = parseOrThrow(listJobsQuerySchema, event.queryStringParameters ?? {}, 'query string');
+  const page = await store.listByOwner(ownerId, query);
+  const base = apiBaseUrl(event);
+  return json(200, {
+    jobs: page.jobs.map((job) => jobView(job, base)),
+    nextCursor: page.nextCursor ?? null,
+  });
+});

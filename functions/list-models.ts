@@ -1,0 +1,17 @@
+import { listModels } from '../lib/models/registry';
+import { httpHandler, json, ownerOf } from './middleware';
+
+/** GET /models: what a caller can run, the fields each takes, and a record that works as is. */
+export const handler = httpHandler(async (event) => {
+  ownerOf(event);
+  return json(200, {
+    models: listModels().map((model) => ({
+      name: model.name,
+      version: model.version,
+      description: model.description,
+      fields: model.fields,
+      prediction: { labels: model.postprocess.labels },
+      example: model.example,
+    })),
+  });
+});

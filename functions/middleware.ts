@@ -1,0 +1,108 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { inlineLimitBytes, resources } from '../lib/config';
+import { LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
+import { logger } from '../lib/logger';
+
+/** The event an HTTP handler sees once the standard stack has run. */
+export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
+  body: TBody;
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { lambda?: { ownerId?: string } };
+  };
+};
+
+export type HttpResult = APIGatewayProxyResultV2 & { statusCode: number; body: string };
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** The owner the Lambda authorizer resolved from the caller's API key. */
+export const ownerOf = (event: HttpEvent): string => {
+  const ownerId = event.requestContext.authorizer?.lambda?.ownerId;
+  if (!ownerId) throw new Unauthorized();
+  return ownerId;
+};
+
+/** `https://<api domain>` in AWS; the local runtime says where it listens. */
+export const apiBaseUrl = (event: HttpEvent): string =>
+  process.env.LONGTAIL_PUBLIC_API_URL ?? `https://${event.requestContext.domainName}`;
+
+const middyHttpError = (error: unknown): error is { statusCode: number; message: string; expose?: boolean } =>
+  typeof error === 'object' && error !== null && 'statusCode' in error && 'expose' in error;
+
+/** Maps every error to a status and `{ error: { code, message, details? } }`, in this one place. */
+const errorResponse = (error: unknown): HttpResult => {
+  if (error instanceof LongtailError) {
+    const status = httpStatusOf(error);
+    if (status < 500) {
+      return json(status, {
+        error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      });
+    }
+  }
+  if (middyHttpError(error) && error.statusCode === 415) {
+    return error.message.startsWith('Unsupported Media Type')
+      ? json(415, {
+          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as application/json.' },
+        })
+      : json(400, { error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' } });
+  }
+  logger.error('Request failed', { error: error as Error });
+  return json(500, { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; try again.' } });
+};
+
+const rejectOversizeBody = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
+  before: ({ event }) => {
+    if (event.body === undefined) return;
+    const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+    const limit = inlineLimitBytes();
+    if (bytes > limit) {
+      throw new PayloadTooLarge(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is ${bytes} bytes; inline input is limited to ${limit} bytes (${Math.floor(limit / 1024)} KiB). ` +
+          `Upload larger inputs to s3://${resources.inputsBucket()}/ and submit { "input": { "s3Uri": "s3://…" } } instead.`,
+        { limitBytes: limit, bodyBytes: bytes },
+      );
+    }
+  },
+});
+
+const errorsAsJson = (): middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResult> => ({
+  onError: (request) => {
+    request.response = errorResponse(request.error);
+  },
+});
+
+type HttpFn<TBody> = (event: HttpEvent<TBody>, context: Context) => Promise<HttpResult>;
+
+/**
+ * The standard stack for API handlers: logger context, header normalisation, (optionally) a
+ * size-checked JSON body, and the error mapper, which runs last on the way out.
+ */
+export const httpHandler = <TBody = unknown>(fn: HttpFn<TBody>, options: { jsonBody?: boolean } = {}) => {
+  const handler = middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorsAsJson())
+    .use(httpHeaderNormalizer());
+  if (options.jsonBody) handler.use(rejectOversizeBody()).use(httpJsonBodyParser());
+  return handler.handler(fn as unknown as HttpFn<unknown> as never);
+};
+
+/**
+ * The stack for the state machine's Lambda tasks: logger context with the job id. Errors are
+ * left to propagate: their names are what the state machine's Retry and Catch match.
+ */
+export const taskHandler = <TEvent extends { jobId: string }, TResult>(fn: (event: TEvent) => Promise<TResult>) =>
+  middy<TEvent, TResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .before(({ event }) => {
+      logger.appendKeys({ jobId: event.jobId });
+    })
+    .handler(fn);

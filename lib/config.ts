@@ -1,0 +1,40 @@
+/** Reads one environment variable, failing fast with its name when it is missing. */
+export const requireEnv = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`Missing required environment variable ${name}`);
+  }
+  return value;
+};
+
+export const optionalEnv = (name: string, fallback: string): string => {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
+};
+
+export const intEnv = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new Error(`Environment variable ${name} must be an integer, got "${raw}"`);
+  return value;
+};
+
+/**
+ * Names of the resources a process talks to. Each is read when first needed, so a function
+ * that never touches the queue does not need its URL.
+ */
+export const resources = {
+  jobsTable: () => requireEnv('JOBS_TABLE'),
+  jobsQueueUrl: () => requireEnv('JOBS_QUEUE_URL'),
+  jobEventsTopicArn: () => requireEnv('JOB_EVENTS_TOPIC_ARN'),
+  inputsBucket: () => requireEnv('INPUTS_BUCKET'),
+  outputsBucket: () => requireEnv('OUTPUTS_BUCKET'),
+  stateMachineArn: () => requireEnv('STATE_MACHINE_ARN'),
+};
+
+/** Inline `records` above this size must go through S3 instead (API Gateway allows 10 MB). */
+export const inlineLimitBytes = () => intEnv('LONGTAIL_INLINE_LIMIT_BYTES', 256 * 1024);
+
+/** Where the job API is served; used to build `statusUrl`. Empty in AWS: taken from the request. */
+export const publicApiUrl = () => process.env.LONGTAIL_PUBLIC_API_URL;

@@ -1,0 +1,61 @@
+/**
+ * Typed errors with stable names. The names are API: the HTTP middleware maps them to status
+ * codes, the state machine's Retry/Catch match on them, and `code` is what callers see.
+ */
+export class LongtailError extends Error {
+  readonly code: string;
+  readonly details?: unknown;
+
+  constructor(code: string, message: string, details?: unknown) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class InvalidInput extends LongtailError {
+  override name = 'InvalidInput';
+}
+
+export class Unauthorized extends LongtailError {
+  override name = 'Unauthorized';
+  constructor(message = 'A valid API key is required: send it as "Authorization: Bearer <key>".') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class NotFound extends LongtailError {
+  override name = 'NotFound';
+}
+
+export class Conflict extends LongtailError {
+  override name = 'Conflict';
+}
+
+export class PayloadTooLarge extends LongtailError {
+  override name = 'PayloadTooLarge';
+}
+
+export class UnsupportedMediaType extends LongtailError {
+  override name = 'UnsupportedMediaType';
+}
+
+/** A job moved from a state that no longer holds: someone else moved it first. */
+export class TransitionRejected extends LongtailError {
+  override name = 'TransitionRejected';
+}
+
+/** Every record of a job failed: there is nothing to call a result. */
+export class AllRecordsFailed extends LongtailError {
+  override name = 'AllRecordsFailed';
+}
+
+export const httpStatusOf = (error: unknown): number => {
+  if (error instanceof InvalidInput) return 400;
+  if (error instanceof Unauthorized) return 401;
+  if (error instanceof NotFound) return 404;
+  if (error instanceof Conflict || error instanceof TransitionRejected) return 409;
+  if (error instanceof PayloadTooLarge) return 413;
+  if (error instanceof UnsupportedMediaType) return 415;
+  return 500;
+};

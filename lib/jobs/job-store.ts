@@ -1,0 +1,167 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../aws/clients';
+import { resources } from '../config';
+import { Conflict, InvalidInput, TransitionRejected } from '../errors';
+import { previousStatusesOf } from './job';
+import type { Job, JobStatus } from './job';
+
+export interface JobPage {
+  jobs: Job[];
+  /** Pass back as `cursor` for the next page; absent on the last one. */
+  nextCursor?: string;
+}
+
+export interface ListJobsQuery {
+  status?: JobStatus;
+  limit: number;
+  cursor?: string;
+}
+
+/** Fields a transition may set besides the status. */
+export type TransitionFields = Partial<
+  Pick<Job, 'startedAt' | 'completedAt' | 'counts' | 'error' | 'executionArn'>
+>;
+
+export interface JobStore {
+  create(job: Job): Promise<void>;
+  get(jobId: string): Promise<Job | undefined>;
+  listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage>;
+  /** Moves a job to `to` if its current status allows it; throws `TransitionRejected` otherwise. */
+  transition(jobId: string, to: JobStatus, fields?: TransitionFields): Promise<Job>;
+}
+
+/** Index names and the attributes that feed them, as serverless.yml declares them. */
+export const jobTableIndexes = {
+  byOwner: 'byOwner',
+  byOwnerStatus: 'byOwnerStatus',
+} as const;
+
+const ownerStatusKey = (ownerId: string, status: JobStatus) => `${ownerId}#${status}`;
+
+/** Records are kept 90 days after creation; DynamoDB's TTL removes them. */
+const retentionSeconds = 90 * 24 * 3600;
+
+type StoredJob = Job & { ownerStatus: string; expiresAt: number };
+
+const toStored = (job: Job): StoredJob => ({
+  ...job,
+  ownerStatus: ownerStatusKey(job.ownerId, job.status),
+  expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + retentionSeconds,
+});
+
+const fromStored = (item: Record<string, unknown>): Job => {
+  const { ownerStatus: _ownerStatus, expiresAt: _expiresAt, ...job } = item as unknown as StoredJob;
+  return job;
+};
+
+const encodeCursor = (key: Record<string, unknown> | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+const decodeCursor = (cursor: string | undefined): Record<string, unknown> | undefined => {
+  if (cursor === undefined) return undefined;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInput('INVALID_CURSOR', 'The cursor is not one this API returned.');
+};
+
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly client: () => DynamoDBDocumentClient = dynamoDocumentClient.get,
+    private readonly tableName: () => string = resources.jobsTable,
+  ) {}
+
+  async create(job: Job): Promise<void> {
+    try {
+      await this.client().send(
+        new PutCommand({
+          TableName: this.tableName(),
+          Item: toStored(job),
+          ConditionExpression: 'attribute_not_exists(jobId)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Conflict('JOB_EXISTS', `Job ${job.jobId} already exists.`);
+      }
+      throw error;
+    }
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const { Item } = await this.client().send(
+      new GetCommand({ TableName: this.tableName(), Key: { jobId }, ConsistentRead: true }),
+    );
+    return Item ? fromStored(Item) : undefined;
+  }
+
+  async listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage> {
+    const byStatus = query.status !== undefined;
+    const { Items = [], LastEvaluatedKey } = await this.client().send(
+      new QueryCommand({
+        TableName: this.tableName(),
+        IndexName: byStatus ? jobTableIndexes.byOwnerStatus : jobTableIndexes.byOwner,
+        KeyConditionExpression: byStatus ? 'ownerStatus = :key' : 'ownerId = :key',
+        ExpressionAttributeValues: {
+          ':key': byStatus ? ownerStatusKey(ownerId, query.status as JobStatus) : ownerId,
+        },
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ExclusiveStartKey: decodeCursor(query.cursor),
+      }),
+    );
+    return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };
+  }
+
+  async transition(jobId: string, to: JobStatus, fields: TransitionFields = {}): Promise<Job> {
+    const from = previousStatusesOf(to);
+    const job = await this.get(jobId);
+    if (!job) throw new TransitionRejected('JOB_NOT_FOUND', `Job ${jobId} does not exist.`);
+    const assignments: Record<string, unknown> = {
+      ...fields,
+      status: to,
+      ownerStatus: ownerStatusKey(job.ownerId, to),
+    };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(assignments)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value], i) => {
+        names[`#f${i}`] = name;
+        values[`:v${i}`] = value;
+        return `#f${i} = :v${i}`;
+      });
+    from.forEach((status, i) => {
+      values[`:from${i}`] = status;
+    });
+    try {
+      const { Attributes } = await this.client().send(
+        new UpdateCommand({
+          TableName: this.tableName(),
+          Key: { jobId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: { ...names, '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromStored(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.get(jobId);
+        throw new TransitionRejected(
+          'INVALID_TRANSITION',
+          `Job ${jobId} is ${current?.status ?? 'gone'}; it cannot become ${to}.`,
+          { status: current?.status },
+        );
+      }
+      throw error;
+    }
+  }
+}

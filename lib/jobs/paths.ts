@@ -1,0 +1,24 @@
+import { basename } from 'node:path';
+import { toS3Uri } from '../aws/s3-uri';
+import type { S3Location } from '../aws/s3-uri';
+
+/** Where a job's objects live. One place, so the API, the state machine tasks and the worker agree. */
+
+export const inlineInputLocation = (inputsBucket: string, jobId: string): S3Location => ({
+  bucket: inputsBucket,
+  key: `inline/${jobId}/records.jsonl`,
+});
+
+export const outputLocationsOf = (outputsBucket: string, jobId: string, inputKey: string) => {
+  const output = { bucket: outputsBucket, key: `outputs/${jobId}/${basename(inputKey)}.out` };
+  return {
+    outputUri: toS3Uri(output),
+    failureUri: toS3Uri({ ...output, key: `${output.key}.failed` }),
+  };
+};
+
+/** The worker's report for its shard: counts on success, a typed error on failure. */
+export const reportLocationOf = (outputsBucket: string, jobId: string): S3Location => ({
+  bucket: outputsBucket,
+  key: `work/${jobId}/report.json`,
+});

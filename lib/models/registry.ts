@@ -1,0 +1,14 @@
+import churnRisk from '../../models/churn-risk/model.json';
+import { modelManifestSchema } from './manifest';
+import type { ModelManifest } from './manifest';
+
+/**
+ * The models this deployment serves. Manifests are bundled into every function that imports
+ * this module, so the API validates records without reading S3 or the ONNX files.
+ */
+const manifests: ModelManifest[] = [churnRisk].map((raw) => modelManifestSchema.parse(raw));
+
+export const listModels = (): ModelManifest[] => manifests;
+
+export const findModel = (name: string): ModelManifest | undefined =>
+  manifests.find((manifest) => manifest.name === name);
