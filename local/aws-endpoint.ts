@@ -1,0 +1,138 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { persistentS3StoreClass } from './persistent-s3-store';
+import type { ObjectCreatedListener, S3StoreLike } from './persistent-s3-store';
+
+/** An in-process service that answers AWS JSON-protocol requests (Step Functions, Batch). */
+export type ServiceHandler = (req: IncomingMessage, res: ServiceResponse, body: Buffer) => void | Promise<void>;
+export type ServiceResponse = ServerResponse;
+
+export interface AwsEndpointOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  services?: Record<string, ServiceHandler>;
+}
+
+export interface AwsEndpoint {
+  url: string;
+  onObjectCreated(listener: ObjectCreatedListener): void;
+  stop(): Promise<void>;
+}
+
+const projectRoot = resolve(__dirname, '..');
+const fauxqsModule = (path: string) => join(projectRoot, 'node_modules/fauxqs/dist', path);
+
+/** The signing scope names the service: `Credential=AKID/20261125/us-east-1/<service>/aws4_request`. */
+const credentialScopeService = (req: IncomingMessage): string | undefined => {
+  const authorization = req.headers.authorization ?? '';
+  const fromHeader = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization)?.[1];
+  if (fromHeader) return fromHeader;
+  const query = new URL(req.url ?? '/', 'http://local').searchParams.get('X-Amz-Credential');
+  return query?.split('/')[3];
+};
+
+/** Which emulator serves a request: by signing scope first, then by the JSON protocol's target. */
+export const serviceOf = (req: IncomingMessage): string => {
+  const scoped = credentialScopeService(req);
+  if (scoped) return scoped;
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target.startsWith('DynamoDB_')) return 'dynamodb';
+  if (target.startsWith('AmazonSQS')) return 'sqs';
+  if (target.startsWith('AWSStepFunctions')) return 'states';
+  return 's3';
+};
+
+const listen = (server: Server, host: string, port: number) =>
+  new Promise<number>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done((server.address() as AddressInfo).port));
+  });
+
+const close = (server: Server) =>
+  new Promise<void>((done) => {
+    server.closeAllConnections?.();
+    server.close(() => done());
+  });
+
+const proxyTo = (port: number) => (req: IncomingMessage, res: ServerResponse) => {
+  const upstream = httpRequest(
+    { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', (error) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(`local AWS endpoint: upstream failed: ${error.message}`);
+  });
+  req.pipe(upstream);
+};
+
+const readBody = async (req: IncomingMessage) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+};
+
+/**
+ * One AWS endpoint for every emulated service, like LocalStack's: DynamoDB (dynalite, on disk),
+ * SQS, SNS and S3 (fauxqs, with S3 objects written through to disk), and the in-process
+ * services the runtime registers (Step Functions). Any SDK or CLI pointed at it with
+ * `AWS_ENDPOINT_URL` sees the same resources as the functions do.
+ */
+export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<AwsEndpoint> => {
+  const { default: dynalite } = await import('dynalite');
+  const dynamo = dynalite({ path: join(options.dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPort = await listen(dynamo, '127.0.0.1', 0);
+
+  // fauxqs exports none of its store classes; load them from its dist folder.
+  const { S3Store: BaseS3Store } = (await import(fauxqsModule('s3/s3Store.js'))) as {
+    S3Store: new () => S3StoreLike;
+  };
+  const { SqsStore } = (await import(fauxqsModule('sqs/sqsStore.js'))) as { SqsStore: new () => { host?: string } };
+  const S3Store = persistentS3StoreClass(BaseS3Store);
+  const s3Store = new S3Store(join(options.dataDir, 's3'));
+  const sqsStore = new SqsStore();
+  // Queue URLs then name the host the client called (this endpoint), not sqs.<region>.localhost.
+  sqsStore.host = '';
+  // fauxqs is ESM-only with an import-only export map: load it with import(), not require().
+  const { buildApp } = await import('fauxqs');
+  const fauxqs = buildApp({ logger: false, stores: { s3Store, sqsStore } } as never);
+  await fauxqs.listen({ host: '127.0.0.1', port: 0 });
+  const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
+
+  const toDynamo = proxyTo(dynamoPort);
+  const toFauxqs = proxyTo(fauxqsPort);
+  const services = options.services ?? {};
+
+  const gateway = createServer((req, res) => {
+    const service = serviceOf(req);
+    if (service === 'dynamodb') return toDynamo(req, res);
+    const inProcess = services[service];
+    if (inProcess) {
+      readBody(req)
+        .then((body) => inProcess(req, res, body))
+        .catch((error: Error) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'InternalFailure', message: error.message }));
+        });
+      return;
+    }
+    return toFauxqs(req, res);
+  });
+  const port = await listen(gateway, options.host, options.port);
+
+  return {
+    url: `http://${options.host}:${port}`,
+    onObjectCreated: (listener) => (s3Store as unknown as { onObjectCreated(l: ObjectCreatedListener): void }).onObjectCreated(listener),
+    stop: async () => {
+      await close(gateway);
+      await fauxqs.close();
+      await close(dynamo);
+    },
+  };
+};

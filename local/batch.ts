@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+/** The SubmitJob fields the state machine sends (PascalCase, as Step Functions passes them). */
+export interface SubmitJobRequest {
+  JobName: string;
+  JobQueue: string;
+  JobDefinition: string;
+  Parameters?: Record<string, string>;
+  ArrayProperties?: { Size: number };
+  ContainerOverrides?: { Environment?: { Name: string; Value: string }[] };
+}
+
+export interface RetryRule {
+  OnExitCode?: string;
+  OnReason?: string;
+  OnStatusReason?: string;
+  Action: 'RETRY' | 'EXIT';
+}
+
+export interface JobDefinitionSpec {
+  command: string[];
+  environment: Record<string, string>;
+  attempts: number;
+  evaluateOnExit: RetryRule[];
+}
+
+export interface LocalBatchOptions {
+  /** How to start the worker: the container's entrypoint, here a local process. */
+  entrypoint: string[];
+  cwd: string;
+  /** Environment every container gets (AWS endpoint, credentials, region). */
+  baseEnvironment: Record<string, string>;
+  jobDefinition: JobDefinitionSpec;
+  logDir: string;
+  /** Containers running at once, like a compute environment's capacity. */
+  concurrency: number;
+  onLog?: (jobName: string, line: string) => void;
+}
+
+interface AttemptOutcome {
+  exitCode: number | null;
+  reason: string;
+  statusReason: string;
+}
+
+/** Batch patterns match the whole string and may end with `*`. */
+const patternMatches = (pattern: string | undefined, value: string) => {
+  if (pattern === undefined) return true;
+  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : value === pattern;
+};
+
+/** Batch's rule: the first EvaluateOnExit entry that matches decides; no match means retry. */
+export const shouldRetry = (rules: RetryRule[], outcome: AttemptOutcome): boolean => {
+  const rule = rules.find(
+    (r) =>
+      patternMatches(r.OnExitCode, String(outcome.exitCode ?? '')) &&
+      patternMatches(r.OnReason, outcome.reason) &&
+      patternMatches(r.OnStatusReason, outcome.statusReason),
+  );
+  return rule ? rule.Action === 'RETRY' : true;
+};
+
+const substituteRefs = (command: string[], parameters: Record<string, string>) =>
+  command.map((token) => (token.startsWith('Ref::') ? (parameters[token.slice(5)] ?? token) : token));
+
+/**
+ * AWS Batch for the local runtime: `batch:submitJob.sync` runs the worker as child processes
+ * with the environment Batch gives a container (AWS_BATCH_JOB_ID, _ATTEMPT, _ARRAY_INDEX), the
+ * job definition's command and retry strategy, and answers as the `.sync` integration does.
+ */
+export class LocalBatch {
+  private slots: number;
+  private waiting: (() => void)[] = [];
+  private children = new Set<ChildProcess>();
+
+  constructor(private readonly options: LocalBatchOptions) {
+    this.slots = options.concurrency;
+  }
+
+  private async acquire() {
+    if (this.slots > 0) {
+      this.slots--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release() {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.slots++;
+  }
+
+  private runAttempt(jobName: string, env: Record<string, string>, command: string[], logFile: string) {
+    return new Promise<AttemptOutcome>((resolve) => {
+      const log = createWriteStream(logFile);
+      const child = spawn(this.options.entrypoint[0] as string, [...this.options.entrypoint.slice(1), ...command], {
+        cwd: this.options.cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.children.add(child);
+      const forward = (chunk: Buffer) => {
+        log.write(chunk);
+        if (this.options.onLog) for (const line of chunk.toString().split('\n')) if (line) this.options.onLog(jobName, line);
+      };
+      child.stdout.on('data', forward);
+      child.stderr.on('data', forward);
+      child.on('error', (error) => {
+        log.end();
+        resolve({ exitCode: null, reason: `CannotStartContainerError: ${error.message}`, statusReason: 'Task failed to start' });
+      });
+      child.on('close', (code, signal) => {
+        this.children.delete(child);
+        log.end();
+        resolve({
+          exitCode: code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : null),
+          reason: signal ? `Killed by ${signal}` : '',
+          statusReason: 'Essential container in task exited',
+        });
+      });
+    });
+  }
+
+  /** One job (or array child) through its attempts, as Batch's retry strategy would. */
+  private async runJob(jobId: string, request: SubmitJobRequest, arrayIndex?: number) {
+    const definition = this.options.jobDefinition;
+    const overrides = Object.fromEntries((request.ContainerOverrides?.Environment ?? []).map((e) => [e.Name, e.Value]));
+    const command = substituteRefs(definition.command, request.Parameters ?? {});
+    const attempts: { Container: { ExitCode: number | null; Reason: string }; StatusReason: string }[] = [];
+    const logDir = join(this.options.logDir, request.JobName);
+    mkdirSync(logDir, { recursive: true });
+    for (let attempt = 1; attempt <= definition.attempts; attempt++) {
+      await this.acquire();
+      let outcome: AttemptOutcome;
+      try {
+        const env = {
+          ...this.options.baseEnvironment,
+          ...definition.environment,
+          ...overrides,
+          AWS_BATCH_JOB_ID: arrayIndex === undefined ? jobId : `${jobId}:${arrayIndex}`,
+          AWS_BATCH_JOB_ATTEMPT: String(attempt),
+          AWS_BATCH_JQ_NAME: request.JobQueue,
+          AWS_BATCH_CE_NAME: 'local',
+          MANAGED_BY_AWS: 'STARTED_BY_STEP_FUNCTIONS',
+          ...(arrayIndex === undefined ? {} : { AWS_BATCH_JOB_ARRAY_INDEX: String(arrayIndex) }),
+        };
+        const logFile = join(logDir, `${arrayIndex ?? 'job'}-attempt-${attempt}.log`);
+        outcome = await this.runAttempt(request.JobName, env, command, logFile);
+      } finally {
+        this.release();
+      }
+      attempts.push({ Container: { ExitCode: outcome.exitCode, Reason: outcome.reason }, StatusReason: outcome.statusReason });
+      if (outcome.exitCode === 0) return { status: 'SUCCEEDED' as const, attempts };
+      if (!shouldRetry(definition.evaluateOnExit, outcome)) break;
+    }
+    return { status: 'FAILED' as const, attempts };
+  }
+
+  /** Stops every running container, as terminating the compute environment would. */
+  stop() {
+    for (const child of this.children) child.kill('SIGTERM');
+  }
+
+  /** The `arn:aws:states:::batch:submitJob.sync` task: resolves with the job, or fails like `.sync` does. */
+  readonly submitJobSync = async (input: unknown): Promise<unknown> => {
+    const request = input as SubmitJobRequest;
+    const jobId = randomUUID();
+    const size = request.ArrayProperties?.Size;
+    const children =
+      size === undefined
+        ? [await this.runJob(jobId, request)]
+        : await Promise.all(Array.from({ length: size }, (_, index) => this.runJob(jobId, request, index)));
+    const failed = children.filter((c) => c.status === 'FAILED').length;
+    const job = {
+      JobId: jobId,
+      JobName: request.JobName,
+      JobArn: `arn:aws:batch:local:000000000000:job/${jobId}`,
+      JobQueue: request.JobQueue,
+      JobDefinition: request.JobDefinition,
+      Status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
+      StatusReason: failed === 0 ? undefined : size === undefined ? 'Essential container in task exited' : `${failed} of ${size} child jobs failed`,
+      Attempts: size === undefined ? children[0]?.attempts : [],
+      ...(size === undefined
+        ? {}
+        : { ArrayProperties: { Size: size, StatusSummary: { SUCCEEDED: size - failed, FAILED: failed } } }),
+    };
+    if (failed > 0) {
+      const error = new Error(JSON.stringify(job));
+      error.name = 'States.TaskFailed';
+      throw error;
+    }
+    return job;
+  };
+}

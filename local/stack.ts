@@ -1,0 +1,281 @@
+import './polyfills';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { developmentApiKeys } from '../lib/auth/api-keys';
+import { startAwsEndpoint } from './aws-endpoint';
+import { LocalBatch } from './batch';
+import type { JobDefinitionSpec, RetryRule } from './batch';
+import { startHttpApi } from './http-api';
+import { resolveIntrinsics } from './intrinsics';
+import { LocalLambdas } from './lambda-runtime';
+import { fileReferenceOf, loadServerlessConfig, projectRoot } from './serverless-config';
+import { startSqsEventSource } from './sqs-event-source';
+import { LocalStepFunctions } from './stepfunctions';
+import type { TaskHandler } from './stepfunctions';
+
+export interface LocalStackOptions {
+  host?: string;
+  /** HTTP API port (`PORT`, default 3000; 0 picks a free one). */
+  apiPort?: number;
+  /** AWS endpoint port (`LONGTAIL_AWS_PORT`, default 4566; 0 picks a free one). */
+  awsPort?: number;
+  /** Where job records, objects and logs are kept across restarts. */
+  dataDir?: string;
+  apiKeys?: string;
+  /** Worker processes running at once. */
+  batchConcurrency?: number;
+  onWorkerLog?: (jobName: string, line: string) => void;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  awsEndpoint: string;
+  region: string;
+  names: {
+    jobsTable: string;
+    jobsQueueUrl: string;
+    deadLetterQueueUrl: string;
+    jobEventsTopicArn: string;
+    inputsBucket: string;
+    outputsBucket: string;
+    stateMachineArn: string;
+  };
+  stop(): Promise<void>;
+}
+
+const region = 'us-east-1';
+const accountId = '000000000000';
+const stage = 'local';
+
+type CfnResource = { Type: string; Properties?: Record<string, unknown> };
+
+const propertiesOf = (resources: Record<string, CfnResource>, logicalId: string) => {
+  const resource = resources[logicalId];
+  if (!resource?.Properties) throw new Error(`serverless.yml defines no ${logicalId}`);
+  return resource.Properties;
+};
+
+/**
+ * Starts Longtail on this machine: the AWS endpoint with its emulators, the resources
+ * serverless.yml defines, the state machine from statemachines/, the functions, their event
+ * sources and the HTTP API. The same wiring AWS does, done here in one process.
+ */
+export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir ?? join(projectRoot, '.data'));
+  const config = loadServerlessConfig();
+  const resources = config.resources.Resources;
+  const prefix = `${config.service}-${stage}`;
+  const names = {
+    jobsTable: `${prefix}-jobs`,
+    jobsQueue: `${prefix}-jobs`,
+    deadLetterQueue: `${prefix}-jobs-dlq`,
+    jobEventsTopic: `${prefix}-job-events`,
+    inputsBucket: `${prefix}-inputs`,
+    outputsBucket: `${prefix}-outputs`,
+    jobQueue: `${prefix}-gpu`,
+    jobDefinition: `${prefix}-worker`,
+  };
+
+  const stepFunctions = new LocalStepFunctions(region, accountId, join(dataDir, 'stepfunctions', 'executions.json'));
+  const endpoint = await startAwsEndpoint({
+    host,
+    port: options.awsPort ?? 4566,
+    dataDir,
+    services: { states: stepFunctions.serve },
+  });
+
+  // The same variable names serverless.yml sets, pointed at the emulators.
+  const awsEnvironment = {
+    AWS_ENDPOINT_URL: endpoint.url,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'longtail-local',
+    AWS_SECRET_ACCESS_KEY: 'longtail-local',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  Object.assign(process.env, awsEnvironment);
+  delete process.env.AWS_PROFILE;
+  delete process.env.API_KEYS_PARAMETER;
+
+  const clientConfig = { endpoint: endpoint.url, region };
+  const sqs = new SQSClient(clientConfig);
+  const sns = new SNSClient(clientConfig);
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const dynamo = new DynamoDBClient(clientConfig);
+
+  const table = propertiesOf(resources, 'JobsTable');
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: names.jobsTable,
+        AttributeDefinitions: table.AttributeDefinitions,
+        KeySchema: table.KeySchema,
+        GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
+        BillingMode: table.BillingMode,
+      } as CreateTableCommandInput),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const { QueueUrl: deadLetterQueueUrl = '' } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.deadLetterQueue,
+      Attributes: { MessageRetentionPeriod: String(propertiesOf(resources, 'JobsDeadLetterQueue').MessageRetentionPeriod) },
+    }),
+  );
+  const jobsQueue = propertiesOf(resources, 'JobsQueue');
+  const redrive = jobsQueue.RedrivePolicy as { maxReceiveCount: number };
+  const { QueueUrl: jobsQueueUrl = '' } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.jobsQueue,
+      Attributes: {
+        VisibilityTimeout: String(jobsQueue.VisibilityTimeout),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: `arn:aws:sqs:${region}:${accountId}:${names.deadLetterQueue}`,
+          maxReceiveCount: redrive.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  const { TopicArn: jobEventsTopicArn = '' } = await sns.send(new CreateTopicCommand({ Name: names.jobEventsTopic }));
+  for (const bucket of [names.inputsBucket, names.outputsBucket]) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
+      if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
+    });
+  }
+
+  const lambdas = new LocalLambdas(config, region, accountId, stage);
+  const [machineKey, machine] = Object.entries(config.stepFunctions.stateMachines)[0] ?? [];
+  if (!machineKey || !machine) throw new Error('serverless.yml defines no state machine');
+  const stateMachineName = `${prefix}-${machineKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const stateMachineArn = `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName}`;
+
+  Object.assign(process.env, {
+    JOBS_TABLE: names.jobsTable,
+    JOBS_QUEUE_URL: jobsQueueUrl,
+    JOB_EVENTS_TOPIC_ARN: jobEventsTopicArn,
+    INPUTS_BUCKET: names.inputsBucket,
+    OUTPUTS_BUCKET: names.outputsBucket,
+    STATE_MACHINE_ARN: stateMachineArn,
+    LONGTAIL_API_KEYS: options.apiKeys ?? process.env.LONGTAIL_API_KEYS ?? developmentApiKeys,
+  });
+
+  const jobDefinitionProps = propertiesOf(resources, 'WorkerJobDefinition') as {
+    ContainerProperties: { Command: string[]; Environment: { Name: string; Value: unknown }[] };
+    RetryStrategy: { Attempts: number; EvaluateOnExit: RetryRule[] };
+  };
+  const logicalIds: Record<string, string> = {
+    JobsTable: names.jobsTable,
+    JobsQueue: jobsQueueUrl,
+    JobEventsTopic: jobEventsTopicArn,
+    InputsBucket: names.inputsBucket,
+    OutputsBucket: names.outputsBucket,
+    GpuJobQueue: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
+    WorkerJobDefinition: `arn:aws:batch:${region}:${accountId}:job-definition/${names.jobDefinition}:1`,
+  };
+  const resolver = (logicalId: string, attribute?: string) => {
+    const fn = lambdas.byLogicalId(logicalId);
+    if (fn && attribute === 'Arn') return lambdas.arnOf(fn.name);
+    const value = logicalIds[logicalId];
+    if (value === undefined) throw new Error(`The local runtime cannot resolve ${logicalId}${attribute ? `.${attribute}` : ''}`);
+    return value;
+  };
+  const jobDefinition: JobDefinitionSpec = {
+    command: jobDefinitionProps.ContainerProperties.Command,
+    environment: {
+      ...Object.fromEntries(
+        jobDefinitionProps.ContainerProperties.Environment.map((e) => [e.Name, String(resolveIntrinsics(e.Value, resolver))]),
+      ),
+      // No GPU here: ONNX Runtime runs on the CPU, chosen explicitly.
+      LONGTAIL_EXECUTION_PROVIDER: 'cpu',
+      LONGTAIL_MODELS_DIR: join(projectRoot, 'models'),
+    },
+    attempts: jobDefinitionProps.RetryStrategy.Attempts,
+    evaluateOnExit: jobDefinitionProps.RetryStrategy.EvaluateOnExit,
+  };
+  const batch = new LocalBatch({
+    entrypoint: [process.execPath, '--import', 'tsx', join(projectRoot, 'gpu-container/src/main.ts')],
+    cwd: projectRoot,
+    baseEnvironment: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...awsEnvironment,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+    },
+    jobDefinition,
+    logDir: join(dataDir, 'logs', 'batch'),
+    concurrency: options.batchConcurrency ?? 2,
+    onLog: options.onWorkerLog,
+  });
+
+  const publishToSns: TaskHandler = async (input) => {
+    const params = input as { TopicArn: string; Message: unknown; MessageAttributes?: Record<string, { DataType: string; StringValue: string }> };
+    const { MessageId } = await sns.send(
+      new PublishCommand({
+        TopicArn: params.TopicArn,
+        Message: typeof params.Message === 'string' ? params.Message : JSON.stringify(params.Message),
+        MessageAttributes: params.MessageAttributes,
+      }),
+    );
+    return { MessageId };
+  };
+  const definition = resolveIntrinsics(
+    JSON.parse(readFileSync(fileReferenceOf(machine.definition), 'utf8')),
+    resolver,
+  ) as Record<string, unknown>;
+  stepFunctions.registerStateMachine(stateMachineName, definition, (resource) => {
+    if (resource === 'arn:aws:states:::batch:submitJob.sync') return batch.submitJobSync;
+    if (resource === 'arn:aws:states:::sns:publish') return publishToSns;
+    const fn = lambdas.byArn(resource);
+    return fn ? (input) => lambdas.invoke(fn.name, input) : undefined;
+  });
+
+  const eventSources = Object.values(config.functions).flatMap((fn) =>
+    (fn.events ?? []).flatMap(({ sqs: source }) => {
+      if (!source) return [];
+      const queueLogicalId = source.arn['Fn::GetAtt'][0];
+      if (queueLogicalId !== 'JobsQueue') throw new Error(`The local runtime has no queue ${queueLogicalId}`);
+      return [
+        startSqsEventSource(sqs, lambdas, {
+          queueUrl: jobsQueueUrl,
+          functionName: fn.name,
+          batchSize: source.batchSize ?? 10,
+          reportBatchItemFailures: source.functionResponseType === 'ReportBatchItemFailures',
+        }),
+      ];
+    }),
+  );
+
+  const api = await startHttpApi(config, lambdas, { host, port: options.apiPort ?? 3000 });
+  process.env.LONGTAIL_PUBLIC_API_URL = api.url;
+
+  return {
+    apiUrl: api.url,
+    awsEndpoint: endpoint.url,
+    region,
+    names: {
+      jobsTable: names.jobsTable,
+      jobsQueueUrl,
+      deadLetterQueueUrl,
+      jobEventsTopicArn,
+      inputsBucket: names.inputsBucket,
+      outputsBucket: names.outputsBucket,
+      stateMachineArn,
+    },
+    stop: async () => {
+      await api.stop();
+      await Promise.all(eventSources.map((source) => source.stop()));
+      batch.stop();
+      stepFunctions.abortAll();
+      await stepFunctions.settle();
+      await endpoint.stop();
+      for (const client of [sqs, sns, s3, dynamo]) client.destroy();
+    },
+  };
+};
