@@ -1,6 +1,6 @@
 // Sources are TypeScript with ES module syntax; jest runs them as CommonJS through @swc/jest.
-// middy, fauxqs and aws-local-stepfunctions ship ESM only, so they go through the transformer too.
-const esmOnly = ['@middy', 'fauxqs', 'aws-local-stepfunctions'];
+// middy and fauxqs ship ESM only, so they go through the transformer too.
+const esmOnly = ['@middy', 'fauxqs'];
 const transform = {
   '^.+\\.(t|j|mj)s$': [
     '@swc/jest',
@@ -12,7 +12,7 @@ const common = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: { '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js' },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/node-environment.js',
 };
 
 /** @type {import('jest').Config} */

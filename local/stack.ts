@@ -7,6 +7,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
+import { resetClients } from '../lib/aws/clients';
 import { startAwsEndpoint } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
@@ -100,6 +101,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   Object.assign(process.env, awsEnvironment);
+  // Functions keep one client per service; a restarted stack in the same process has new ports.
+  resetClients();
   delete process.env.AWS_PROFILE;
   delete process.env.API_KEYS_PARAMETER;
 

@@ -40,3 +40,8 @@ export const sqsClient = lazily(() => new SQSClient({}));
 export const snsClient = lazily(() => new SNSClient({}));
 export const sfnClient = lazily(() => new SFNClient({}));
 export const batchClient = lazily(() => new BatchClient({}));
+
+/** Drops every cached client, so the next use reads the endpoint settings again. */
+export const resetClients = () => {
+  for (const client of [s3Client, dynamoDocumentClient, sqsClient, snsClient, sfnClient, batchClient]) client.set(undefined);
+};

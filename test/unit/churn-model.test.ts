@@ -3,18 +3,6 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { modelManifestSchema, type ModelManifest } from '../../lib/models/manifest';
 
-/*
- * Jest runs each test file in its own vm realm with its own Float32Array, but the native binding
- * builds output tensors from Node's main-realm Float32Array, so onnxruntime-common's
- * `data instanceof Float32Array` check rejects them ("A float32 tensor's data must be type of
- * function Float32Array()"; jestjs/jest#11864). Plain `node` and tsx are unaffected. Until the
- * jest environment shares typed-array constructors with the main realm, let this realm's
- * Float32Array recognise any realm's Float32Array by its brand.
- */
-Object.defineProperty(Float32Array, Symbol.hasInstance, {
-  value: (value: unknown): boolean => Object.prototype.toString.call(value) === '[object Float32Array]',
-});
-
 const MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'churn-risk');
 
 type ChurnRecord = Record<string, string | number | boolean>;
