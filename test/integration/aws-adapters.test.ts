@@ -1,0 +1,177 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { resetClients } from '../../lib/aws/clients';
+import { ObjectNotFound, S3ObjectStore } from '../../lib/aws/object-store';
+import { Conflict, TransitionRejected } from '../../lib/errors';
+import type { Job } from '../../lib/jobs/job';
+import { StepFunctionsExecutionStarter } from '../../lib/jobs/execution-starter';
+import { SqsJobQueue } from '../../lib/jobs/job-queue';
+import { DynamoJobStore } from '../../lib/jobs/job-store';
+import { startAwsEndpoint } from '../../local/aws-endpoint';
+import type { AwsEndpoint } from '../../local/aws-endpoint';
+import { loadServerlessConfig } from '../../local/serverless-config';
+import { LocalStepFunctions } from '../../local/stepfunctions';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'longtail-adapters-'));
+const region = 'us-east-1';
+let endpoint: AwsEndpoint;
+let stateMachineArn: string;
+
+const jobFor = (jobId: string, ownerId: string, createdAt: string): Job => ({
+  jobId,
+  ownerId,
+  status: 'pending',
+  model: 'churn-risk',
+  modelVersion: '1',
+  input: { type: 'records', recordCount: 1 },
+  inputUri: 's3://in/x.jsonl',
+  outputUri: 's3://out/x.jsonl.out',
+  failureUri: 's3://out/x.jsonl.out.failed',
+  counts: { total: 0, succeeded: 0, failed: 0 },
+  createdAt,
+});
+
+beforeAll(async () => {
+  const stepFunctions = new LocalStepFunctions(region, '000000000000', join(dataDir, 'executions.json'));
+  stateMachineArn = stepFunctions.registerStateMachine(
+    'adapters-test',
+    { StartAt: 'Wait a little', States: { 'Wait a little': { Type: 'Wait', Seconds: 1, End: true } } },
+    () => undefined,
+  );
+  endpoint = await startAwsEndpoint({ host: '127.0.0.1', port: 0, dataDir, services: { states: stepFunctions.serve } });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint.url,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    JOBS_TABLE: 'adapters-jobs',
+    STATE_MACHINE_ARN: stateMachineArn,
+  });
+  resetClients();
+  const table = loadServerlessConfig().resources.Resources.JobsTable!.Properties!;
+  const dynamo = new DynamoDBClient({ endpoint: endpoint.url, region });
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: 'adapters-jobs',
+      AttributeDefinitions: table.AttributeDefinitions,
+      KeySchema: table.KeySchema,
+      GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
+      BillingMode: table.BillingMode,
+    } as CreateTableCommandInput),
+  );
+  dynamo.destroy();
+});
+
+afterAll(async () => {
+  await endpoint.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('DynamoJobStore against the DynamoDB emulator', () => {
+  const store = new DynamoJobStore();
+
+  it('refuses a second job with the same id', async () => {
+    await store.create(jobFor('job-dup', 'carol', '2026-01-01T00:00:00.000Z'));
+    await expect(store.create(jobFor('job-dup', 'carol', '2026-01-01T00:00:00.000Z'))).rejects.toBeInstanceOf(Conflict);
+  });
+
+  it('lets exactly one of three racing endings win', async () => {
+    await store.create(jobFor('job-race', 'carol', '2026-01-02T00:00:00.000Z'));
+    await store.transition('job-race', 'running');
+
+    const outcomes = await Promise.allSettled([
+      store.transition('job-race', 'completed', { completedAt: 'now' }),
+      store.transition('job-race', 'failed', { error: { code: 'X', message: 'x' } }),
+      store.transition('job-race', 'cancelled'),
+    ]);
+
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected.every((o) => o.reason instanceof TransitionRejected)).toBe(true);
+    const winner = (outcomes.find((o) => o.status === 'fulfilled') as PromiseFulfilledResult<Job>).value;
+    expect((await store.get('job-race'))?.status).toBe(winner.status);
+  });
+
+  it('never moves a job backwards', async () => {
+    await store.create(jobFor('job-back', 'carol', '2026-01-03T00:00:00.000Z'));
+    await store.transition('job-back', 'running');
+    await store.transition('job-back', 'completed');
+    await expect(store.transition('job-back', 'running')).rejects.toBeInstanceOf(TransitionRejected);
+  });
+
+  it('pages through an owner’s jobs newest first, and by status', async () => {
+    for (let day = 1; day <= 5; day++) await store.create(jobFor(`dave-${day}`, 'dave', `2026-02-0${day}T00:00:00.000Z`));
+    await store.transition('dave-2', 'running');
+
+    const first = await store.listByOwner('dave', { limit: 3 });
+    const second = await store.listByOwner('dave', { limit: 3, cursor: first.nextCursor });
+    const running = await store.listByOwner('dave', { limit: 10, status: 'running' });
+
+    expect([...first.jobs, ...second.jobs].map((j) => j.jobId)).toEqual(['dave-5', 'dave-4', 'dave-3', 'dave-2', 'dave-1']);
+    expect(second.nextCursor).toBeUndefined();
+    expect(running.jobs.map((j) => j.jobId)).toEqual(['dave-2']);
+  });
+});
+
+describe('S3ObjectStore against the S3 emulator', () => {
+  const objects = new S3ObjectStore();
+
+  beforeAll(async () => {
+    const s3 = new S3Client({ endpoint: endpoint.url, region, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'adapters-bucket' }));
+    s3.destroy();
+  });
+
+  it('streams a body larger than one multipart part up and back', async () => {
+    const line = `${'x'.repeat(1023)}\n`;
+    const body = Readable.from((function* () {
+      for (let i = 0; i < 12 * 1024; i++) yield line;
+    })());
+
+    await objects.upload({ bucket: 'adapters-bucket', key: 'big.txt' }, body, 'text/plain');
+    let bytes = 0;
+    for await (const chunk of await objects.openRead({ bucket: 'adapters-bucket', key: 'big.txt' })) bytes += (chunk as Buffer).length;
+
+    expect(bytes).toBe(12 * 1024 * 1024);
+  });
+
+  it('says ObjectNotFound for a missing object, and undefined for missing JSON', async () => {
+    await expect(objects.openRead({ bucket: 'adapters-bucket', key: 'nope' })).rejects.toBeInstanceOf(ObjectNotFound);
+    await expect(objects.readJson({ bucket: 'adapters-bucket', key: 'nope.json' })).resolves.toBeUndefined();
+  });
+});
+
+describe('SqsJobQueue against the SQS emulator', () => {
+  it('sends the job id as the message body', async () => {
+    const sqs = new SQSClient({ endpoint: endpoint.url, region });
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'adapters-jobs' }));
+    process.env.JOBS_QUEUE_URL = QueueUrl;
+
+    await new SqsJobQueue().enqueue({ jobId: 'job-queued' });
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+    sqs.destroy();
+
+    expect(Messages.map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([{ jobId: 'job-queued' }]);
+  });
+});
+
+describe('StepFunctionsExecutionStarter against the local Step Functions', () => {
+  it('starts one execution however often it is asked', async () => {
+    const starter = new StepFunctionsExecutionStarter();
+
+    const first = await starter.start('job-once');
+    const again = await starter.start('job-once');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const afterItEnded = await starter.start('job-once');
+
+    expect(first).toEqual({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:job-once`, alreadyStarted: false });
+    expect(again.executionArn).toBe(first.executionArn);
+    expect(afterItEnded).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
+  });
+});

@@ -1,0 +1,102 @@
+import { jobErrorOf } from '../../lib/jobs/run-steps';
+import type { WorkerReport } from '../../lib/jobs/worker-report';
+
+const failedReport: WorkerReport = {
+  status: 'failed',
+  error: { code: 'INPUT_NOT_FOUND', message: 's3://inputs/missing.csv does not exist' },
+};
+
+const batchCause = (job: unknown) => JSON.stringify(job);
+
+describe('jobErrorOf', () => {
+  it("uses the Lambda error's message when every record failed", () => {
+    const caught = {
+      Error: 'AllRecordsFailed',
+      Cause: JSON.stringify({
+        errorType: 'AllRecordsFailed',
+        errorMessage: 'All 3 records failed; see s3://outputs/outputs/j/records.jsonl.out.failed.',
+        trace: ['AllRecordsFailed: All 3 records failed', '    at completeJob'],
+      }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'ALL_RECORDS_FAILED',
+      message: 'All 3 records failed; see s3://outputs/outputs/j/records.jsonl.out.failed.',
+    });
+  });
+
+  it('reports a timeout as TIMED_OUT', () => {
+    expect(jobErrorOf({ Error: 'States.Timeout', Cause: '' }, undefined)).toEqual({
+      code: 'TIMED_OUT',
+      message: 'The job ran longer than its time limit.',
+    });
+  });
+
+  it("prefers the worker's own failure report to Batch's task failure", () => {
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({ StatusReason: 'Essential container in task exited', Attempts: [{ Container: { ExitCode: 1 } }] }),
+    };
+
+    expect(jobErrorOf(caught, failedReport)).toEqual(failedReport.error);
+  });
+
+  it('describes a Batch failure with its status reason and the last exit code', () => {
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({
+        JobId: 'b-1',
+        Status: 'FAILED',
+        StatusReason: 'Essential container in task exited',
+        Attempts: [{ Container: { ExitCode: 137 } }, { Container: { ExitCode: 1 } }],
+      }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'WORKER_FAILED',
+      message: 'The worker failed: Essential container in task exited (exit code 1).',
+    });
+  });
+
+  it('leaves out the exit code when Batch gives none', () => {
+    const caught = { Error: 'States.TaskFailed', Cause: batchCause({ StatusReason: '1 of 2 child jobs failed', Attempts: [] }) };
+
+    expect(jobErrorOf(caught, undefined).message).toBe('The worker failed: 1 of 2 child jobs failed.');
+  });
+
+  it('quotes a Batch cause that is not JSON', () => {
+    expect(jobErrorOf({ Error: 'States.TaskFailed', Cause: 'capacity unavailable' }, undefined)).toEqual({
+      code: 'WORKER_FAILED',
+      message: 'The worker failed: capacity unavailable.',
+    });
+  });
+
+  it('ignores a worker report that says the work succeeded', () => {
+    const succeeded: WorkerReport = {
+      status: 'succeeded',
+      counts: { total: 1, succeeded: 1, failed: 0 },
+      executionProvider: 'cpu',
+      durationMs: 1,
+    };
+
+    expect(jobErrorOf({ Error: 'States.TaskFailed', Cause: 'boom' }, succeeded).code).toBe('WORKER_FAILED');
+  });
+
+  it('calls anything else an internal error, naming the error and its message', () => {
+    const caught = {
+      Error: 'TransitionRejected',
+      Cause: JSON.stringify({ errorType: 'TransitionRejected', errorMessage: 'Job j is cancelled; it cannot become running.' }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'The job could not be run (TransitionRejected): Job j is cancelled; it cannot become running.',
+    });
+  });
+
+  it('says "no detail" when an unknown error carries no cause', () => {
+    expect(jobErrorOf({ Error: 'Lambda.Unknown' }, undefined).message).toBe(
+      'The job could not be run (Lambda.Unknown): no detail',
+    );
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LambdaFunctionError } from '../../local/lambda-runtime';
+import { LocalStepFunctions } from '../../local/stepfunctions';
+import type { ExecutionRecord, TaskHandler } from '../../local/stepfunctions';
+import { resolvedDefinition } from '../support/state-machine';
+
+type Calls = Record<string, unknown[]>;
+
+const lambdaName = (resource: string) => /longtail-test-(\w+)LambdaFunction$/.exec(resource)?.[1] ?? resource;
+
+/** Runs the real ASL with stand-in tasks and reports which ran, with what input, and how it ended. */
+const runWith = async (overrides: Record<string, TaskHandler>) => {
+  const dir = mkdtempSync(join(tmpdir(), 'longtail-sfn-'));
+  const sfn = new LocalStepFunctions('us-east-1', '123456789012', join(dir, 'executions.json'));
+  const calls: Calls = {};
+  const defaults: Record<string, TaskHandler> = {
+    PrepareJob: async (input) => ({ ...(input as object), model: 'churn-risk', inputUri: 's3://i/x', outputUri: 's3://o/x.out', failureUri: 's3://o/x.out.failed', reportUri: 's3://o/r.json' }),
+    'batch:submitJob.sync': async () => ({ JobId: 'batch-1', Status: 'SUCCEEDED', Attempts: [] }),
+    FinalizeJob: async (input) => ({ type: 'job.completed', jobId: (input as { jobId: string }).jobId, model: 'churn-risk' }),
+    RecordFailure: async (input) => ({ type: 'job.failed', jobId: (input as { jobId: string }).jobId, model: 'churn-risk' }),
+    'sns:publish': async () => ({ MessageId: 'm-1' }),
+  };
+  const arn = sfn.registerStateMachine('paths', resolvedDefinition() as never, (resource) => {
+    const name = resource.startsWith('arn:aws:states:::') ? resource.replace('arn:aws:states:::', '') : lambdaName(resource);
+    const handler = overrides[name] ?? defaults[name];
+    return async (input) => {
+      (calls[name] ??= []).push(input);
+      return handler!(input);
+    };
+  });
+  const started = sfn.startExecution(arn, 'job-1', JSON.stringify({ jobId: 'job-1' }));
+  await sfn.settle();
+  const execution: ExecutionRecord = sfn.describeExecution(started.executionArn);
+  rmSync(dir, { recursive: true, force: true });
+  return { calls, execution };
+};
+
+describe('the inference-job state machine’s paths', () => {
+  it('runs the worker with the job’s assignment, completes the job and announces it', async () => {
+    const { calls, execution } = await runWith({});
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(calls.PrepareJob).toEqual([{ jobId: 'job-1', executionArn: execution.executionArn }]);
+    expect(calls['batch:submitJob.sync']?.[0]).toMatchObject({
+      JobName: 'longtail-job-1',
+      Parameters: { jobId: 'job-1' },
+      ContainerOverrides: { Environment: expect.arrayContaining([{ Name: 'LONGTAIL_INPUT_URI', Value: 's3://i/x' }]) },
+    });
+    expect(calls['sns:publish']).toEqual([
+      expect.objectContaining({
+        Message: { type: 'job.completed', jobId: 'job-1', model: 'churn-risk' },
+        MessageAttributes: expect.objectContaining({ type: { DataType: 'String', StringValue: 'job.completed' } }),
+      }),
+    ]);
+    expect(calls.RecordFailure).toBeUndefined();
+  });
+
+  it('marks the job failed and announces it when the Batch job fails', async () => {
+    const batchFailure = Object.assign(new Error(JSON.stringify({ Status: 'FAILED', StatusReason: 'Essential container in task exited' })), {
+      name: 'States.TaskFailed',
+    });
+    const { calls, execution } = await runWith({ 'batch:submitJob.sync': async () => Promise.reject(batchFailure) });
+
+    expect(calls.RecordFailure).toEqual([
+      { jobId: 'job-1', error: { Error: 'States.TaskFailed', Cause: batchFailure.message } },
+    ]);
+    expect(calls.FinalizeJob).toBeUndefined();
+    expect(calls['sns:publish']?.[0]).toMatchObject({ Message: { type: 'job.failed' } });
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
+  });
+
+  it('marks the job failed with the typed error when every record failed', async () => {
+    const { calls } = await runWith({
+      FinalizeJob: async () => Promise.reject(new LambdaFunctionError('AllRecordsFailed', 'All 2 records failed')),
+    });
+
+    expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'AllRecordsFailed' } });
+  });
+
+  it('retries a transient Lambda error instead of failing the job', async () => {
+    let attempts = 0;
+    const { calls, execution } = await runWith({
+      PrepareJob: async (input) => {
+        attempts++;
+        if (attempts === 1) throw new LambdaFunctionError('Lambda.ServiceException', 'try again');
+        return { ...(input as object), model: 'churn-risk', inputUri: 's3://i/x', outputUri: 's3://o/x', failureUri: 's3://o/f', reportUri: 's3://o/r' };
+      },
+    });
+
+    expect(attempts).toBe(2);
+    expect(calls.RecordFailure).toBeUndefined();
+    expect(execution.status).toBe('SUCCEEDED');
+  }, 15_000);
+
+  it('does not mark a completed job failed when only its announcement fails', async () => {
+    const { calls, execution } = await runWith({
+      'sns:publish': async () => Promise.reject(Object.assign(new Error('no topic'), { name: 'SNS.NotFoundException' })),
+    });
+
+    expect(calls.RecordFailure).toBeUndefined();
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'EventNotPublished' });
+  });
+});
