@@ -23,5 +23,9 @@ const startExecutionFor = async (record: SQSRecord) => {
  */
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(sqsPartialBatchFailure({ logger: (reason, record) => logger.error('Dispatch failed', { reason, messageId: record.messageId }) }))
+  .use(
+    sqsPartialBatchFailure({
+      logger: (reason, record) => logger.error('Dispatch failed', { reason, messageId: record.messageId }),
+    }),
+  )
   .handler(async (event) => Promise.allSettled(event.Records.map(startExecutionFor)));

@@ -17,7 +17,11 @@ export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & 
 
 export type HttpResult = APIGatewayProxyResultV2 & { statusCode: number; body: string };
 
-export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+export const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
@@ -43,7 +47,11 @@ const errorResponse = (error: unknown): HttpResult => {
     const status = httpStatusOf(error);
     if (status < 500) {
       return json(status, {
-        error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
       });
     }
   }
@@ -55,13 +63,17 @@ const errorResponse = (error: unknown): HttpResult => {
       : json(400, { error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' } });
   }
   logger.error('Request failed', { error: error as Error });
-  return json(500, { error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; try again.' } });
+  return json(500, {
+    error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; try again.' },
+  });
 };
 
 const rejectOversizeBody = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
   before: ({ event }) => {
     if (event.body === undefined) return;
-    const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+    const bytes = event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').length
+      : Buffer.byteLength(event.body);
     const limit = inlineLimitBytes();
     if (bytes > limit) {
       throw new PayloadTooLarge(
@@ -99,7 +111,9 @@ export const httpHandler = <TBody = unknown>(fn: HttpFn<TBody>, options: { jsonB
  * The stack for the state machine's Lambda tasks: logger context with the job id. Errors are
  * left to propagate: their names are what the state machine's Retry and Catch match.
  */
-export const taskHandler = <TEvent extends { jobId: string }, TResult>(fn: (event: TEvent) => Promise<TResult>) =>
+export const taskHandler = <TEvent extends { jobId: string }, TResult>(
+  fn: (event: TEvent) => Promise<TResult>,
+) =>
   middy<TEvent, TResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .before(({ event }) => {

@@ -16,7 +16,8 @@ export const intEnv = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value)) throw new Error(`Environment variable ${name} must be an integer, got "${raw}"`);
+  if (!Number.isInteger(value))
+    throw new Error(`Environment variable ${name} must be an integer, got "${raw}"`);
   return value;
 };
 

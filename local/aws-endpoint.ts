@@ -6,7 +6,11 @@ import { persistentS3StoreClass } from './persistent-s3-store';
 import type { ObjectCreatedListener, S3StoreLike } from './persistent-s3-store';
 
 /** An in-process service that answers AWS JSON-protocol requests (Step Functions, Batch). */
-export type ServiceHandler = (req: IncomingMessage, res: ServiceResponse, body: Buffer) => void | Promise<void>;
+export type ServiceHandler = (
+  req: IncomingMessage,
+  res: ServiceResponse,
+  body: Buffer,
+) => void | Promise<void>;
 export type ServiceResponse = ServerResponse;
 
 export interface AwsEndpointOptions {
@@ -86,14 +90,21 @@ const readBody = async (req: IncomingMessage) => {
  */
 export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<AwsEndpoint> => {
   const { default: dynalite } = await import('dynalite');
-  const dynamo = dynalite({ path: join(options.dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamo = dynalite({
+    path: join(options.dataDir, 'dynamodb'),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   const dynamoPort = await listen(dynamo, '127.0.0.1', 0);
 
   // fauxqs exports none of its store classes; load them from its dist folder.
   const { S3Store: BaseS3Store } = (await import(fauxqsModule('s3/s3Store.js'))) as {
     S3Store: new () => S3StoreLike;
   };
-  const { SqsStore } = (await import(fauxqsModule('sqs/sqsStore.js'))) as { SqsStore: new () => { host?: string } };
+  const { SqsStore } = (await import(fauxqsModule('sqs/sqsStore.js'))) as {
+    SqsStore: new () => { host?: string };
+  };
   const S3Store = persistentS3StoreClass(BaseS3Store);
   const s3Store = new S3Store(join(options.dataDir, 's3'));
   const sqsStore = new SqsStore();
@@ -128,7 +139,8 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
 
   return {
     url: `http://${options.host}:${port}`,
-    onObjectCreated: (listener) => (s3Store as unknown as { onObjectCreated(l: ObjectCreatedListener): void }).onObjectCreated(listener),
+    onObjectCreated: (listener) =>
+      (s3Store as unknown as { onObjectCreated(l: ObjectCreatedListener): void }).onObjectCreated(listener),
     stop: async () => {
       await close(gateway);
       await fauxqs.close();

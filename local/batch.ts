@@ -98,21 +98,30 @@ export class LocalBatch {
   private runAttempt(jobName: string, env: Record<string, string>, command: string[], logFile: string) {
     return new Promise<AttemptOutcome>((resolve) => {
       const log = createWriteStream(logFile);
-      const child = spawn(this.options.entrypoint[0] as string, [...this.options.entrypoint.slice(1), ...command], {
-        cwd: this.options.cwd,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        this.options.entrypoint[0] as string,
+        [...this.options.entrypoint.slice(1), ...command],
+        {
+          cwd: this.options.cwd,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       this.children.add(child);
       const forward = (chunk: Buffer) => {
         log.write(chunk);
-        if (this.options.onLog) for (const line of chunk.toString().split('\n')) if (line) this.options.onLog(jobName, line);
+        if (this.options.onLog)
+          for (const line of chunk.toString().split('\n')) if (line) this.options.onLog(jobName, line);
       };
       child.stdout.on('data', forward);
       child.stderr.on('data', forward);
       child.on('error', (error) => {
         log.end();
-        resolve({ exitCode: null, reason: `CannotStartContainerError: ${error.message}`, statusReason: 'Task failed to start' });
+        resolve({
+          exitCode: null,
+          reason: `CannotStartContainerError: ${error.message}`,
+          statusReason: 'Task failed to start',
+        });
       });
       child.on('close', (code, signal) => {
         this.children.delete(child);
@@ -129,7 +138,9 @@ export class LocalBatch {
   /** One job (or array child) through its attempts, as Batch's retry strategy would. */
   private async runJob(jobId: string, request: SubmitJobRequest, arrayIndex?: number) {
     const definition = this.options.jobDefinition;
-    const overrides = Object.fromEntries((request.ContainerOverrides?.Environment ?? []).map((e) => [e.Name, e.Value]));
+    const overrides = Object.fromEntries(
+      (request.ContainerOverrides?.Environment ?? []).map((e) => [e.Name, e.Value]),
+    );
     const command = substituteRefs(definition.command, request.Parameters ?? {});
     const attempts: { Container: { ExitCode: number | null; Reason: string }; StatusReason: string }[] = [];
     const logDir = join(this.options.logDir, request.JobName);
@@ -154,7 +165,10 @@ export class LocalBatch {
       } finally {
         this.release();
       }
-      attempts.push({ Container: { ExitCode: outcome.exitCode, Reason: outcome.reason }, StatusReason: outcome.statusReason });
+      attempts.push({
+        Container: { ExitCode: outcome.exitCode, Reason: outcome.reason },
+        StatusReason: outcome.statusReason,
+      });
       if (outcome.exitCode === 0) return { status: 'SUCCEEDED' as const, attempts };
       if (!shouldRetry(definition.evaluateOnExit, outcome)) break;
     }
@@ -183,7 +197,12 @@ export class LocalBatch {
       JobQueue: request.JobQueue,
       JobDefinition: request.JobDefinition,
       Status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
-      StatusReason: failed === 0 ? undefined : size === undefined ? 'Essential container in task exited' : `${failed} of ${size} child jobs failed`,
+      StatusReason:
+        failed === 0
+          ? undefined
+          : size === undefined
+            ? 'Essential container in task exited'
+            : `${failed} of ${size} child jobs failed`,
       Attempts: size === undefined ? children[0]?.attempts : [],
       ...(size === undefined
         ? {}

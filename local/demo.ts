@@ -1,5 +1,10 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +34,9 @@ const main = async () => {
     console.log(`Longtail started: API ${stack.apiUrl}, AWS endpoint ${stack.awsEndpoint}\n`);
 
     // Listen to job-events the way an operator's subscription would.
-    const { QueueUrl: eventsQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'demo-job-events' }));
+    const { QueueUrl: eventsQueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'demo-job-events' }),
+    );
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: eventsQueueUrl, AttributeNames: ['QueueArn'] }),
     );
@@ -58,7 +65,10 @@ const main = async () => {
     const submitted = await fetch(`${stack.apiUrl}/jobs`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ model: 'churn-risk', input: { s3Uri: `s3://${stack.names.inputsBucket}/${inputKey}` } }),
+      body: JSON.stringify({
+        model: 'churn-risk',
+        input: { s3Uri: `s3://${stack.names.inputsBucket}/${inputKey}` },
+      }),
     });
     const accepted = (await submitted.json()) as { jobId: string; statusUrl: string };
     console.log(`POST /jobs → ${submitted.status} ${JSON.stringify(accepted)}\n`);
@@ -71,7 +81,9 @@ const main = async () => {
       job = (await response.json()) as typeof job;
       if (job && job.status !== lastStatus) {
         lastStatus = job.status;
-        console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${job.status}  ${JSON.stringify(job.counts)}`);
+        console.log(
+          `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${job.status}  ${JSON.stringify(job.counts)}`,
+        );
       }
       if (job && ['completed', 'failed', 'cancelled'].includes(job.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -28,7 +28,8 @@ const routesOf = (config: ServerlessConfig): Route[] =>
           return '([^/]+)';
         })}$`,
       );
-      const authorizerConfig = httpApi.authorizer && config.provider.httpApi?.authorizers?.[httpApi.authorizer.name];
+      const authorizerConfig =
+        httpApi.authorizer && config.provider.httpApi?.authorizers?.[httpApi.authorizer.name];
       const identitySource = authorizerConfig?.identitySource[0] ?? '';
       return [
         {
@@ -73,7 +74,8 @@ const readBody = (req: IncomingMessage) =>
   });
 
 const isTextual = (contentType: string | undefined) =>
-  !contentType || /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+json|x-ndjson))/i.test(contentType);
+  !contentType ||
+  /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+json|x-ndjson))/i.test(contentType);
 
 /**
  * API Gateway (HTTP API, payload 2.0) for the local runtime: the routes serverless.yml
@@ -110,15 +112,24 @@ export const startHttpApi = async (
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
     }
     const queryStringParameters: Record<string, string> = {};
-    for (const key of new Set(url.searchParams.keys())) queryStringParameters[key] = url.searchParams.getAll(key).join(',');
-    const pathParameters = Object.fromEntries(route.parameterNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+    for (const key of new Set(url.searchParams.keys()))
+      queryStringParameters[key] = url.searchParams.getAll(key).join(',');
+    const pathParameters = Object.fromEntries(
+      route.parameterNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
+    );
     const now = new Date();
     const requestContext = {
       accountId: '000000000000',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: route.routeKey,
       stage: '$default',

@@ -12,7 +12,8 @@ export const resolveIntrinsics = (value: unknown, resolver: ResourceResolver): u
     if (entries.length === 1) {
       const [[key, argument]] = entries as [[string, unknown]];
       if (key === 'Ref' && typeof argument === 'string') return resolver(argument);
-      if (key === 'Fn::GetAtt' && Array.isArray(argument)) return resolver(String(argument[0]), String(argument[1]));
+      if (key === 'Fn::GetAtt' && Array.isArray(argument))
+        return resolver(String(argument[0]), String(argument[1]));
     }
     return Object.fromEntries(entries.map(([key, item]) => [key, resolveIntrinsics(item, resolver)]));
   }

@@ -24,7 +24,10 @@ export interface S3StoreLike {
     metadata?: Record<string, string>,
   ): S3ObjectRecord;
   deleteObject(bucket: string, key: string): void;
-  completeMultipartUpload(uploadId: string, partSpecs: { partNumber: number; etag: string }[]): S3ObjectRecord;
+  completeMultipartUpload(
+    uploadId: string,
+    partSpecs: { partNumber: number; etag: string }[],
+  ): S3ObjectRecord;
   emptyBucket(name: string): void;
   clearObjects(): void;
   purgeAll(): void;
@@ -32,7 +35,12 @@ export interface S3StoreLike {
 
 type S3StoreClass = new () => S3StoreLike;
 
-export type ObjectCreatedListener = (event: { bucket: string; key: string; size: number; etag: string }) => void;
+export type ObjectCreatedListener = (event: {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+}) => void;
 
 const fileNameOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -125,7 +133,8 @@ export const persistentS3StoreClass = (Base: S3StoreClass) =>
     }
 
     private bucketOfUpload(uploadId: string): string | undefined {
-      const uploads = (this as unknown as { multipartUploads: Map<string, { bucket: string }> }).multipartUploads;
+      const uploads = (this as unknown as { multipartUploads: Map<string, { bucket: string }> })
+        .multipartUploads;
       return uploads.get(uploadId)?.bucket;
     }
 

@@ -1,4 +1,8 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { LocalLambdas } from './lambda-runtime';
@@ -28,7 +32,11 @@ const toRecord = (message: Message, queueArn: string): SQSRecord => ({
  * come back after the visibility timeout (and reach the DLQ after maxReceiveCount); a thrown
  * error keeps the whole batch.
  */
-export const startSqsEventSource = (sqs: SQSClient, lambdas: LocalLambdas, options: SqsEventSourceOptions) => {
+export const startSqsEventSource = (
+  sqs: SQSClient,
+  lambdas: LocalLambdas,
+  options: SqsEventSourceOptions,
+) => {
   let running = true;
   const abort = new AbortController();
 

@@ -83,7 +83,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     jobDefinition: `${prefix}-worker`,
   };
 
-  const stepFunctions = new LocalStepFunctions(region, accountId, join(dataDir, 'stepfunctions', 'executions.json'));
+  const stepFunctions = new LocalStepFunctions(
+    region,
+    accountId,
+    join(dataDir, 'stepfunctions', 'executions.json'),
+  );
   const endpoint = await startAwsEndpoint({
     host,
     port: options.awsPort ?? 4566,
@@ -129,7 +133,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const { QueueUrl: deadLetterQueueUrl = '' } = await sqs.send(
     new CreateQueueCommand({
       QueueName: names.deadLetterQueue,
-      Attributes: { MessageRetentionPeriod: String(propertiesOf(resources, 'JobsDeadLetterQueue').MessageRetentionPeriod) },
+      Attributes: {
+        MessageRetentionPeriod: String(propertiesOf(resources, 'JobsDeadLetterQueue').MessageRetentionPeriod),
+      },
     }),
   );
   const jobsQueue = propertiesOf(resources, 'JobsQueue');
@@ -146,7 +152,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       },
     }),
   );
-  const { TopicArn: jobEventsTopicArn = '' } = await sns.send(new CreateTopicCommand({ Name: names.jobEventsTopic }));
+  const { TopicArn: jobEventsTopicArn = '' } = await sns.send(
+    new CreateTopicCommand({ Name: names.jobEventsTopic }),
+  );
   for (const bucket of [names.inputsBucket, names.outputsBucket]) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
@@ -186,14 +194,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const fn = lambdas.byLogicalId(logicalId);
     if (fn && attribute === 'Arn') return lambdas.arnOf(fn.name);
     const value = logicalIds[logicalId];
-    if (value === undefined) throw new Error(`The local runtime cannot resolve ${logicalId}${attribute ? `.${attribute}` : ''}`);
+    if (value === undefined)
+      throw new Error(`The local runtime cannot resolve ${logicalId}${attribute ? `.${attribute}` : ''}`);
     return value;
   };
   const jobDefinition: JobDefinitionSpec = {
     command: jobDefinitionProps.ContainerProperties.Command,
     environment: {
       ...Object.fromEntries(
-        jobDefinitionProps.ContainerProperties.Environment.map((e) => [e.Name, String(resolveIntrinsics(e.Value, resolver))]),
+        jobDefinitionProps.ContainerProperties.Environment.map((e) => [
+          e.Name,
+          String(resolveIntrinsics(e.Value, resolver)),
+        ]),
       ),
       // No GPU here: ONNX Runtime runs on the CPU, chosen explicitly.
       LONGTAIL_EXECUTION_PROVIDER: 'cpu',
@@ -218,7 +230,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   });
 
   const publishToSns: TaskHandler = async (input) => {
-    const params = input as { TopicArn: string; Message: unknown; MessageAttributes?: Record<string, { DataType: string; StringValue: string }> };
+    const params = input as {
+      TopicArn: string;
+      Message: unknown;
+      MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
+    };
     const { MessageId } = await sns.send(
       new PublishCommand({
         TopicArn: params.TopicArn,

@@ -38,14 +38,24 @@ class AwsError extends Error {
   }
 }
 
-type AnyState = { Type?: string; Resource?: string; Iterator?: { States?: object }; ItemProcessor?: { States?: object }; Branches?: { States?: object }[] };
+type AnyState = {
+  Type?: string;
+  Resource?: string;
+  Iterator?: { States?: object };
+  ItemProcessor?: { States?: object };
+  Branches?: { States?: object }[];
+};
 
 /** Every Task state, nested ones included, with its resource ARN. */
 const taskStatesOf = (states: object, found: Record<string, string> = {}): Record<string, string> => {
   for (const [name, raw] of Object.entries(states)) {
     const state = raw as AnyState;
     if (state.Type === 'Task' && typeof state.Resource === 'string') found[name] = state.Resource;
-    for (const nested of [state.Iterator?.States, state.ItemProcessor?.States, ...(state.Branches ?? []).map((b) => b.States)]) {
+    for (const nested of [
+      state.Iterator?.States,
+      state.ItemProcessor?.States,
+      ...(state.Branches ?? []).map((b) => b.States),
+    ]) {
       if (nested) taskStatesOf(nested, found);
     }
   }
@@ -73,7 +83,11 @@ export class LocalStepFunctions {
       for (const record of JSON.parse(readFileSync(recordsFile, 'utf8')) as ExecutionRecord[]) {
         // An execution that was running when the runtime stopped did not survive it.
         if (record.status === 'RUNNING') {
-          Object.assign(record, { status: 'ABORTED', stopDate: Date.now() / 1000, cause: 'The local runtime stopped.' });
+          Object.assign(record, {
+            status: 'ABORTED',
+            stopDate: Date.now() / 1000,
+            cause: 'The local runtime stopped.',
+          });
         }
         this.executions.set(record.executionArn, record);
       }
@@ -87,7 +101,9 @@ export class LocalStepFunctions {
 
   /** Executions the last run left unfinished, now ABORTED: reported once listeners are set. */
   abortedAtStartup(): ExecutionRecord[] {
-    return [...this.executions.values()].filter((e) => e.status === 'ABORTED' && e.cause === 'The local runtime stopped.');
+    return [...this.executions.values()].filter(
+      (e) => e.status === 'ABORTED' && e.cause === 'The local runtime stopped.',
+    );
   }
 
   registerStateMachine(
@@ -99,7 +115,8 @@ export class LocalStepFunctions {
     const taskHandlers: Record<string, TaskHandler> = {};
     for (const [stateName, resource] of Object.entries(taskStatesOf(definition.States as object))) {
       const handler = handlersByResource(resource);
-      if (!handler) throw new Error(`State machine ${name}: no local handler for ${resource} (state "${stateName}")`);
+      if (!handler)
+        throw new Error(`State machine ${name}: no local handler for ${resource} (state "${stateName}")`);
       taskHandlers[stateName] = handler;
     }
     // Construct once to validate the definition now rather than at the first execution.
@@ -110,7 +127,8 @@ export class LocalStepFunctions {
 
   startExecution(stateMachineArn: string, name: string, input: string): ExecutionRecord {
     const machine = this.machines.get(stateMachineArn);
-    if (!machine) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!machine)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -129,16 +147,24 @@ export class LocalStepFunctions {
     this.executions.set(executionArn, record);
     this.save();
 
-    const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { noValidate: true } });
+    const stateMachine = new StateMachine(machine.definition as never, {
+      validationOptions: { noValidate: true },
+    });
     const execution = stateMachine.run(JSON.parse(input), {
       overrides: { taskResourceLocalHandlers: machine.taskHandlers as never },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: new Date().toISOString() },
+        Execution: {
+          Id: executionArn,
+          Name: name,
+          Input: JSON.parse(input),
+          StartTime: new Date().toISOString(),
+        },
         StateMachine: { Id: stateMachineArn, Name: machine.name },
       },
     });
     const done = execution.result.then(
-      (output: unknown) => this.finish(record, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
+      (output: unknown) =>
+        this.finish(record, { status: 'SUCCEEDED', output: JSON.stringify(output ?? null) }),
       (error: Error & { cause?: { name?: string; message?: string } }) => {
         if (error.name === 'ExecutionAbortedError') return this.finish(record, { status: 'ABORTED' });
         if (error.name === 'ExecutionTimeoutError') return this.finish(record, { status: 'TIMED_OUT' });
@@ -207,7 +233,11 @@ export class LocalStepFunctions {
       const view = (e: ExecutionRecord) => ({ ...e, status: e.status });
       switch (operation) {
         case 'StartExecution': {
-          const record = this.startExecution(params.stateMachineArn ?? '', params.name ?? crypto.randomUUID(), params.input ?? '{}');
+          const record = this.startExecution(
+            params.stateMachineArn ?? '',
+            params.name ?? crypto.randomUUID(),
+            params.input ?? '{}',
+          );
           return send(200, { executionArn: record.executionArn, startDate: record.startDate });
         }
         case 'DescribeExecution':
@@ -216,28 +246,49 @@ export class LocalStepFunctions {
           return send(200, this.stopExecution(params.executionArn ?? '', params.error, params.cause));
         case 'ListExecutions':
           return send(200, {
-            executions: this.listExecutions(params.stateMachineArn ?? '', params.statusFilter as ExecutionStatus).map(
-              ({ executionArn, stateMachineArn, name, status, startDate, stopDate }) => ({
-                executionArn,
-                stateMachineArn,
-                name,
-                status,
-                startDate,
-                stopDate,
-              }),
-            ),
+            executions: this.listExecutions(
+              params.stateMachineArn ?? '',
+              params.statusFilter as ExecutionStatus,
+            ).map(({ executionArn, stateMachineArn, name, status, startDate, stopDate }) => ({
+              executionArn,
+              stateMachineArn,
+              name,
+              status,
+              startDate,
+              stopDate,
+            })),
           });
         case 'ListStateMachines':
           return send(200, {
-            stateMachines: [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: 0 })),
+            stateMachines: [...this.machines.values()].map((m) => ({
+              stateMachineArn: m.arn,
+              name: m.name,
+              type: 'STANDARD',
+              creationDate: 0,
+            })),
           });
         case 'DescribeStateMachine': {
           const machine = this.machines.get(params.stateMachineArn ?? '');
-          if (!machine) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${params.stateMachineArn}'`);
-          return send(200, { stateMachineArn: machine.arn, name: machine.name, status: 'ACTIVE', definition: JSON.stringify(machine.definition), type: 'STANDARD', creationDate: 0, roleArn: `arn:aws:iam::${this.accountId}:role/local` });
+          if (!machine)
+            throw new AwsError(
+              'StateMachineDoesNotExist',
+              `State Machine Does Not Exist: '${params.stateMachineArn}'`,
+            );
+          return send(200, {
+            stateMachineArn: machine.arn,
+            name: machine.name,
+            status: 'ACTIVE',
+            definition: JSON.stringify(machine.definition),
+            type: 'STANDARD',
+            creationDate: 0,
+            roleArn: `arn:aws:iam::${this.accountId}:role/local`,
+          });
         }
         default:
-          throw new AwsError('UnknownOperationException', `The local Step Functions does not implement ${operation}`);
+          throw new AwsError(
+            'UnknownOperationException',
+            `The local Step Functions does not implement ${operation}`,
+          );
       }
     } catch (error) {
       if (error instanceof AwsError) return send(400, { __type: error.type, message: error.message });

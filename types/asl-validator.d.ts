@@ -4,6 +4,9 @@ declare module 'asl-validator' {
     errors: { message?: string; 'Error code'?: string }[];
     errorsText(separator?: string): string;
   }
-  const validator: (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => ValidationResult;
+  const validator: (
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ) => ValidationResult;
   export = validator;
 }

@@ -28,7 +28,10 @@ export const openSession = async (modelPath: string, choice: ProviderChoice): Pr
   const wantCuda = choice === 'cuda' || (choice === 'auto' && gpuVisible());
   if (wantCuda) {
     try {
-      return { session: await ort.InferenceSession.create(modelPath, sessionOptions(['cuda'])), provider: 'cuda' };
+      return {
+        session: await ort.InferenceSession.create(modelPath, sessionOptions(['cuda'])),
+        provider: 'cuda',
+      };
     } catch (error) {
       if (choice === 'cuda') throw error;
       logger.error('CUDA execution provider unavailable; falling back to CPU', { error: error as Error });

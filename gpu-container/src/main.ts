@@ -14,11 +14,18 @@ import { readSettings } from './settings';
 const runJob = async (): Promise<number> => {
   const started = Date.now();
   const settings = readSettings();
-  logger.appendKeys({ jobId: settings.LONGTAIL_JOB_ID, batchJobId: settings.AWS_BATCH_JOB_ID, attempt: settings.AWS_BATCH_JOB_ATTEMPT });
+  logger.appendKeys({
+    jobId: settings.LONGTAIL_JOB_ID,
+    batchJobId: settings.AWS_BATCH_JOB_ID,
+    attempt: settings.AWS_BATCH_JOB_ATTEMPT,
+  });
   const objects = new S3ObjectStore();
   let report;
   try {
-    const { manifest, onnxPath } = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, settings.LONGTAIL_MODEL);
+    const { manifest, onnxPath } = await loadModelFiles(
+      settings.LONGTAIL_MODELS_DIR,
+      settings.LONGTAIL_MODEL,
+    );
     const loaded = await openSession(onnxPath, settings.LONGTAIL_EXECUTION_PROVIDER);
     logger.info('Model loaded', { model: manifest.name, provider: loaded.provider });
     const counts = await runShard(

@@ -17,7 +17,10 @@ export const loadModelFiles = async (modelsDir: string, name: string): Promise<M
   try {
     raw = await readFile(join(folder, 'model.json'), 'utf8');
   } catch {
-    throw new LongtailError(workerErrorCodes.modelNotFound, `Model ${name} is not installed in ${modelsDir}.`);
+    throw new LongtailError(
+      workerErrorCodes.modelNotFound,
+      `Model ${name} is not installed in ${modelsDir}.`,
+    );
   }
   const manifest = modelManifestSchema.parse(JSON.parse(raw));
   return { manifest, onnxPath: join(folder, manifest.file) };

@@ -71,7 +71,11 @@ export const runShard = async (
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    const predictions = await predict(loaded.session, manifest, batch.map((p) => p.record));
+    const predictions = await predict(
+      loaded.session,
+      manifest,
+      batch.map((p) => p.record),
+    );
     for (const [i, { line }] of batch.entries()) {
       await outputs.write({ line, prediction: predictions[i] });
       counts.succeeded++;
@@ -90,7 +94,11 @@ export const runShard = async (
       value = JSON.parse(text);
     } catch {
       counts.failed++;
-      await failures.write({ line, record: text, error: { code: 'MALFORMED_JSON', message: 'The line is not valid JSON.' } });
+      await failures.write({
+        line,
+        record: text,
+        error: { code: 'MALFORMED_JSON', message: 'The line is not valid JSON.' },
+      });
       continue;
     }
     const check = checkRecord(manifest, value);
@@ -130,9 +138,13 @@ export const reportOf = (
     };
   }
   const { error } = outcome;
-  if (error instanceof LongtailError) return { status: 'failed', error: { code: error.code, message: error.message } };
+  if (error instanceof LongtailError)
+    return { status: 'failed', error: { code: error.code, message: error.message } };
   return {
     status: 'failed',
-    error: { code: workerErrorCodes.internal, message: `The worker failed: ${(error as Error).message ?? String(error)}` },
+    error: {
+      code: workerErrorCodes.internal,
+      message: `The worker failed: ${(error as Error).message ?? String(error)}`,
+    },
   };
 };

@@ -12,7 +12,13 @@ import { predict } from './predict';
 export const selfCheck = async (): Promise<number> => {
   const modelsDir = process.env.LONGTAIL_MODELS_DIR ?? resolve('models');
   const choice = (process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto') as 'auto' | 'cuda' | 'cpu';
-  console.log(JSON.stringify({ onnxruntime: ort.env.versions, backends: supportedBackends(), gpuVisible: gpuVisible() }));
+  console.log(
+    JSON.stringify({
+      onnxruntime: ort.env.versions,
+      backends: supportedBackends(),
+      gpuVisible: gpuVisible(),
+    }),
+  );
   let failures = 0;
   for (const name of await readdir(modelsDir)) {
     try {
@@ -20,7 +26,9 @@ export const selfCheck = async (): Promise<number> => {
       const { session, provider } = await openSession(onnxPath, choice);
       const started = performance.now();
       const [prediction] = await predict(session, manifest, [manifest.example]);
-      console.log(JSON.stringify({ model: name, provider, ms: +(performance.now() - started).toFixed(2), prediction }));
+      console.log(
+        JSON.stringify({ model: name, provider, ms: +(performance.now() - started).toFixed(2), prediction }),
+      );
     } catch (error) {
       failures++;
       console.log(JSON.stringify({ model: name, error: (error as Error).message }));

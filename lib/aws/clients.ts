@@ -43,5 +43,6 @@ export const batchClient = lazily(() => new BatchClient({}));
 
 /** Drops every cached client, so the next use reads the endpoint settings again. */
 export const resetClients = () => {
-  for (const client of [s3Client, dynamoDocumentClient, sqsClient, snsClient, sfnClient, batchClient]) client.set(undefined);
+  for (const client of [s3Client, dynamoDocumentClient, sqsClient, snsClient, sfnClient, batchClient])
+    client.set(undefined);
 };

@@ -77,7 +77,11 @@ const inputKeyOrThrow = (s3Uri: string, inputsBucket: string): string => {
  * Validates a job request, stores its inline input, writes the job record and enqueues its id.
  * Used by the HTTP API and (later) by S3 drops, so both paths make the same job.
  */
-export const createJob = async (ownerId: string, request: CreateJobRequest, deps: CreateJobDeps): Promise<Job> => {
+export const createJob = async (
+  ownerId: string,
+  request: CreateJobRequest,
+  deps: CreateJobDeps,
+): Promise<Job> => {
   const model = modelOrThrow(request.model);
   const jobId = (deps.newJobId ?? randomUUID)();
   const now = (deps.now ?? (() => new Date()))();

@@ -125,7 +125,10 @@ const lambdaErrorMessage = (cause: string | undefined): string | undefined => {
 /** Batch `.sync` failures carry the DescribeJobs job as JSON in Cause. */
 const batchFailureMessage = (cause: string | undefined): string => {
   try {
-    const job = JSON.parse(cause ?? '') as { StatusReason?: string; Attempts?: { Container?: { ExitCode?: number } }[] };
+    const job = JSON.parse(cause ?? '') as {
+      StatusReason?: string;
+      Attempts?: { Container?: { ExitCode?: number } }[];
+    };
     const exitCode = job.Attempts?.at(-1)?.Container?.ExitCode;
     return `The worker failed: ${job.StatusReason ?? 'no reason given'}${exitCode === undefined ? '' : ` (exit code ${exitCode})`}.`;
   } catch {
@@ -169,4 +172,3 @@ export const failJob = async (jobId: string, caught: CaughtError, deps: StepDeps
     return jobEventOf(current);
   }
 };
-

@@ -6,4 +6,8 @@ import type { StepDeps } from './run-steps';
 /** The AWS adapters the state machine tasks run with, created once per process. */
 let deps: StepDeps | undefined;
 export const awsStepDeps = (): StepDeps =>
-  (deps ??= { store: new DynamoJobStore(), objects: new S3ObjectStore(), outputsBucket: resources.outputsBucket() });
+  (deps ??= {
+    store: new DynamoJobStore(),
+    objects: new S3ObjectStore(),
+    outputsBucket: resources.outputsBucket(),
+  });

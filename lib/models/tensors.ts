@@ -14,7 +14,8 @@ export interface Prediction {
   scores: Record<string, number>;
 }
 
-const fieldsByName = (manifest: ModelManifest) => new Map(manifest.fields.map((field) => [field.name, field]));
+const fieldsByName = (manifest: ModelManifest) =>
+  new Map(manifest.fields.map((field) => [field.name, field]));
 
 const columnsOf = (field: RecordField) => (field.type === 'category' ? field.values.length : 1);
 
@@ -35,7 +36,10 @@ export const featureWidth = (manifest: ModelManifest): number => {
 };
 
 /** Encodes validated records into the model's input tensor, row by row in manifest order. */
-export const encodeRecords = (manifest: ModelManifest, records: ModelRecord[]): Record<string, TensorData> => {
+export const encodeRecords = (
+  manifest: ModelManifest,
+  records: ModelRecord[],
+): Record<string, TensorData> => {
   const input = inputSpec(manifest);
   const fields = fieldsByName(manifest);
   const width = featureWidth(manifest);

@@ -31,24 +31,53 @@ describe('the job API over HTTP', () => {
     });
 
     it('serves /health without a key', async () => {
-      expect(await local.api('/health', { key: null })).toMatchObject({ status: 200, json: { status: 'ok' } });
+      expect(await local.api('/health', { key: null })).toMatchObject({
+        status: 200,
+        json: { status: 'ok' },
+      });
     });
   });
 
   describe('bad input', () => {
-    const post = (body: unknown, headers?: Record<string, string>) => local.api('/jobs', { method: 'POST', body, headers });
+    const post = (body: unknown, headers?: Record<string, string>) =>
+      local.api('/jobs', { method: 'POST', body, headers });
 
     it.each([
       ['malformed JSON', '{"model": "churn-risk",', 400, 'MALFORMED_JSON'],
       ['a missing model', { input: { records: [record] } }, 400, 'INVALID_REQUEST'],
       ['an unknown model', { model: 'gpt-17', input: { records: [record] } }, 400, 'UNKNOWN_MODEL'],
-      ['an unknown field', { model: 'churn-risk', input: { records: [record] }, priority: 'high' }, 400, 'INVALID_REQUEST'],
+      [
+        'an unknown field',
+        { model: 'churn-risk', input: { records: [record] }, priority: 'high' },
+        400,
+        'INVALID_REQUEST',
+      ],
       ['no input', { model: 'churn-risk' }, 400, 'INVALID_REQUEST'],
       ['empty records', { model: 'churn-risk', input: { records: [] } }, 400, 'INVALID_REQUEST'],
-      ['a record of the wrong type', { model: 'churn-risk', input: { records: [{ ...record, tenure_months: 'ten' }] } }, 400, 'INVALID_RECORDS'],
-      ['an s3Uri in another bucket', { model: 'churn-risk', input: { s3Uri: 's3://someone-elses-bucket/data.jsonl' } }, 400, 'INPUT_OUTSIDE_BUCKET'],
-      ['an s3Uri that is not one', { model: 'churn-risk', input: { s3Uri: 'https://example.com/data.jsonl' } }, 400, 'INVALID_S3_URI'],
-      ['a webhookUrl that is not a URL', { model: 'churn-risk', input: { records: [record] }, webhookUrl: 'not a url' }, 400, 'INVALID_REQUEST'],
+      [
+        'a record of the wrong type',
+        { model: 'churn-risk', input: { records: [{ ...record, tenure_months: 'ten' }] } },
+        400,
+        'INVALID_RECORDS',
+      ],
+      [
+        'an s3Uri in another bucket',
+        { model: 'churn-risk', input: { s3Uri: 's3://someone-elses-bucket/data.jsonl' } },
+        400,
+        'INPUT_OUTSIDE_BUCKET',
+      ],
+      [
+        'an s3Uri that is not one',
+        { model: 'churn-risk', input: { s3Uri: 'https://example.com/data.jsonl' } },
+        400,
+        'INVALID_S3_URI',
+      ],
+      [
+        'a webhookUrl that is not a URL',
+        { model: 'churn-risk', input: { records: [record] }, webhookUrl: 'not a url' },
+        400,
+        'INVALID_REQUEST',
+      ],
     ])('rejects %s with %i %s', async (_case, body, status, code) => {
       const response = await post(body);
       expect(response.status).toBe(status);
@@ -57,7 +86,10 @@ describe('the job API over HTTP', () => {
     });
 
     it('names the failing record and field', async () => {
-      const response = await post({ model: 'churn-risk', input: { records: [record, { ...record, contract: 'weekly' }] } });
+      const response = await post({
+        model: 'churn-risk',
+        input: { records: [record, { ...record, contract: 'weekly' }] },
+      });
       expect(response.json.error).toMatchObject({
         code: 'INVALID_RECORDS',
         details: { issues: [{ record: 1, field: 'contract' }] },
@@ -93,15 +125,29 @@ describe('the job API over HTTP', () => {
   describe('owners', () => {
     it('lists the caller’s jobs newest first, by status, a page at a time, and hides other owners’ jobs', async () => {
       const submit = async (key: string) =>
-        String((await local.api('/jobs', { method: 'POST', key, body: { model: 'churn-risk', input: { records: [record] } } })).json.jobId);
+        String(
+          (
+            await local.api('/jobs', {
+              method: 'POST',
+              key,
+              body: { model: 'churn-risk', input: { records: [record] } },
+            })
+          ).json.jobId,
+        );
       const bobJob = await submit(apiKeys.bob);
       const aliceJobs: string[] = [];
       for (let i = 0; i < 3; i++) aliceJobs.push(await submit(apiKeys.alice));
-      await Promise.all([...aliceJobs.map((id) => local.waitForJob(id)), local.waitForJob(bobJob, apiKeys.bob)]);
+      await Promise.all([
+        ...aliceJobs.map((id) => local.waitForJob(id)),
+        local.waitForJob(bobJob, apiKeys.bob),
+      ]);
 
       const firstPage = await local.api('/jobs?limit=2');
       const secondPage = await local.api(`/jobs?limit=2&cursor=${String(firstPage.json.nextCursor)}`);
-      const listed = [...(firstPage.json.jobs as { jobId: string }[]), ...(secondPage.json.jobs as { jobId: string }[])].map((j) => j.jobId);
+      const listed = [
+        ...(firstPage.json.jobs as { jobId: string }[]),
+        ...(secondPage.json.jobs as { jobId: string }[]),
+      ].map((j) => j.jobId);
       expect(listed.slice(0, 3)).toEqual([...aliceJobs].reverse());
       expect(listed).not.toContain(bobJob);
       const completed = await local.api('/jobs?status=completed&limit=100');
@@ -114,15 +160,30 @@ describe('the job API over HTTP', () => {
 
   describe('dispatch', () => {
     it('starts one execution for a job whose message is delivered twice', async () => {
-      const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { records: [record] } } });
+      const submitted = await local.api('/jobs', {
+        method: 'POST',
+        body: { model: 'churn-risk', input: { records: [record] } },
+      });
       const jobId = String(submitted.json.jobId);
-      await local.sqs.send(new SendMessageCommand({ QueueUrl: local.stack.names.jobsQueueUrl, MessageBody: JSON.stringify({ jobId }) }));
-      await local.sqs.send(new SendMessageCommand({ QueueUrl: local.stack.names.jobsQueueUrl, MessageBody: JSON.stringify({ jobId }) }));
+      await local.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: local.stack.names.jobsQueueUrl,
+          MessageBody: JSON.stringify({ jobId }),
+        }),
+      );
+      await local.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: local.stack.names.jobsQueueUrl,
+          MessageBody: JSON.stringify({ jobId }),
+        }),
+      );
 
       expect((await local.waitForJob(jobId)).status).toBe('completed');
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const sfn = new SFNClient({ endpoint: local.stack.awsEndpoint, region: local.stack.region });
-      const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: local.stack.names.stateMachineArn }));
+      const { executions = [] } = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: local.stack.names.stateMachineArn }),
+      );
       sfn.destroy();
       expect(executions.filter((e) => e.name === jobId)).toHaveLength(1);
       expect((await local.api(`/jobs/${jobId}`)).json.status).toBe('completed');

@@ -14,11 +14,18 @@ const directPredictions = async (records: Record<string, unknown>[]): Promise<Pr
     executionProviders: ['cpu'],
   });
   const feeds = Object.fromEntries(
-    Object.entries(encodeRecords(churnRisk, records)).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
+    Object.entries(encodeRecords(churnRisk, records)).map(([name, t]) => [
+      name,
+      new ort.Tensor('float32', t.data, t.dims),
+    ]),
   );
   const results = await session.run(feeds);
   const output = results.churn_logit!;
-  return decodePredictions(churnRisk, { churn_logit: { data: output.data as Float32Array, dims: [...output.dims] } }, records.length);
+  return decodePredictions(
+    churnRisk,
+    { churn_logit: { data: output.data as Float32Array, dims: [...output.dims] } },
+    records.length,
+  );
 };
 
 interface OutputLine {
@@ -48,7 +55,10 @@ describe('an inference job on the local runtime', () => {
   it('completes inline records with the model’s real predictions and announces it on job-events', async () => {
     const records = demoCustomers(25, 11);
 
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { records } } });
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { records } },
+    });
     expect(submitted.status).toBe(202);
     expect(submitted.json).toMatchObject({ status: 'pending' });
     const jobId = String(submitted.json.jobId);
@@ -59,7 +69,7 @@ describe('an inference job on the local runtime', () => {
     expect(job.executionArn).toContain(`:execution:longtail-local-inference-job:${jobId}`);
     expect(Date.parse(job.completedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(job.startedAt ?? ''));
     const outputs = await local.readJsonLines<OutputLine>(job.outputUri);
-    const expected = await directPredictions(records);
+    const expected = await directPredictions(records as unknown as Record<string, unknown>[]);
     expect(outputs.map((o) => o.line)).toEqual(records.map((_, i) => i + 1));
     outputs.forEach((output, i) => {
       expect(output.prediction.label).toBe(expected[i]!.label);
@@ -82,7 +92,10 @@ describe('an inference job on the local runtime', () => {
     lines[49] = JSON.stringify({ ...customers[49], contract: 'lifetime' });
     const inputUri = await local.putInput('e2e/customers.jsonl', lines.join('\r\n') + '\r\n');
 
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { s3Uri: inputUri } } });
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+    });
     const job = await local.waitForJob(String(submitted.json.jobId));
 
     expect(job.status).toBe('completed');
@@ -105,7 +118,10 @@ describe('an inference job on the local runtime', () => {
   it('fails with INPUT_NOT_FOUND and a failure event when the S3 input does not exist', async () => {
     const submitted = await local.api('/jobs', {
       method: 'POST',
-      body: { model: 'churn-risk', input: { s3Uri: `s3://${local.stack.names.inputsBucket}/nowhere/missing.jsonl` } },
+      body: {
+        model: 'churn-risk',
+        input: { s3Uri: `s3://${local.stack.names.inputsBucket}/nowhere/missing.jsonl` },
+      },
     });
     const jobId = String(submitted.json.jobId);
     const job = await local.waitForJob(jobId);
@@ -123,12 +139,22 @@ describe('an inference job on the local runtime', () => {
     const inputUri = await local.putInput(
       'e2e/all-bad.jsonl',
       toJsonLines([
-        { tenure_months: -5, monthly_charges: 50, support_calls: 1, contract: 'one-year', paperless_billing: true, senior_citizen: false },
+        {
+          tenure_months: -5,
+          monthly_charges: 50,
+          support_calls: 1,
+          contract: 'one-year',
+          paperless_billing: true,
+          senior_citizen: false,
+        },
         { tenure_months: 5, monthly_charges: 'fifty' },
       ]),
     );
 
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { s3Uri: inputUri } } });
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+    });
     const jobId = String(submitted.json.jobId);
     const job = await local.waitForJob(jobId);
 
@@ -136,13 +162,19 @@ describe('an inference job on the local runtime', () => {
     expect(job.error?.code).toBe('ALL_RECORDS_FAILED');
     expect(job.counts).toEqual({ total: 2, succeeded: 0, failed: 2 });
     expect(await local.readJsonLines<FailureLine>(job.failureUri)).toHaveLength(2);
-    expect(await local.jobEvent(jobId)).toMatchObject({ type: 'job.failed', error: { code: 'ALL_RECORDS_FAILED' } });
+    expect(await local.jobEvent(jobId)).toMatchObject({
+      type: 'job.failed',
+      error: { code: 'ALL_RECORDS_FAILED' },
+    });
   });
 
   it('fails with EMPTY_INPUT when the input holds no records', async () => {
     const inputUri = await local.putInput('e2e/empty.jsonl', '\n\n');
 
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { s3Uri: inputUri } } });
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+    });
     const job = await local.waitForJob(String(submitted.json.jobId));
 
     expect(job.status).toBe('failed');
@@ -151,12 +183,19 @@ describe('an inference job on the local runtime', () => {
 
   it('accepts the example record GET /models advertises, as is', async () => {
     const { status, json } = await local.api('/models');
-    const models = json.models as { name: string; example: Record<string, unknown>; fields: { name: string; type: string }[] }[];
+    const models = json.models as {
+      name: string;
+      example: Record<string, unknown>;
+      fields: { name: string; type: string }[];
+    }[];
     expect(status).toBe(200);
     expect(models.map((m) => m.name)).toContain('churn-risk');
 
     for (const model of models) {
-      const submitted = await local.api('/jobs', { method: 'POST', body: { model: model.name, input: { records: [model.example] } } });
+      const submitted = await local.api('/jobs', {
+        method: 'POST',
+        body: { model: model.name, input: { records: [model.example] } },
+      });
       expect(submitted.status).toBe(202);
       expect((await local.waitForJob(String(submitted.json.jobId))).status).toBe('completed');
     }

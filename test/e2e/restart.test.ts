@@ -11,7 +11,10 @@ describe('the local runtime across a restart', () => {
 
   it('keeps job records and result objects', async () => {
     await local.start();
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'churn-risk', input: { records: demoCustomers(3) } } });
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { records: demoCustomers(3) } },
+    });
     const before = await local.waitForJob(String(submitted.json.jobId));
     const outputsBefore = await local.readObject(before.outputUri);
     await local.stop();
@@ -19,7 +22,11 @@ describe('the local runtime across a restart', () => {
     await local.start();
     const after = await local.api(`/jobs/${before.jobId}`);
 
-    expect(after.json).toMatchObject({ status: 'completed', counts: before.counts, outputUri: before.outputUri });
+    expect(after.json).toMatchObject({
+      status: 'completed',
+      counts: before.counts,
+      outputUri: before.outputUri,
+    });
     expect(await local.readObject(before.outputUri)).toBe(outputsBefore);
     expect(outputsBefore.trim().split('\n')).toHaveLength(3);
   });

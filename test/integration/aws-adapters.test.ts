@@ -44,7 +44,12 @@ beforeAll(async () => {
     { StartAt: 'Wait a little', States: { 'Wait a little': { Type: 'Wait', Seconds: 1, End: true } } },
     () => undefined,
   );
-  endpoint = await startAwsEndpoint({ host: '127.0.0.1', port: 0, dataDir, services: { states: stepFunctions.serve } });
+  endpoint = await startAwsEndpoint({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    services: { states: stepFunctions.serve },
+  });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint.url,
     AWS_REGION: region,
@@ -78,7 +83,9 @@ describe('DynamoJobStore against the DynamoDB emulator', () => {
 
   it('refuses a second job with the same id', async () => {
     await store.create(jobFor('job-dup', 'carol', '2026-01-01T00:00:00.000Z'));
-    await expect(store.create(jobFor('job-dup', 'carol', '2026-01-01T00:00:00.000Z'))).rejects.toBeInstanceOf(Conflict);
+    await expect(store.create(jobFor('job-dup', 'carol', '2026-01-01T00:00:00.000Z'))).rejects.toBeInstanceOf(
+      Conflict,
+    );
   });
 
   it('lets exactly one of three racing endings win', async () => {
@@ -106,14 +113,21 @@ describe('DynamoJobStore against the DynamoDB emulator', () => {
   });
 
   it('pages through an owner’s jobs newest first, and by status', async () => {
-    for (let day = 1; day <= 5; day++) await store.create(jobFor(`dave-${day}`, 'dave', `2026-02-0${day}T00:00:00.000Z`));
+    for (let day = 1; day <= 5; day++)
+      await store.create(jobFor(`dave-${day}`, 'dave', `2026-02-0${day}T00:00:00.000Z`));
     await store.transition('dave-2', 'running');
 
     const first = await store.listByOwner('dave', { limit: 3 });
     const second = await store.listByOwner('dave', { limit: 3, cursor: first.nextCursor });
     const running = await store.listByOwner('dave', { limit: 10, status: 'running' });
 
-    expect([...first.jobs, ...second.jobs].map((j) => j.jobId)).toEqual(['dave-5', 'dave-4', 'dave-3', 'dave-2', 'dave-1']);
+    expect([...first.jobs, ...second.jobs].map((j) => j.jobId)).toEqual([
+      'dave-5',
+      'dave-4',
+      'dave-3',
+      'dave-2',
+      'dave-1',
+    ]);
     expect(second.nextCursor).toBeUndefined();
     expect(running.jobs.map((j) => j.jobId)).toEqual(['dave-2']);
   });
@@ -130,19 +144,24 @@ describe('S3ObjectStore against the S3 emulator', () => {
 
   it('streams a body larger than one multipart part up and back', async () => {
     const line = `${'x'.repeat(1023)}\n`;
-    const body = Readable.from((function* () {
-      for (let i = 0; i < 12 * 1024; i++) yield line;
-    })());
+    const body = Readable.from(
+      (function* () {
+        for (let i = 0; i < 12 * 1024; i++) yield line;
+      })(),
+    );
 
     await objects.upload({ bucket: 'adapters-bucket', key: 'big.txt' }, body, 'text/plain');
     let bytes = 0;
-    for await (const chunk of await objects.openRead({ bucket: 'adapters-bucket', key: 'big.txt' })) bytes += (chunk as Buffer).length;
+    for await (const chunk of await objects.openRead({ bucket: 'adapters-bucket', key: 'big.txt' }))
+      bytes += (chunk as Buffer).length;
 
     expect(bytes).toBe(12 * 1024 * 1024);
   });
 
   it('says ObjectNotFound for a missing object, and undefined for missing JSON', async () => {
-    await expect(objects.openRead({ bucket: 'adapters-bucket', key: 'nope' })).rejects.toBeInstanceOf(ObjectNotFound);
+    await expect(objects.openRead({ bucket: 'adapters-bucket', key: 'nope' })).rejects.toBeInstanceOf(
+      ObjectNotFound,
+    );
     await expect(objects.readJson({ bucket: 'adapters-bucket', key: 'nope.json' })).resolves.toBeUndefined();
   });
 });
@@ -170,7 +189,10 @@ describe('StepFunctionsExecutionStarter against the local Step Functions', () =>
     await new Promise((resolve) => setTimeout(resolve, 1200));
     const afterItEnded = await starter.start('job-once');
 
-    expect(first).toEqual({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:job-once`, alreadyStarted: false });
+    expect(first).toEqual({
+      executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:job-once`,
+      alreadyStarted: false,
+    });
     expect(again.executionArn).toBe(first.executionArn);
     expect(afterItEnded).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-type Resource = { Type: string; Properties: Record<string, unknown> & Record<string, never> };
+type Resource = { Type: string; Properties: Record<string, unknown> };
 type Template = { Resources: Record<string, Resource> };
 
 const projectRoot = join(__dirname, '../..');
@@ -19,12 +19,18 @@ const resource = (logicalId: string) => {
 
 beforeAll(() => {
   // The template the deployment would use: `serverless package`, offline, no credentials.
-  execFileSync(join(projectRoot, 'node_modules/.bin/serverless'), ['package', '--stage', 'test', '--package', packageDir], {
-    cwd: projectRoot,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-    stdio: 'pipe',
-  });
-  template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  execFileSync(
+    join(projectRoot, 'node_modules/.bin/serverless'),
+    ['package', '--stage', 'test', '--package', packageDir],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      stdio: 'pipe',
+    },
+  );
+  template = JSON.parse(
+    readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
 }, 120_000);
 
 afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
@@ -44,12 +50,17 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it('has the jobs queue with a dead-letter queue, and a visibility timeout six times the dispatch timeout', () => {
-    const queue = resource('JobsQueue') as { VisibilityTimeout: number; RedrivePolicy: { deadLetterTargetArn: unknown; maxReceiveCount: number } };
+    const queue = resource('JobsQueue') as {
+      VisibilityTimeout: number;
+      RedrivePolicy: { deadLetterTargetArn: unknown; maxReceiveCount: number };
+    };
     const dispatch = resource('DispatchLambdaFunction') as { Timeout: number };
     expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['JobsDeadLetterQueue', 'Arn'] });
     expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * dispatch.Timeout);
-    const mapping = ofType('AWS::Lambda::EventSourceMapping')[0]?.[1].Properties as { FunctionResponseTypes: string[] };
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')[0]?.[1].Properties as {
+      FunctionResponseTypes: string[];
+    };
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
@@ -71,7 +82,9 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it('has the inference-job state machine, built from statemachines/ with the Batch .sync integration', () => {
-    const machine = resource('InferenceJobStateMachine') as { DefinitionString: { 'Fn::Sub': [string, Record<string, unknown>] } };
+    const machine = resource('InferenceJobStateMachine') as {
+      DefinitionString: { 'Fn::Sub': [string, Record<string, unknown>] };
+    };
     const [body, substitutions] = machine.DefinitionString['Fn::Sub'];
     expect(body).toContain('"Resource": "arn:aws:states:::batch:submitJob.sync"');
     expect(body).toContain('"StartAt": "Mark job running"');
@@ -89,7 +102,10 @@ describe('the packaged CloudFormation template', () => {
     const environments = ofType('AWS::Batch::ComputeEnvironment');
     expect(environments.length).toBeGreaterThan(0);
     for (const [, environment] of environments) {
-      const compute = environment.Properties.ComputeResources as unknown as { MinvCpus: number; InstanceTypes: { 'Fn::Split': [string, string] } };
+      const compute = environment.Properties.ComputeResources as unknown as {
+        MinvCpus: number;
+        InstanceTypes: { 'Fn::Split': [string, string] };
+      };
       expect(compute.MinvCpus).toBe(0);
       const instanceTypes = compute.InstanceTypes['Fn::Split'][1].split(',');
       expect(instanceTypes.every((type) => type.startsWith('g4dn.'))).toBe(true);
@@ -105,7 +121,16 @@ describe('the packaged CloudFormation template', () => {
   it('gives each function that touches AWS a role of its own', () => {
     const functions = ofType('AWS::Lambda::Function');
     const roles = functions.map(([, fn]) => JSON.stringify((fn.Properties as { Role: unknown }).Role));
-    const withOwnRole = ['CreateJob', 'GetJob', 'ListJobs', 'Dispatch', 'PrepareJob', 'FinalizeJob', 'RecordFailure', 'Authorizer'];
+    const withOwnRole = [
+      'CreateJob',
+      'GetJob',
+      'ListJobs',
+      'Dispatch',
+      'PrepareJob',
+      'FinalizeJob',
+      'RecordFailure',
+      'Authorizer',
+    ];
     for (const name of withOwnRole) {
       expect(roles).toContain(JSON.stringify({ 'Fn::GetAtt': [`${name}IamRoleLambdaExecution`, 'Arn'] }));
     }

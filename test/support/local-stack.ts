@@ -1,6 +1,12 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +41,12 @@ export class TestStack {
 
   /** Subscribes a queue to job-events, as an operator would, so tests can read the events. */
   async listenToJobEvents() {
-    const { QueueUrl = '' } = await this.sqs.send(new CreateQueueCommand({ QueueName: `test-events-${Date.now()}` }));
-    const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { QueueUrl = '' } = await this.sqs.send(
+      new CreateQueueCommand({ QueueName: `test-events-${Date.now()}` }),
+    );
+    const { Attributes } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     await this.sns.send(
       new SubscribeCommand({
         TopicArn: this.stack.names.jobEventsTopicArn,
@@ -57,11 +67,17 @@ export class TestStack {
       const found = this.seenEvents.find((event) => event.jobId === jobId);
       if (found) return found;
       const { Messages = [] } = await this.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: this.eventsQueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+        new ReceiveMessageCommand({
+          QueueUrl: this.eventsQueueUrl,
+          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: 10,
+        }),
       );
       for (const message of Messages) {
         this.seenEvents.push(JSON.parse(message.Body ?? '{}') as Record<string, unknown>);
-        await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.eventsQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        await this.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.eventsQueueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
       }
     }
     return undefined;
@@ -85,7 +101,10 @@ export class TestStack {
       .map((line) => JSON.parse(line) as T);
   }
 
-  async api(path: string, init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+  async api(
+    path: string,
+    init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...init.headers };
     const key = init.key === undefined ? apiKeys.alice : init.key;
     if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -94,7 +113,11 @@ export class TestStack {
       body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(`${this.stack.apiUrl}${path}`, { method: init.method ?? 'GET', headers, body });
+    const response = await fetch(`${this.stack.apiUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body,
+    });
     const text = await response.text();
     let json: unknown;
     try {
@@ -102,7 +125,12 @@ export class TestStack {
     } catch {
       json = undefined;
     }
-    return { status: response.status, headers: response.headers, json: json as Record<string, unknown> & { error?: { code: string; message: string } }, text };
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: json as Record<string, unknown> & { error?: { code: string; message: string } },
+      text,
+    };
   }
 
   /** Polls GET /jobs/{id} until the job ends. */
@@ -110,8 +138,10 @@ export class TestStack {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { json } = await this.api(`/jobs/${jobId}`, { key });
-      if (['completed', 'failed', 'cancelled'].includes(String(json.status))) return json as unknown as JobStatusView;
-      if (Date.now() > deadline) throw new Error(`Job ${jobId} still ${String(json.status)} after ${timeoutMs} ms`);
+      if (['completed', 'failed', 'cancelled'].includes(String(json.status)))
+        return json as unknown as JobStatusView;
+      if (Date.now() > deadline)
+        throw new Error(`Job ${jobId} still ${String(json.status)} after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

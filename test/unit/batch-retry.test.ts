@@ -7,7 +7,9 @@ import type { RetryRule } from '../../local/batch';
 interface Template {
   resources: {
     Resources: {
-      WorkerJobDefinition: { Properties: { RetryStrategy: { Attempts: number; EvaluateOnExit: RetryRule[] } } };
+      WorkerJobDefinition: {
+        Properties: { RetryStrategy: { Attempts: number; EvaluateOnExit: RetryRule[] } };
+      };
     };
   };
 }
@@ -15,7 +17,11 @@ interface Template {
 const template = parse(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8')) as Template;
 const { EvaluateOnExit: rules } = template.resources.Resources.WorkerJobDefinition.Properties.RetryStrategy;
 
-const exited = (exitCode: number | null, statusReason = 'Essential container in task exited', reason = '') => ({
+const exited = (
+  exitCode: number | null,
+  statusReason = 'Essential container in task exited',
+  reason = '',
+) => ({
   exitCode,
   reason,
   statusReason,
@@ -41,7 +47,9 @@ describe('shouldRetry with the worker job definition', () => {
 
   it('ends on any other exit instead of Batch retrying it by default', () => {
     expect(shouldRetry(rules, exited(2))).toBe(false);
-    expect(shouldRetry(rules, exited(null, 'Task failed to start', 'CannotStartContainerError: no image'))).toBe(false);
+    expect(
+      shouldRetry(rules, exited(null, 'Task failed to start', 'CannotStartContainerError: no image')),
+    ).toBe(false);
   });
 });
 

@@ -20,7 +20,13 @@ describe('resolveIntrinsics', () => {
   it('resolves intrinsics nested in objects and arrays and leaves everything else as it was', () => {
     const value = {
       Resource: { 'Fn::GetAtt': ['Fn', 'Arn'] },
-      Parameters: { JobQueue: { Ref: 'GpuJobQueue' }, 'jobId.$': '$.jobId', Size: 2, Flag: true, Nothing: null },
+      Parameters: {
+        JobQueue: { Ref: 'GpuJobQueue' },
+        'jobId.$': '$.jobId',
+        Size: 2,
+        Flag: true,
+        Nothing: null,
+      },
       Targets: [{ Ref: 'A' }, 'plain', 3],
     };
 

@@ -35,7 +35,10 @@ describe('jobErrorOf', () => {
   it("prefers the worker's own failure report to Batch's task failure", () => {
     const caught = {
       Error: 'States.TaskFailed',
-      Cause: batchCause({ StatusReason: 'Essential container in task exited', Attempts: [{ Container: { ExitCode: 1 } }] }),
+      Cause: batchCause({
+        StatusReason: 'Essential container in task exited',
+        Attempts: [{ Container: { ExitCode: 1 } }],
+      }),
     };
 
     expect(jobErrorOf(caught, failedReport)).toEqual(failedReport.error);
@@ -59,7 +62,10 @@ describe('jobErrorOf', () => {
   });
 
   it('leaves out the exit code when Batch gives none', () => {
-    const caught = { Error: 'States.TaskFailed', Cause: batchCause({ StatusReason: '1 of 2 child jobs failed', Attempts: [] }) };
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({ StatusReason: '1 of 2 child jobs failed', Attempts: [] }),
+    };
 
     expect(jobErrorOf(caught, undefined).message).toBe('The worker failed: 1 of 2 child jobs failed.');
   });
@@ -85,7 +91,10 @@ describe('jobErrorOf', () => {
   it('calls anything else an internal error, naming the error and its message', () => {
     const caught = {
       Error: 'TransitionRejected',
-      Cause: JSON.stringify({ errorType: 'TransitionRejected', errorMessage: 'Job j is cancelled; it cannot become running.' }),
+      Cause: JSON.stringify({
+        errorType: 'TransitionRejected',
+        errorMessage: 'Job j is cancelled; it cannot become running.',
+      }),
     };
 
     expect(jobErrorOf(caught, undefined)).toEqual({

@@ -2,7 +2,10 @@ import { inlineInputLocation, outputLocationsOf, reportLocationOf } from '../../
 
 describe('job paths', () => {
   it('stores inline records under inline/<jobId>/records.jsonl in the inputs bucket', () => {
-    expect(inlineInputLocation('inputs', 'job-1')).toEqual({ bucket: 'inputs', key: 'inline/job-1/records.jsonl' });
+    expect(inlineInputLocation('inputs', 'job-1')).toEqual({
+      bucket: 'inputs',
+      key: 'inline/job-1/records.jsonl',
+    });
   });
 
   it('names the output and failure files after the input file, under outputs/<jobId>/', () => {
@@ -21,6 +24,9 @@ describe('job paths', () => {
   });
 
   it("puts the worker's report at work/<jobId>/report.json in the outputs bucket", () => {
-    expect(reportLocationOf('outputs', 'job-1')).toEqual({ bucket: 'outputs', key: 'work/job-1/report.json' });
+    expect(reportLocationOf('outputs', 'job-1')).toEqual({
+      bucket: 'outputs',
+      key: 'work/job-1/report.json',
+    });
   });
 });

@@ -21,7 +21,8 @@ describe('statemachines/inference-job.asl.json', () => {
 
   it('marks the job running, runs it on Batch with .sync, completes it, and announces it', () => {
     const path: string[] = [];
-    for (let name: string | undefined = definition.StartAt; name; name = definition.States[name]?.Next) path.push(name);
+    for (let name: string | undefined = definition.StartAt; name; name = definition.States[name]?.Next)
+      path.push(name);
 
     expect(path).toEqual([
       'Mark job running',
@@ -30,7 +31,9 @@ describe('statemachines/inference-job.asl.json', () => {
       'Announce job completed',
       'Job completed',
     ]);
-    expect(definition.States['Run inference on AWS Batch']?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    expect(definition.States['Run inference on AWS Batch']?.Resource).toBe(
+      'arn:aws:states:::batch:submitJob.sync',
+    );
     expect(definition.States['Announce job completed']?.Resource).toBe('arn:aws:states:::sns:publish');
   });
 
@@ -77,7 +80,9 @@ describe('statemachines/inference-job.asl.json', () => {
   });
 
   it('keeps the state payload small: the Batch result is trimmed to its id and status', () => {
-    const batch = definition.States['Run inference on AWS Batch'] as { ResultSelector?: Record<string, string> };
+    const batch = definition.States['Run inference on AWS Batch'] as {
+      ResultSelector?: Record<string, string>;
+    };
     expect(Object.keys(batch.ResultSelector ?? {})).toEqual(['JobId.$', 'Status.$']);
   });
 });

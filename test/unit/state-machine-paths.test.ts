@@ -16,14 +16,31 @@ const runWith = async (overrides: Record<string, TaskHandler>) => {
   const sfn = new LocalStepFunctions('us-east-1', '123456789012', join(dir, 'executions.json'));
   const calls: Calls = {};
   const defaults: Record<string, TaskHandler> = {
-    PrepareJob: async (input) => ({ ...(input as object), model: 'churn-risk', inputUri: 's3://i/x', outputUri: 's3://o/x.out', failureUri: 's3://o/x.out.failed', reportUri: 's3://o/r.json' }),
+    PrepareJob: async (input) => ({
+      ...(input as object),
+      model: 'churn-risk',
+      inputUri: 's3://i/x',
+      outputUri: 's3://o/x.out',
+      failureUri: 's3://o/x.out.failed',
+      reportUri: 's3://o/r.json',
+    }),
     'batch:submitJob.sync': async () => ({ JobId: 'batch-1', Status: 'SUCCEEDED', Attempts: [] }),
-    FinalizeJob: async (input) => ({ type: 'job.completed', jobId: (input as { jobId: string }).jobId, model: 'churn-risk' }),
-    RecordFailure: async (input) => ({ type: 'job.failed', jobId: (input as { jobId: string }).jobId, model: 'churn-risk' }),
+    FinalizeJob: async (input) => ({
+      type: 'job.completed',
+      jobId: (input as { jobId: string }).jobId,
+      model: 'churn-risk',
+    }),
+    RecordFailure: async (input) => ({
+      type: 'job.failed',
+      jobId: (input as { jobId: string }).jobId,
+      model: 'churn-risk',
+    }),
     'sns:publish': async () => ({ MessageId: 'm-1' }),
   };
   const arn = sfn.registerStateMachine('paths', resolvedDefinition() as never, (resource) => {
-    const name = resource.startsWith('arn:aws:states:::') ? resource.replace('arn:aws:states:::', '') : lambdaName(resource);
+    const name = resource.startsWith('arn:aws:states:::')
+      ? resource.replace('arn:aws:states:::', '')
+      : lambdaName(resource);
     const handler = overrides[name] ?? defaults[name];
     return async (input) => {
       (calls[name] ??= []).push(input);
@@ -46,22 +63,31 @@ describe('the inference-job state machine’s paths', () => {
     expect(calls['batch:submitJob.sync']?.[0]).toMatchObject({
       JobName: 'longtail-job-1',
       Parameters: { jobId: 'job-1' },
-      ContainerOverrides: { Environment: expect.arrayContaining([{ Name: 'LONGTAIL_INPUT_URI', Value: 's3://i/x' }]) },
+      ContainerOverrides: {
+        Environment: expect.arrayContaining([{ Name: 'LONGTAIL_INPUT_URI', Value: 's3://i/x' }]),
+      },
     });
     expect(calls['sns:publish']).toEqual([
       expect.objectContaining({
         Message: { type: 'job.completed', jobId: 'job-1', model: 'churn-risk' },
-        MessageAttributes: expect.objectContaining({ type: { DataType: 'String', StringValue: 'job.completed' } }),
+        MessageAttributes: expect.objectContaining({
+          type: { DataType: 'String', StringValue: 'job.completed' },
+        }),
       }),
     ]);
     expect(calls.RecordFailure).toBeUndefined();
   });
 
   it('marks the job failed and announces it when the Batch job fails', async () => {
-    const batchFailure = Object.assign(new Error(JSON.stringify({ Status: 'FAILED', StatusReason: 'Essential container in task exited' })), {
-      name: 'States.TaskFailed',
+    const batchFailure = Object.assign(
+      new Error(JSON.stringify({ Status: 'FAILED', StatusReason: 'Essential container in task exited' })),
+      {
+        name: 'States.TaskFailed',
+      },
+    );
+    const { calls, execution } = await runWith({
+      'batch:submitJob.sync': async () => Promise.reject(batchFailure),
     });
-    const { calls, execution } = await runWith({ 'batch:submitJob.sync': async () => Promise.reject(batchFailure) });
 
     expect(calls.RecordFailure).toEqual([
       { jobId: 'job-1', error: { Error: 'States.TaskFailed', Cause: batchFailure.message } },
@@ -73,7 +99,8 @@ describe('the inference-job state machine’s paths', () => {
 
   it('marks the job failed with the typed error when every record failed', async () => {
     const { calls } = await runWith({
-      FinalizeJob: async () => Promise.reject(new LambdaFunctionError('AllRecordsFailed', 'All 2 records failed')),
+      FinalizeJob: async () =>
+        Promise.reject(new LambdaFunctionError('AllRecordsFailed', 'All 2 records failed')),
     });
 
     expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'AllRecordsFailed' } });
@@ -85,7 +112,14 @@ describe('the inference-job state machine’s paths', () => {
       PrepareJob: async (input) => {
         attempts++;
         if (attempts === 1) throw new LambdaFunctionError('Lambda.ServiceException', 'try again');
-        return { ...(input as object), model: 'churn-risk', inputUri: 's3://i/x', outputUri: 's3://o/x', failureUri: 's3://o/f', reportUri: 's3://o/r' };
+        return {
+          ...(input as object),
+          model: 'churn-risk',
+          inputUri: 's3://i/x',
+          outputUri: 's3://o/x',
+          failureUri: 's3://o/f',
+          reportUri: 's3://o/r',
+        };
       },
     });
 
@@ -96,7 +130,8 @@ describe('the inference-job state machine’s paths', () => {
 
   it('does not mark a completed job failed when only its announcement fails', async () => {
     const { calls, execution } = await runWith({
-      'sns:publish': async () => Promise.reject(Object.assign(new Error('no topic'), { name: 'SNS.NotFoundException' })),
+      'sns:publish': async () =>
+        Promise.reject(Object.assign(new Error('no topic'), { name: 'SNS.NotFoundException' })),
     });
 
     expect(calls.RecordFailure).toBeUndefined();

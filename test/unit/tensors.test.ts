@@ -17,10 +17,20 @@ const irisLike = modelManifestSchema.parse({
     { name: 'petal_width', type: 'number', description: 'cm' },
   ],
   inputs: [
-    { name: 'x', dtype: 'float32', shape: ['batch', 2], features: [{ field: 'petal_length' }, { field: 'petal_width' }] },
+    {
+      name: 'x',
+      dtype: 'float32',
+      shape: ['batch', 2],
+      features: [{ field: 'petal_length' }, { field: 'petal_width' }],
+    },
   ],
   outputs: [{ name: 'scores', dtype: 'float32', shape: ['batch', 3] }],
-  postprocess: { type: 'multiclass', output: 'scores', activation: 'softmax', labels: ['setosa', 'versicolor', 'virginica'] },
+  postprocess: {
+    type: 'multiclass',
+    output: 'scores',
+    activation: 'softmax',
+    labels: ['setosa', 'versicolor', 'virginica'],
+  },
   example: { petal_length: 1.4, petal_width: 0.2 },
 });
 
@@ -51,16 +61,29 @@ describe('encodeRecords', () => {
 
   it('writes one row per record', () => {
     const records = [
-      { tenure_months: 1, monthly_charges: 20, support_calls: 0, contract: 'month-to-month', paperless_billing: false, senior_citizen: true },
-      { tenure_months: 2, monthly_charges: 30, support_calls: 5, contract: 'two-year', paperless_billing: true, senior_citizen: true },
+      {
+        tenure_months: 1,
+        monthly_charges: 20,
+        support_calls: 0,
+        contract: 'month-to-month',
+        paperless_billing: false,
+        senior_citizen: true,
+      },
+      {
+        tenure_months: 2,
+        monthly_charges: 30,
+        support_calls: 5,
+        contract: 'two-year',
+        paperless_billing: true,
+        senior_citizen: true,
+      },
     ];
 
     const tensors = encodeRecords(churn, records);
 
     expect(tensors.features?.dims).toEqual([2, 8]);
     expect(Array.from(tensors.features?.data ?? [])).toEqual([
-      1, 20, 0, 1, 0, 0, 0, 1,
-      2, 30, 5, 0, 0, 1, 1, 1,
+      1, 20, 0, 1, 0, 0, 0, 1, 2, 30, 5, 0, 0, 1, 1, 1,
     ]);
   });
 

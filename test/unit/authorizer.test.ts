@@ -1,0 +1,45 @@
+import { handler } from '../../functions/authorizer';
+import { setHandlerEnv } from '../fixtures/env';
+import { authorizerEvent } from '../fixtures/http-events';
+
+describe('authorizer', () => {
+  beforeEach(() => {
+    setHandlerEnv({ API_KEYS_PARAMETER: undefined, LONGTAIL_API_KEYS: 'alice:alice-key-1,bob:bob-key,alice:alice-key-2' });
+  });
+
+  it.each([
+    ['alice-key-1', 'alice'],
+    ['alice-key-2', 'alice'],
+    ['bob-key', 'bob'],
+  ])('authorizes key %s as owner %s', async (key, ownerId) => {
+    const result = await handler(authorizerEvent({ authorization: `Bearer ${key}` }));
+
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId } });
+  });
+
+  it('reads a header sent with a capitalised name', async () => {
+    const result = await handler(authorizerEvent({ Authorization: 'Bearer bob-key' }));
+
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'bob' } });
+  });
+
+  it.each([
+    ['a wrong key', { authorization: 'Bearer mallory-key' }],
+    ['no Authorization header', {}],
+    ['a non-Bearer scheme', { authorization: 'Basic YWxpY2U6YWxpY2Uta2V5LTE=' }],
+    ['a bare key', { authorization: 'alice-key-1' }],
+    ['the development key while other keys are configured', { authorization: 'Bearer longtail-dev-key' }],
+  ])('refuses %s', async (_what, headers: Record<string, string>) => {
+    const result = await handler(authorizerEvent(headers));
+
+    expect(result).toEqual({ isAuthorized: false, context: { ownerId: '' } });
+  });
+
+  it('accepts the development key when no keys are configured', async () => {
+    setHandlerEnv({ API_KEYS_PARAMETER: undefined, LONGTAIL_API_KEYS: undefined });
+
+    const result = await handler(authorizerEvent({ authorization: 'Bearer longtail-dev-key' }));
+
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'dev' } });
+  });
+});

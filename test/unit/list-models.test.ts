@@ -1,0 +1,52 @@
+import churnManifest from '../../models/churn-risk/model.json';
+import { handler } from '../../functions/list-models';
+import { setHandlerEnv } from '../fixtures/env';
+import { bodyOf, httpEvent } from '../fixtures/http-events';
+import { lambdaContext } from '../fixtures/lambda-context';
+
+interface Models {
+  models: {
+    name: string;
+    version: string;
+    description: string;
+    fields: unknown[];
+    prediction: { labels: string[] };
+    example: Record<string, unknown>;
+  }[];
+}
+
+describe('list-models handler', () => {
+  beforeEach(() => {
+    setHandlerEnv();
+  });
+
+  it('lists each model with its fields, labels and a record that works as is', async () => {
+    const response = await handler(httpEvent({ method: 'GET', path: '/models' }), lambdaContext());
+
+    expect(response.statusCode).toBe(200);
+    const { models } = bodyOf<Models>(response);
+    expect(models).toEqual([
+      {
+        name: 'churn-risk',
+        version: '1',
+        description: churnManifest.description,
+        fields: churnManifest.fields,
+        prediction: { labels: ['stays', 'churns'] },
+        example: churnManifest.example,
+      },
+    ]);
+  });
+
+  it('does not show how records become tensors', async () => {
+    const response = await handler(httpEvent({ method: 'GET', path: '/models' }), lambdaContext());
+
+    expect(response.body).not.toContain('model.onnx');
+    expect(response.body).not.toContain('churn_logit');
+  });
+
+  it('answers 401 without an authorizer context', async () => {
+    const response = await handler(httpEvent({ method: 'GET', path: '/models', ownerId: null }), lambdaContext());
+
+    expect(response.statusCode).toBe(401);
+  });
+});
