@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { inlineLimitBytes, resources } from '../lib/config';
 import { LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
 import { logger } from '../lib/logger';
@@ -15,7 +15,7 @@ export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & 
   };
 };
 
-export type HttpResult = APIGatewayProxyResultV2 & { statusCode: number; body: string };
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string; headers: Record<string, string> };
 
 export const json = (
   statusCode: number,

@@ -4,7 +4,10 @@ import { authorizerEvent } from '../fixtures/http-events';
 
 describe('authorizer', () => {
   beforeEach(() => {
-    setHandlerEnv({ API_KEYS_PARAMETER: undefined, LONGTAIL_API_KEYS: 'alice:alice-key-1,bob:bob-key,alice:alice-key-2' });
+    setHandlerEnv({
+      API_KEYS_PARAMETER: undefined,
+      LONGTAIL_API_KEYS: 'alice:alice-key-1,bob:bob-key,alice:alice-key-2',
+    });
   });
 
   it.each([

@@ -88,7 +88,9 @@ describe('create-job handler', () => {
     });
 
     it('writes the pending job to the jobs table only if it does not exist yet', async () => {
-      const response = await invoke(createJobEvent({ ...inlineJob(), webhookUrl: 'https://hooks.example.com/x' }));
+      const response = await invoke(
+        createJobEvent({ ...inlineJob(), webhookUrl: 'https://hooks.example.com/x' }),
+      );
 
       const { jobId } = bodyOf<Accepted>(response);
       expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
@@ -147,7 +149,9 @@ describe('create-job handler', () => {
     });
 
     it('accepts a JSON content type with a charset', async () => {
-      const event = createJobEvent(inlineJob(), { headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+      const event = createJobEvent(inlineJob(), {
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      });
 
       const response = await invoke(event);
 
@@ -191,8 +195,16 @@ describe('create-job handler', () => {
       ['a model that is not a string', { model: 42, input: { records: churnRecords } }, 'model'],
       ['records that are not an array', { model: 'churn-risk', input: { records: 'a,b' } }, 'input'],
       ['an empty records array', { model: 'churn-risk', input: { records: [] } }, 'input'],
-      ['both records and an s3Uri', { model: 'churn-risk', input: { records: churnRecords, s3Uri: 's3://a/b' } }, 'input'],
-      ['a webhook that is not http(s)', { ...inlineJob(), webhookUrl: 'ftp://hooks.example.com' }, 'webhookUrl'],
+      [
+        'both records and an s3Uri',
+        { model: 'churn-risk', input: { records: churnRecords, s3Uri: 's3://a/b' } },
+        'input',
+      ],
+      [
+        'a webhook that is not http(s)',
+        { ...inlineJob(), webhookUrl: 'ftp://hooks.example.com' },
+        'webhookUrl',
+      ],
     ])('answers 400 INVALID_REQUEST for %s, naming the field', async (_what, request, path) => {
       const response = await invoke(createJobEvent(request));
 
@@ -223,7 +235,11 @@ describe('create-job handler', () => {
     });
 
     it('answers 400 INVALID_RECORDS naming each bad record by index and field', async () => {
-      const records = [churnRecords[0], { ...churnRecords[1], contract: 'weekly' }, { ...churnRecords[0], tenure_months: 'long' }];
+      const records = [
+        churnRecords[0],
+        { ...churnRecords[1], contract: 'weekly' },
+        { ...churnRecords[0], tenure_months: 'long' },
+      ];
 
       const response = await invoke(createJobEvent(inlineJob(records)));
 
@@ -235,7 +251,9 @@ describe('create-job handler', () => {
         expect.objectContaining({ record: 1, field: 'contract' }),
         expect.objectContaining({ record: 2, field: 'tenure_months' }),
       ]);
-      expect(error.details?.fields).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'contract' })]));
+      expect(error.details?.fields).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'contract' })]),
+      );
       expectNothingWritten();
     });
 
@@ -250,7 +268,9 @@ describe('create-job handler', () => {
     });
 
     it('answers 400 INPUT_OUTSIDE_BUCKET for an input in another bucket', async () => {
-      const response = await invoke(createJobEvent({ model: 'churn-risk', input: { s3Uri: 's3://someone-else/data.csv' } }));
+      const response = await invoke(
+        createJobEvent({ model: 'churn-risk', input: { s3Uri: 's3://someone-else/data.csv' } }),
+      );
 
       expect(response.statusCode).toBe(400);
       const error = errorOf(response);

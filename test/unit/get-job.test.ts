@@ -24,7 +24,9 @@ describe('get-job handler', () => {
       completedAt: '2025-01-01T00:05:00.000Z',
       executionArn,
     });
-    dynamo.on(GetCommand, { TableName: testResources.jobsTable, Key: { jobId } }).resolves({ Item: storedJob(job) });
+    dynamo
+      .on(GetCommand, { TableName: testResources.jobsTable, Key: { jobId } })
+      .resolves({ Item: storedJob(job) });
 
     const response = await handler(getJobEvent(jobId), lambdaContext());
 
@@ -71,7 +73,10 @@ describe('get-job handler', () => {
     const response = await handler(getJobEvent('no-such-job'), lambdaContext());
 
     expect(response.statusCode).toBe(404);
-    expect(bodyOf<ErrorBody>(response).error).toEqual({ code: 'JOB_NOT_FOUND', message: 'There is no job no-such-job.' });
+    expect(bodyOf<ErrorBody>(response).error).toEqual({
+      code: 'JOB_NOT_FOUND',
+      message: 'There is no job no-such-job.',
+    });
   });
 
   it("answers 404 for another owner's job, exactly as for a missing one", async () => {
@@ -80,7 +85,10 @@ describe('get-job handler', () => {
     const response = await handler(getJobEvent(jobId, { ownerId: 'alice' }), lambdaContext());
 
     expect(response.statusCode).toBe(404);
-    expect(bodyOf<ErrorBody>(response).error).toEqual({ code: 'JOB_NOT_FOUND', message: `There is no job ${jobId}.` });
+    expect(bodyOf<ErrorBody>(response).error).toEqual({
+      code: 'JOB_NOT_FOUND',
+      message: `There is no job ${jobId}.`,
+    });
     expect(response.body).not.toContain('bob');
   });
 

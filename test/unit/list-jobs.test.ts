@@ -105,13 +105,18 @@ describe('list-jobs handler', () => {
 
   it('returns a cursor that resumes the query where the last page ended', async () => {
     const lastKey = { jobId: 'job-1', ownerId: 'alice', createdAt: '2025-01-01T00:00:00.000Z' };
-    dynamo.on(QueryCommand).resolvesOnce({ Items: [storedJob(aJob({ jobId: 'job-1' }))], LastEvaluatedKey: lastKey });
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [storedJob(aJob({ jobId: 'job-1' }))], LastEvaluatedKey: lastKey });
 
     const first = bodyOf<Page>(await list({ limit: '1' }));
     await list({ limit: '1', cursor: first.nextCursor ?? '' });
 
     expect(first.nextCursor).toEqual(expect.any(String));
-    expect(dynamo).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: lastKey, Limit: 1 });
+    expect(dynamo).toHaveReceivedNthSpecificCommandWith(2, QueryCommand, {
+      ExclusiveStartKey: lastKey,
+      Limit: 1,
+    });
   });
 
   it('answers 401 without an authorizer context', async () => {

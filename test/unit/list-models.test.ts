@@ -45,7 +45,10 @@ describe('list-models handler', () => {
   });
 
   it('answers 401 without an authorizer context', async () => {
-    const response = await handler(httpEvent({ method: 'GET', path: '/models', ownerId: null }), lambdaContext());
+    const response = await handler(
+      httpEvent({ method: 'GET', path: '/models', ownerId: null }),
+      lambdaContext(),
+    );
 
     expect(response.statusCode).toBe(401);
   });

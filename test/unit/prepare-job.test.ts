@@ -1,0 +1,89 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../functions/prepare-job';
+import { assignmentsOf, fromStatusesOf } from '../fixtures/dynamo-updates';
+import { setHandlerEnv, testResources } from '../fixtures/env';
+import { aJob, executionArn, jobId, storedJob } from '../fixtures/jobs';
+import { lambdaContext } from '../fixtures/lambda-context';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const prepare = (arn = executionArn) =>
+  handler({ jobId, executionArn: arn }, lambdaContext('longtail-test-prepareJob'));
+
+const expectedAssignment = {
+  jobId,
+  model: 'churn-risk',
+  inputUri: `s3://${testResources.inputsBucket}/inline/${jobId}/records.jsonl`,
+  outputUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out`,
+  failureUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out.failed`,
+  reportUri: `s3://${testResources.outputsBucket}/work/${jobId}/report.json`,
+};
+
+describe('prepare-job handler', () => {
+  beforeEach(() => {
+    setHandlerEnv();
+    dynamo.reset();
+  });
+
+  it('moves a pending job to running, recording the execution, and says what the worker must do', async () => {
+    const pending = aJob({ status: 'pending' });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(pending) });
+    dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => ({
+      Attributes: storedJob({ ...pending, ...assignmentsOf(input), status: 'running' }),
+    }));
+
+    const assignment = await prepare();
+
+    expect(assignment).toEqual(expectedAssignment);
+    const update = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.TableName).toBe(testResources.jobsTable);
+    expect(update?.Key).toEqual({ jobId });
+    expect(update?.ConditionExpression).toBe('#status IN (:from0)');
+    expect(fromStatusesOf(update)).toEqual(['pending']);
+    const assigned = assignmentsOf(update);
+    expect(assigned).toMatchObject({ status: 'running', ownerStatus: 'alice#running', executionArn });
+    expect(Date.parse(String(assigned.startedAt))).not.toBeNaN();
+  });
+
+  it('gives a retry by the same execution the same assignment', async () => {
+    const running = aJob({ status: 'running', executionArn, startedAt: '2025-01-01T00:01:00.000Z' });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(running) });
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    const assignment = await prepare();
+
+    expect(assignment).toEqual(expectedAssignment);
+  });
+
+  it('refuses a job that another execution is already running', async () => {
+    const running = aJob({ status: 'running', executionArn: `${executionArn}-other` });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(running) });
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(prepare()).rejects.toMatchObject({ name: 'TransitionRejected', code: 'INVALID_TRANSITION' });
+  });
+
+  it('refuses a job that was cancelled before it started', async () => {
+    dynamo.on(GetCommand).resolves({ Item: storedJob(aJob({ status: 'cancelled' })) });
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(prepare()).rejects.toMatchObject({
+      name: 'TransitionRejected',
+      message: `Job ${jobId} is cancelled; it cannot become running.`,
+    });
+  });
+
+  it('refuses a job that does not exist', async () => {
+    dynamo.on(GetCommand).resolves({});
+
+    await expect(prepare()).rejects.toMatchObject({ name: 'TransitionRejected', code: 'JOB_NOT_FOUND' });
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  });
+});
