@@ -15,7 +15,11 @@ export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & 
   };
 };
 
-export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string; headers: Record<string, string> };
+export type HttpResult = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  body: string;
+  headers: Record<string, string>;
+};
 
 export const json = (
   statusCode: number,

@@ -12,8 +12,8 @@ export interface ApiKeyEntry {
 const digestOf = (key: string) => createHash('sha256').update(key).digest();
 
 /** Parses `owner:key,owner:key`; owners may hold several keys, a key belongs to one owner. */
-export const parseApiKeys = (spec: string): ApiKeyEntry[] =>
-  spec
+export const parseApiKeys = (spec: string): ApiKeyEntry[] => {
+  const entries = spec
     .split(',')
     .map((pair) => pair.trim())
     .filter(Boolean)
@@ -26,6 +26,10 @@ export const parseApiKeys = (spec: string): ApiKeyEntry[] =>
       }
       return { ownerId, digest: digestOf(key) };
     });
+  const digests = new Set(entries.map((entry) => entry.digest.toString('hex')));
+  if (digests.size !== entries.length) throw new Error('An API key may belong to one owner only');
+  return entries;
+};
 
 /** The owner of `presented`, compared in constant time on digests. */
 export const ownerOfKey = (entries: ApiKeyEntry[], presented: string): string | undefined => {

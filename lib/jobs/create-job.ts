@@ -10,7 +10,7 @@ import { emptyCounts } from './job';
 import type { Job } from './job';
 import type { JobQueue } from './job-queue';
 import type { JobStore } from './job-store';
-import { inlineInputLocation, outputLocationsOf } from './paths';
+import { inlineInputLocation, inlineInputPrefix, outputLocationsOf } from './paths';
 
 export const createJobRequestSchema = z.strictObject({
   model: z.string().min(1),
@@ -68,6 +68,12 @@ const inputKeyOrThrow = (s3Uri: string, inputsBucket: string): string => {
     throw new InvalidInput(
       'INPUT_OUTSIDE_BUCKET',
       `Inputs must be in s3://${inputsBucket}/; "${s3Uri}" is in bucket "${location.bucket}".`,
+    );
+  }
+  if (location.key.startsWith(inlineInputPrefix)) {
+    throw new InvalidInput(
+      'INPUT_OUTSIDE_BUCKET',
+      `Keys under ${inlineInputPrefix} hold other jobs' inline records.`,
     );
   }
   return location.key;

@@ -59,15 +59,34 @@ const fromStored = (item: Record<string, unknown>): Job => {
 const encodeCursor = (key: Record<string, unknown> | undefined) =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 
-const decodeCursor = (cursor: string | undefined): Record<string, unknown> | undefined => {
+/**
+ * A cursor is the LastEvaluatedKey of the same query: the table key, the index keys, and the
+ * partition value this query asks for. Anything else (forged, another owner's, a status-filtered
+ * cursor reused without the filter) would make DynamoDB fail the query, so it is refused here.
+ */
+const decodeCursor = (
+  cursor: string | undefined,
+  partition: { name: 'ownerId' | 'ownerStatus'; value: string },
+): Record<string, unknown> | undefined => {
   if (cursor === undefined) return undefined;
+  let key: unknown;
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    key = undefined;
   }
-  throw new InvalidInput('INVALID_CURSOR', 'The cursor is not one this API returned.');
+  const expected = ['createdAt', 'jobId', partition.name].sort();
+  const fits =
+    typeof key === 'object' &&
+    key !== null &&
+    !Array.isArray(key) &&
+    JSON.stringify(Object.keys(key).sort()) === JSON.stringify(expected) &&
+    Object.values(key).every((value) => typeof value === 'string') &&
+    (key as Record<string, unknown>)[partition.name] === partition.value;
+  if (!fits) {
+    throw new InvalidInput('INVALID_CURSOR', 'The cursor is not one this API returned for this query.');
+  }
+  return key as Record<string, unknown>;
 };
 
 export class DynamoJobStore implements JobStore {
@@ -101,18 +120,19 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage> {
-    const byStatus = query.status !== undefined;
+    const partition =
+      query.status === undefined
+        ? { name: 'ownerId' as const, value: ownerId }
+        : { name: 'ownerStatus' as const, value: ownerStatusKey(ownerId, query.status) };
     const { Items = [], LastEvaluatedKey } = await this.client().send(
       new QueryCommand({
         TableName: this.tableName(),
-        IndexName: byStatus ? jobTableIndexes.byOwnerStatus : jobTableIndexes.byOwner,
-        KeyConditionExpression: byStatus ? 'ownerStatus = :key' : 'ownerId = :key',
-        ExpressionAttributeValues: {
-          ':key': byStatus ? ownerStatusKey(ownerId, query.status as JobStatus) : ownerId,
-        },
+        IndexName: partition.name === 'ownerId' ? jobTableIndexes.byOwner : jobTableIndexes.byOwnerStatus,
+        KeyConditionExpression: `${partition.name} = :key`,
+        ExpressionAttributeValues: { ':key': partition.value },
         ScanIndexForward: false,
         Limit: query.limit,
-        ExclusiveStartKey: decodeCursor(query.cursor),
+        ExclusiveStartKey: decodeCursor(query.cursor, partition),
       }),
     );
     return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };

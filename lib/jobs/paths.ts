@@ -4,9 +4,12 @@ import type { S3Location } from '../aws/s3-uri';
 
 /** Where a job's objects live. One place, so the API, the state machine tasks and the worker agree. */
 
+/** Inline records are stored here; callers' own inputs may not point under it. */
+export const inlineInputPrefix = 'inline/';
+
 export const inlineInputLocation = (inputsBucket: string, jobId: string): S3Location => ({
   bucket: inputsBucket,
-  key: `inline/${jobId}/records.jsonl`,
+  key: `${inlineInputPrefix}${jobId}/records.jsonl`,
 });
 
 export const outputLocationsOf = (outputsBucket: string, jobId: string, inputKey: string) => {

@@ -5,6 +5,7 @@ import type { Job, JobError } from './job';
 import type { JobStore } from './job-store';
 import { reportLocationOf } from './paths';
 import type { WorkerReport } from './worker-report';
+import { logger } from '../logger';
 
 /**
  * The work behind the state machine's Lambda tasks. Each step is safe to run twice: Step
@@ -130,7 +131,7 @@ const batchFailureMessage = (cause: string | undefined): string => {
       Attempts?: { Container?: { ExitCode?: number } }[];
     };
     const exitCode = job.Attempts?.at(-1)?.Container?.ExitCode;
-    return `The worker failed: ${job.StatusReason ?? 'no reason given'}${exitCode === undefined ? '' : ` (exit code ${exitCode})`}.`;
+    return `The worker failed: ${job.StatusReason ?? 'no reason given'}${typeof exitCode === 'number' ? ` (exit code ${exitCode})` : ''}.`;
   } catch {
     return `The worker failed: ${cause ?? 'no reason given'}.`;
   }
@@ -155,8 +156,21 @@ export const jobErrorOf = (caught: CaughtError, report: WorkerReport | undefined
 };
 
 /** PENDING | RUNNING → FAILED; a job that already ended keeps its end and is reported as is. */
+/**
+ * The worker's report if it can be read. Recording a failure must not depend on it: a worker
+ * that never started leaves none, and S3 may answer that with 403 rather than 404.
+ */
+const reportIfReadable = async (jobId: string, deps: StepDeps): Promise<WorkerReport | undefined> => {
+  try {
+    return await deps.objects.readJson<WorkerReport>(reportLocationOf(deps.outputsBucket, jobId));
+  } catch (error) {
+    logger.warn('Worker report unreadable; recording the failure without it', { error: error as Error });
+    return undefined;
+  }
+};
+
 export const failJob = async (jobId: string, caught: CaughtError, deps: StepDeps): Promise<JobEvent> => {
-  const report = await deps.objects.readJson<WorkerReport>(reportLocationOf(deps.outputsBucket, jobId));
+  const report = await reportIfReadable(jobId, deps);
   const error = jobErrorOf(caught, report);
   try {
     const job = await deps.store.transition(jobId, 'failed', {

@@ -34,6 +34,10 @@ describe('parseApiKeys', () => {
   ])('rejects %s with the expected format', (_what, spec) => {
     expect(() => parseApiKeys(spec)).toThrow('API keys must be written "owner:key,owner:key"');
   });
+
+  it('rejects one key given to two owners, which would make the owner ambiguous', () => {
+    expect(() => parseApiKeys('alice:shared,bob:shared')).toThrow('An API key may belong to one owner only');
+  });
 });
 
 describe('ownerOfKey', () => {

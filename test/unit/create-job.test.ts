@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/create-job';
 import { setHandlerEnv, testResources } from '../fixtures/env';
-import { bodyOf, createJobEvent } from '../fixtures/http-events';
+import { bodyOf, createJobEvent, httpEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';
 import { churnRecords } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
@@ -176,6 +176,16 @@ describe('create-job handler', () => {
       expectNothingWritten();
     });
 
+    it('answers 400 MALFORMED_JSON when there is no body', async () => {
+      const response = await invoke(
+        httpEvent({ method: 'POST', path: '/jobs', headers: { 'content-type': 'application/json' } }),
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('MALFORMED_JSON');
+      expectNothingWritten();
+    });
+
     it('answers 415 UNSUPPORTED_MEDIA_TYPE for a text/plain body', async () => {
       const event = createJobEvent(inlineJob(), { headers: { 'content-type': 'text/plain' } });
 
@@ -276,6 +286,19 @@ describe('create-job handler', () => {
       const error = errorOf(response);
       expect(error.code).toBe('INPUT_OUTSIDE_BUCKET');
       expect(error.message).toContain(`s3://${testResources.inputsBucket}/`);
+      expectNothingWritten();
+    });
+
+    it("answers 400 INPUT_OUTSIDE_BUCKET for an input under inline/, where other jobs' records are", async () => {
+      const response = await invoke(
+        createJobEvent({
+          model: 'churn-risk',
+          input: { s3Uri: `s3://${testResources.inputsBucket}/inline/another-job/records.jsonl` },
+        }),
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('INPUT_OUTSIDE_BUCKET');
       expectNothingWritten();
     });
 

@@ -70,6 +70,20 @@ describe('jobErrorOf', () => {
     expect(jobErrorOf(caught, undefined).message).toBe('The worker failed: 1 of 2 child jobs failed.');
   });
 
+  it('leaves out the exit code when the container never started and Batch reports it as null', () => {
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({
+        StatusReason: 'Essential container in task exited',
+        Attempts: [{ Container: { ExitCode: null, Reason: 'CannotStartContainerError: spawn ENOENT' } }],
+      }),
+    };
+
+    expect(jobErrorOf(caught, undefined).message).toBe(
+      'The worker failed: Essential container in task exited.',
+    );
+  });
+
   it('quotes a Batch cause that is not JSON', () => {
     expect(jobErrorOf({ Error: 'States.TaskFailed', Cause: 'capacity unavailable' }, undefined)).toEqual({
       code: 'WORKER_FAILED',

@@ -1,7 +1,9 @@
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/list-jobs';
+import { checkStartKeyLikeDynamo } from '../fixtures/dynamo-query';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, listJobsEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';
@@ -107,15 +109,78 @@ describe('list-jobs handler', () => {
     const lastKey = { jobId: 'job-1', ownerId: 'alice', createdAt: '2025-01-01T00:00:00.000Z' };
     dynamo
       .on(QueryCommand)
-      .resolvesOnce({ Items: [storedJob(aJob({ jobId: 'job-1' }))], LastEvaluatedKey: lastKey });
+      .resolvesOnce({ Items: [storedJob(aJob({ jobId: 'job-1' }))], LastEvaluatedKey: lastKey })
+      .resolves({ Items: [storedJob(aJob({ jobId: 'job-0' }))] });
 
     const first = bodyOf<Page>(await list({ limit: '1' }));
-    await list({ limit: '1', cursor: first.nextCursor ?? '' });
+    const second = await list({ limit: '1', cursor: first.nextCursor ?? '' });
 
     expect(first.nextCursor).toEqual(expect.any(String));
+    expect(second.statusCode).toBe(200);
+    expect(bodyOf<Page>(second)).toMatchObject({ jobs: [{ jobId: 'job-0' }], nextCursor: null });
     expect(dynamo).toHaveReceivedNthSpecificCommandWith(2, QueryCommand, {
       ExclusiveStartKey: lastKey,
       Limit: 1,
+    });
+  });
+
+  describe('with a cursor DynamoDB would not accept as a starting key', () => {
+    /** DynamoDB's answers: the first page ends at `firstPageEnd`, later pages check their start key. */
+    const queryEndingFirstPageAt = (firstPageEnd?: Record<string, string>) => {
+      let calls = 0;
+      dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+        calls += 1;
+        checkStartKeyLikeDynamo(input);
+        return calls === 1 && firstPageEnd ? { Items: [], LastEvaluatedKey: firstPageEnd } : { Items: [] };
+      });
+    };
+
+    beforeEach(() => {
+      queryEndingFirstPageAt();
+    });
+
+    const cursorOf = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+    it('answers 400 INVALID_CURSOR for a JSON object that is not a job key', async () => {
+      const response = await list({ cursor: cursorOf({ page: 2 }) });
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<ErrorBody>(response).error.code).toBe('INVALID_CURSOR');
+    });
+
+    it('answers 400 INVALID_CURSOR for a key naming another owner', async () => {
+      const cursor = cursorOf({ jobId: 'job-9', ownerId: 'bob', createdAt: '2025-01-01T00:00:00.000Z' });
+
+      const response = await list({ cursor });
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<ErrorBody>(response).error.code).toBe('INVALID_CURSOR');
+    });
+
+    it('answers 400 INVALID_CURSOR when a status-filtered cursor is reused without the filter', async () => {
+      const statusPageKey = {
+        jobId: 'job-1',
+        ownerStatus: 'alice#failed',
+        createdAt: '2025-01-01T00:00:00.000Z',
+      };
+      queryEndingFirstPageAt(statusPageKey);
+      const { nextCursor } = bodyOf<Page>(await list({ status: 'failed' }));
+      expect(nextCursor).toEqual(expect.any(String));
+
+      const response = await list({ cursor: nextCursor ?? '' });
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf<ErrorBody>(response).error.code).toBe('INVALID_CURSOR');
+    });
+
+    it('still follows a cursor it returned', async () => {
+      const lastKey = { jobId: 'job-1', ownerId: 'alice', createdAt: '2025-01-01T00:00:00.000Z' };
+      queryEndingFirstPageAt(lastKey);
+      const { nextCursor } = bodyOf<Page>(await list());
+
+      const response = await list({ cursor: nextCursor ?? '' });
+
+      expect(response.statusCode).toBe(200);
     });
   });
 

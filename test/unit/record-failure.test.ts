@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -95,6 +95,30 @@ describe('record-failure handler', () => {
     expect(event.error).toEqual({
       code: 'ALL_RECORDS_FAILED',
       message: 'All 3 records failed; see the failure file.',
+    });
+  });
+
+  it('marks the job failed when S3 answers 403 for the missing report, as it does without s3:ListBucket', async () => {
+    s3.on(GetObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'Access Denied',
+      }),
+    );
+
+    const event = await recordFailure();
+
+    expect(event).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'WORKER_FAILED',
+        message: 'The worker failed: Essential container in task exited (exit code 1).',
+      },
+    });
+    expect(assignmentsOf(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({
+      status: 'failed',
     });
   });
 
