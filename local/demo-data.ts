@@ -1,3 +1,5 @@
+import { mulberry32 } from '../lib/seeded-random';
+
 /** Customers for the demo and the tests: deterministic, so a run can be compared with another. */
 
 export interface Customer {
@@ -10,19 +12,8 @@ export interface Customer {
   senior_citizen: boolean;
 }
 
-const seededRandom = (seed: number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
 export const demoCustomers = (count: number, seed = 7): Customer[] => {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const contracts = ['month-to-month', 'one-year', 'two-year'] as const;
   return Array.from({ length: count }, (_, i) => ({
     customer_id: `C${String(i + 1).padStart(6, '0')}`,

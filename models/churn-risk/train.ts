@@ -12,6 +12,7 @@ import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import * as prettier from 'prettier';
+import { mulberry32, type Rand } from '../../lib/seeded-random';
 import { modelManifestSchema, type ModelManifest, type RecordField } from '../../lib/models/manifest';
 
 const SEED = 20240611;
@@ -30,20 +31,6 @@ const MODEL_FILE = 'model.onnx';
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 // ---------------------------------------------------------------------------------------------
-
-type Rand = () => number;
-
-/** mulberry32: tiny, fast, and good enough for simulation; Math.random cannot be seeded. */
-function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Box-Muller, cosine half only: wasting one uniform is simpler than caching the sine half. */
 function normal(rand: Rand, mean = 0, sd = 1): number {

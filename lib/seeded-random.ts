@@ -1,0 +1,13 @@
+export type Rand = () => number;
+
+/** mulberry32: tiny, fast, and good enough for simulation; Math.random cannot be seeded. */
+export const mulberry32 = (seed: number): Rand => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
