@@ -6,6 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { inlineLimitBytes, resources } from '../lib/config';
 import { LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
 import { logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 
 /** The event an HTTP handler sees once the standard stack has run. */
 export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
@@ -117,10 +119,13 @@ export const httpHandler = <TBody = unknown>(fn: HttpFn<TBody>, options: { jsonB
  */
 export const taskHandler = <TEvent extends { jobId: string }, TResult>(
   fn: (event: TEvent) => Promise<TResult>,
-) =>
-  middy<TEvent, TResult>()
+  options: { metrics?: boolean } = {},
+) => {
+  const handler = middy<TEvent, TResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .before(({ event }) => {
       logger.appendKeys({ jobId: event.jobId });
-    })
-    .handler(fn);
+    });
+  if (options.metrics) handler.use(logMetrics(metrics));
+  return handler.handler(fn);
+};

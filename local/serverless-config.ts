@@ -24,7 +24,7 @@ export interface FunctionConfig {
   handler: string;
   timeout?: number;
   environment?: Record<string, unknown>;
-  events?: { httpApi?: HttpApiEvent; sqs?: SqsEvent }[];
+  events?: { httpApi?: HttpApiEvent; sqs?: SqsEvent; eventBridge?: { pattern: Record<string, unknown> } }[];
 }
 
 export interface ServerlessConfig {

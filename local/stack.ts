@@ -11,13 +11,14 @@ import { resetClients } from '../lib/aws/clients';
 import { startAwsEndpoint } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
+import { matchesPattern } from './event-pattern';
 import { startHttpApi } from './http-api';
 import { resolveIntrinsics } from './intrinsics';
 import { LocalLambdas } from './lambda-runtime';
 import { fileReferenceOf, loadServerlessConfig, projectRoot } from './serverless-config';
 import { startSqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './stepfunctions';
-import type { TaskHandler } from './stepfunctions';
+import type { ExecutionRecord, TaskHandler } from './stepfunctions';
 
 export interface LocalStackOptions {
   host?: string;
@@ -60,6 +61,30 @@ const propertiesOf = (resources: Record<string, CfnResource>, logicalId: string)
   if (!resource?.Properties) throw new Error(`serverless.yml defines no ${logicalId}`);
   return resource.Properties;
 };
+
+/** The event Step Functions sends EventBridge when an execution's status changes. */
+const executionStatusChangeEvent = (execution: ExecutionRecord, region: string, accountId: string) => ({
+  version: '0',
+  id: crypto.randomUUID(),
+  'detail-type': 'Step Functions Execution Status Change',
+  source: 'aws.states',
+  account: accountId,
+  time: new Date().toISOString(),
+  region,
+  resources: [execution.executionArn],
+  detail: {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: Math.round(execution.startDate * 1000),
+    stopDate: execution.stopDate === undefined ? null : Math.round(execution.stopDate * 1000),
+    input: execution.input,
+    output: execution.output ?? null,
+    error: execution.error ?? null,
+    cause: execution.cause ?? null,
+  },
+});
 
 /**
  * Starts Longtail on this machine: the AWS endpoint with its emulators, the resources
@@ -175,6 +200,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     OUTPUTS_BUCKET: names.outputsBucket,
     STATE_MACHINE_ARN: stateMachineArn,
     LONGTAIL_API_KEYS: options.apiKeys ?? process.env.LONGTAIL_API_KEYS ?? developmentApiKeys,
+    // No CloudWatch here to read embedded metrics, and no console to link to.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    LONGTAIL_CONSOLE_LINKS: 'false',
   });
 
   const jobDefinitionProps = propertiesOf(resources, 'WorkerJobDefinition') as {
@@ -189,6 +217,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     OutputsBucket: names.outputsBucket,
     GpuJobQueue: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
     WorkerJobDefinition: `arn:aws:batch:${region}:${accountId}:job-definition/${names.jobDefinition}:1`,
+    [machine.id]: stateMachineArn,
   };
   const resolver = (logicalId: string, attribute?: string) => {
     const fn = lambdas.byLogicalId(logicalId);
@@ -255,6 +284,27 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     return fn ? (input) => lambdas.invoke(fn.name, input) : undefined;
   });
 
+  // EventBridge: execution status changes go to the functions whose rules match them.
+  const rules = Object.values(config.functions).flatMap((fn) =>
+    (fn.events ?? []).flatMap(({ eventBridge }) =>
+      eventBridge
+        ? [{ functionName: fn.name, pattern: resolveIntrinsics(eventBridge.pattern, resolver) }]
+        : [],
+    ),
+  );
+  const ruleInvocations = new Set<Promise<unknown>>();
+  stepFunctions.onExecutionEnded((execution) => {
+    const event = executionStatusChangeEvent(execution, region, accountId);
+    for (const rule of rules.filter((r) => matchesPattern(r.pattern, event))) {
+      const invocation = lambdas.invoke(rule.functionName, event).catch((error: Error) => {
+        console.error(`EventBridge target ${rule.functionName} failed: ${error.message}`);
+      });
+      ruleInvocations.add(invocation);
+      void invocation.finally(() => ruleInvocations.delete(invocation));
+    }
+  });
+  stepFunctions.reportInterrupted();
+
   const eventSources = Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? []).flatMap(({ sqs: source }) => {
       if (!source) return [];
@@ -291,8 +341,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       await api.stop();
       await Promise.all(eventSources.map((source) => source.stop()));
       batch.stop();
-      stepFunctions.abortAll();
-      await stepFunctions.settle();
+      await stepFunctions.shutdown();
+      await Promise.allSettled([...ruleInvocations]);
       await endpoint.stop();
       for (const client of [sqs, sns, s3, dynamo]) client.destroy();
     },

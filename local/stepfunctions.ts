@@ -29,6 +29,8 @@ interface RegisteredMachine {
   taskHandlers: Record<string, TaskHandler>;
 }
 
+const interruptedError = 'LocalRuntimeStopped';
+
 class AwsError extends Error {
   constructor(
     readonly type: string,
@@ -73,6 +75,8 @@ export class LocalStepFunctions {
   private executions = new Map<string, ExecutionRecord>();
   private running = new Map<string, { abort: () => void; done: Promise<void> }>();
   private endedListeners: ((execution: ExecutionRecord) => void)[] = [];
+  private interrupted: ExecutionRecord[] = [];
+  private closing = false;
 
   constructor(
     private readonly region: string,
@@ -84,10 +88,12 @@ export class LocalStepFunctions {
         // An execution that was running when the runtime stopped did not survive it.
         if (record.status === 'RUNNING') {
           Object.assign(record, {
-            status: 'ABORTED',
+            status: 'FAILED',
             stopDate: Date.now() / 1000,
-            cause: 'The local runtime stopped.',
+            error: interruptedError,
+            cause: 'The local runtime stopped while the execution ran; submit the job again.',
           });
+          this.interrupted.push(record);
         }
         this.executions.set(record.executionArn, record);
       }
@@ -99,11 +105,10 @@ export class LocalStepFunctions {
     this.endedListeners.push(listener);
   }
 
-  /** Executions the last run left unfinished, now ABORTED: reported once listeners are set. */
-  abortedAtStartup(): ExecutionRecord[] {
-    return [...this.executions.values()].filter(
-      (e) => e.status === 'ABORTED' && e.cause === 'The local runtime stopped.',
-    );
+  /** Tells the listeners about executions the runtime's last run left unfinished (now FAILED). */
+  reportInterrupted() {
+    for (const record of this.interrupted.splice(0))
+      for (const listener of this.endedListeners) listener(record);
   }
 
   registerStateMachine(
@@ -205,11 +210,18 @@ export class LocalStepFunctions {
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
-  abortAll() {
+  /**
+   * Stops every execution as a crash would: their records stay RUNNING on disk, and the next
+   * start reports them as failed (`reportInterrupted`) rather than as stopped by a user.
+   */
+  async shutdown() {
+    this.closing = true;
     for (const { abort } of this.running.values()) abort();
+    await this.settle();
   }
 
   private finish(record: ExecutionRecord, outcome: Partial<ExecutionRecord>) {
+    if (this.closing) return;
     Object.assign(record, outcome, { stopDate: Date.now() / 1000 });
     this.running.delete(record.executionArn);
     this.save();

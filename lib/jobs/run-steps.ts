@@ -39,6 +39,7 @@ export interface JobEvent {
   failureUri: string;
   counts: Job['counts'];
   error: JobError | null;
+  startedAt: string | null;
   completedAt: string | null;
   executionArn: string | null;
 }
@@ -55,6 +56,7 @@ export const jobEventOf = (job: Job): JobEvent => ({
   failureUri: job.failureUri,
   counts: job.counts,
   error: job.error ?? null,
+  startedAt: job.startedAt ?? null,
   completedAt: job.completedAt ?? null,
   executionArn: job.executionArn ?? null,
 });

@@ -7,6 +7,11 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 type Template = { Resources: Record<string, Resource> };
 
 const projectRoot = join(__dirname, '../..');
+/** Deployment parameters given on the command line, to see them reach the template. */
+const deploymentParams = {
+  subnetIds: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
+  securityGroupIds: 'sg-0cccccccccccccccc',
+};
 const packageDir = mkdtempSync(join(tmpdir(), 'longtail-package-'));
 let template: Template;
 
@@ -21,7 +26,14 @@ beforeAll(() => {
   // The template the deployment would use: `serverless package`, offline, no credentials.
   execFileSync(
     join(projectRoot, 'node_modules/.bin/serverless'),
-    ['package', '--stage', 'test', '--package', packageDir],
+    [
+      'package',
+      '--stage',
+      'test',
+      '--package',
+      packageDir,
+      ...Object.entries(deploymentParams).map(([name, value]) => `--param=${name}=${value}`),
+    ],
     {
       cwd: projectRoot,
       env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
@@ -111,7 +123,9 @@ describe('the packaged CloudFormation template', () => {
       expect(instanceTypes.every((type) => type.startsWith('g4dn.'))).toBe(true);
     }
     const queue = resource('GpuJobQueue') as { ComputeEnvironmentOrder: { ComputeEnvironment: unknown }[] };
-    expect(queue.ComputeEnvironmentOrder[0]?.ComputeEnvironment).toEqual({ Ref: 'GpuComputeEnvironment' });
+    expect(queue.ComputeEnvironmentOrder[0]?.ComputeEnvironment).toEqual({
+      Ref: 'GpuSpotComputeEnvironment',
+    });
     const definition = resource('WorkerJobDefinition') as {
       ContainerProperties: { ResourceRequirements: { Type: string; Value: string }[] };
     };
@@ -141,5 +155,740 @@ describe('the packaged CloudFormation template', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       expect((fn.Properties as { Runtime: string }).Runtime).toBe('nodejs22.x');
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for reading the template: CloudFormation lets most fields be one value or a list, and
+// names other resources through Ref, Fn::GetAtt and Fn::Sub.
+
+type Json = unknown;
+type Props = Record<string, Json>;
+
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: Json;
+  NotResource?: Json;
+  Principal?: Json;
+  Condition?: Record<string, Record<string, Json>>;
+}
+
+interface FoundStatement {
+  /** The logical id of the resource that holds the statement. */
+  owner: string;
+  /** The property the policy document sits in, e.g. `AssumeRolePolicyDocument`. */
+  document: string;
+  statement: Statement;
+}
+
+const listOf = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+const isObject = (value: Json): value is Record<string, Json> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const propsOf = (logicalId: string) => resource(logicalId) as Props;
+
+/** The logical id a `Ref` or `Fn::GetAtt` names (`undefined` for anything else). */
+const targetOf = (value: Json): string | undefined => {
+  if (!isObject(value)) return undefined;
+  if (typeof value.Ref === 'string') return value.Ref;
+  const getAtt = value['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  return undefined;
+};
+
+/**
+ * An ARN-ish value as one string, with references kept by name: `Fn::Join` joined,
+ * `{ Ref: X }` → `${X}`, `{ Fn::GetAtt: [X, A] }` → `${X.A}`, `Fn::Sub` with its variables put in.
+ */
+const flatten = (value: Json): string => {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (!isObject(value)) return JSON.stringify(value);
+  if (typeof value.Ref === 'string') return `\${${value.Ref}}`;
+  const getAtt = value['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+  const join = value['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [separator, parts] = join as [string, Json[]];
+    return parts.map(flatten).join(separator);
+  }
+  const sub = value['Fn::Sub'];
+  if (typeof sub === 'string') return sub;
+  if (Array.isArray(sub)) {
+    const [body, variables] = sub as [string, Record<string, Json>];
+    return body.replace(/\$\{([^}]+)\}/g, (whole, name: string) =>
+      name in variables ? flatten(variables[name]) : whole,
+    );
+  }
+  return JSON.stringify(value);
+};
+
+/** Every policy statement in the template: role policies, managed policies, bucket and queue policies, trust policies. */
+const policyStatements = (): FoundStatement[] => {
+  const found: FoundStatement[] = [];
+  const walk = (value: Json, owner: string) => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item, owner);
+      return;
+    }
+    if (!isObject(value)) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (/PolicyDocument$/.test(key) && isObject(child) && 'Statement' in child) {
+        for (const statement of listOf(child.Statement as Statement | Statement[])) {
+          found.push({ owner, document: key, statement });
+        }
+      } else {
+        walk(child, owner);
+      }
+    }
+  };
+  for (const [logicalId, r] of Object.entries(template.Resources)) walk(r.Properties, logicalId);
+  return found;
+};
+
+const allowStatementsOf = (roleId: string): Statement[] =>
+  policyStatements()
+    .filter((s) => s.owner === roleId && s.document === 'PolicyDocument' && s.statement.Effect === 'Allow')
+    .map((s) => s.statement);
+
+/** Action → the resources a role allows it on (flattened, sorted). */
+const grantsOf = (roleId: string): Record<string, string[]> => {
+  const grants: Record<string, string[]> = {};
+  for (const statement of allowStatementsOf(roleId)) {
+    for (const action of listOf(statement.Action)) {
+      grants[action] = [...(grants[action] ?? []), ...listOf(statement.Resource).map(flatten)].sort();
+    }
+  }
+  return grants;
+};
+
+const trustedServicesOf = (roleId: string): string[] =>
+  policyStatements()
+    .filter((s) => s.owner === roleId && s.document === 'AssumeRolePolicyDocument')
+    .flatMap((s) => {
+      const principal = s.statement.Principal;
+      return isObject(principal) ? listOf(principal.Service as Json).map(flatten) : [];
+    })
+    .sort();
+
+const computeResourcesOf = (props: Props) =>
+  props.ComputeResources as {
+    Type: string;
+    AllocationStrategy?: string;
+    MinvCpus: number;
+    MaxvCpus: number | string;
+    InstanceTypes: { 'Fn::Split': [string, string] };
+    InstanceRole: Json;
+    Subnets: { 'Fn::Split': [string, string] };
+    SecurityGroupIds: { 'Fn::Split': [string, string] };
+    Ec2Configuration?: { ImageType: string }[];
+  };
+
+interface RetryRule {
+  Action: string;
+  OnExitCode?: string;
+  OnReason?: string;
+  OnStatusReason?: string;
+}
+
+interface JobDefinition {
+  ContainerProperties: {
+    Image: Json;
+    JobRoleArn: Json;
+    ExecutionRoleArn: Json;
+    ResourceRequirements: { Type: string; Value: string }[];
+    LogConfiguration: { LogDriver: string; Options: Record<string, Json> };
+  };
+  Timeout?: { AttemptDurationSeconds: number };
+  RetryStrategy?: { Attempts: number; EvaluateOnExit?: RetryRule[] };
+}
+
+interface Alarm {
+  Namespace: string;
+  MetricName: string;
+  Dimensions?: { Name: string; Value: Json }[];
+  AlarmActions?: Json[];
+}
+
+const alarms = () =>
+  ofType('AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, ...(r.Properties as unknown as Alarm) }));
+const alarmOn = (namespace: string, metricName: string) =>
+  alarms().find((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName);
+const dimensionsOf = (alarm: Alarm | undefined) =>
+  Object.fromEntries((alarm?.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+
+/** The function an SQS event source mapping on JobsQueue invokes: the dispatcher. */
+const jobsQueueMapping = () =>
+  ofType('AWS::Lambda::EventSourceMapping')
+    .map(([, r]) => r.Properties as Props)
+    .find((props) => targetOf(props.EventSourceArn) === 'JobsQueue') as
+    | {
+        FunctionName: Json;
+        FunctionResponseTypes?: string[];
+        ScalingConfig?: { MaximumConcurrency?: number };
+      }
+    | undefined;
+
+// The task functions the state machine invokes, and nothing else.
+const taskFunctions = [
+  'FinalizeJobLambdaFunction',
+  'PrepareJobLambdaFunction',
+  'RecordFailureLambdaFunction',
+];
+
+describe('the GPU compute of the packaged template', () => {
+  const environments = () =>
+    ofType('AWS::Batch::ComputeEnvironment').map(([id, r]) => ({
+      id,
+      props: r.Properties as Props,
+      compute: computeResourcesOf(r.Properties as Props),
+    }));
+  const jobDefinition = () => resource('WorkerJobDefinition') as unknown as JobDefinition;
+
+  it('has a Spot environment placed by price and capacity, and an on-demand one to fall back on', () => {
+    const spot = environments().filter((e) => e.compute.Type === 'SPOT');
+    const onDemand = environments().filter((e) => e.compute.Type === 'EC2');
+
+    expect(spot.map((e) => e.compute.AllocationStrategy)).toContain('SPOT_PRICE_CAPACITY_OPTIMIZED');
+    expect(onDemand.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('makes every environment managed, scaled from zero to a set maximum, on g4dn instances with the ECS GPU AMI', () => {
+    const vcpusPerJob = Number(
+      jobDefinition().ContainerProperties.ResourceRequirements.find((r) => r.Type === 'VCPU')?.Value,
+    );
+
+    expect(environments().length).toBeGreaterThanOrEqual(2);
+    for (const { id, props, compute } of environments()) {
+      const [separator, instanceTypes] = compute.InstanceTypes['Fn::Split'];
+      expect({ id, type: props.Type, minvCpus: compute.MinvCpus }).toEqual({
+        id,
+        type: 'MANAGED',
+        minvCpus: 0,
+      });
+      // A job must fit: the maximum is at least what one job asks for.
+      expect(Number(compute.MaxvCpus)).toBeGreaterThanOrEqual(vcpusPerJob);
+      expect(separator).toBe(',');
+      expect(instanceTypes.split(',').every((type) => /^g4dn\.[a-z0-9]+$/.test(type))).toBe(true);
+      expect(compute.Ec2Configuration?.length).toBeGreaterThanOrEqual(1);
+      expect(compute.Ec2Configuration?.map((c) => c.ImageType)).toEqual(
+        compute.Ec2Configuration?.map(() => 'ECS_AL2023_NVIDIA'),
+      );
+    }
+  });
+
+  it('launches instances into the subnets and security groups given as deployment parameters', () => {
+    for (const { compute } of environments()) {
+      expect(compute.Subnets).toEqual({ 'Fn::Split': [',', deploymentParams.subnetIds] });
+      expect(compute.SecurityGroupIds).toEqual({ 'Fn::Split': [',', deploymentParams.securityGroupIds] });
+    }
+  });
+
+  it('queues jobs on Spot first, then on demand, and cancels jobs that can never leave RUNNABLE', () => {
+    const queue = resource('GpuJobQueue') as {
+      ComputeEnvironmentOrder: { Order: number; ComputeEnvironment: Json }[];
+      JobStateTimeLimitActions?: { State: string; Action: string; MaxTimeSeconds: number }[];
+    };
+    const ordered = [...queue.ComputeEnvironmentOrder].sort((a, b) => a.Order - b.Order);
+    const typeOf = (ref: Json) => computeResourcesOf(propsOf(targetOf(ref) ?? '')).Type;
+
+    expect(ordered.map((o) => Object.keys(o.ComputeEnvironment as object))).toEqual(
+      ordered.map(() => ['Ref']),
+    );
+    expect(ordered.map((o) => targetOf(o.ComputeEnvironment)).sort()).toEqual(
+      environments()
+        .map((e) => e.id)
+        .sort(),
+    );
+    expect(ordered.map((o) => typeOf(o.ComputeEnvironment))).toEqual(['SPOT', 'EC2']);
+    const runnableLimits = (queue.JobStateTimeLimitActions ?? []).filter((a) => a.State === 'RUNNABLE');
+    expect(runnableLimits.length).toBeGreaterThanOrEqual(1);
+    for (const limit of runnableLimits) {
+      expect(limit.Action).toBe('CANCEL');
+      expect(limit.MaxTimeSeconds).toBeGreaterThanOrEqual(600);
+    }
+  });
+
+  it('asks for one GPU, some vCPUs and memory per job, with a time limit and logs in a log group of the stack', () => {
+    const { ContainerProperties: container, Timeout: timeout } = jobDefinition();
+    const requirements = Object.fromEntries(container.ResourceRequirements.map((r) => [r.Type, r.Value]));
+
+    expect(requirements.GPU).toBe('1');
+    expect(Number(requirements.VCPU)).toBeGreaterThan(0);
+    expect(Number(requirements.MEMORY)).toBeGreaterThan(0);
+    expect(timeout?.AttemptDurationSeconds).toBeGreaterThanOrEqual(60);
+    expect(container.LogConfiguration.LogDriver).toBe('awslogs');
+    const group = container.LogConfiguration.Options['awslogs-group'];
+    expect(group).toEqual({ Ref: expect.any(String) });
+    expect(template.Resources[targetOf(group) ?? '']?.Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('retries lost hosts, ends on exit code 1, and ends on anything else instead of retrying by default', () => {
+    const retry = jobDefinition().RetryStrategy;
+    const rules = retry?.EvaluateOnExit ?? [];
+    const hostLost = rules.findIndex(
+      (r) => r.OnStatusReason === 'Host EC2*' && r.Action.toUpperCase() === 'RETRY',
+    );
+    const exitOne = rules.findIndex((r) => r.OnExitCode === '1' && r.Action.toUpperCase() === 'EXIT');
+    const last = rules[rules.length - 1];
+
+    expect(retry?.Attempts).toBeGreaterThan(1);
+    // Batch accepts at most five rules.
+    expect(rules.length).toBeLessThanOrEqual(5);
+    expect(hostLost).toBeGreaterThanOrEqual(0);
+    expect(exitOne).toBeGreaterThanOrEqual(0);
+    // Rules apply in order: a reclaimed Spot host is retried whatever the exit code.
+    expect(hostLost).toBeLessThan(exitOne);
+    expect(last?.Action.toUpperCase()).toBe('EXIT');
+    expect([last?.OnReason, last?.OnStatusReason, last?.OnExitCode]).toContain('*');
+  });
+
+  it('runs the container under a job role apart from the execution role, with its image in the stack’s ECR repository', () => {
+    const { ContainerProperties: container } = jobDefinition();
+    const repositories = ofType('AWS::ECR::Repository').map(([id]) => id);
+
+    expect(container.JobRoleArn).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+    expect(container.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+    expect(targetOf(container.JobRoleArn)).not.toBe(targetOf(container.ExecutionRoleArn));
+    expect(repositories.length).toBeGreaterThanOrEqual(1);
+    expect(repositories.some((id) => flatten(container.Image).includes(`\${${id}}`))).toBe(true);
+  });
+});
+
+describe('the permissions in the packaged template', () => {
+  const resourceStarAllowList = [
+    'batch:DescribeJobs',
+    'batch:ListJobs',
+    'batch:SubmitJob',
+    'batch:TerminateJob',
+  ];
+
+  it('finds the statements it checks: role policies, trust policies and bucket policies', () => {
+    const owners = new Set(policyStatements().map((s) => s.owner));
+
+    for (const owner of [
+      'InferenceJobStateMachineRole',
+      'WorkerJobRole',
+      'DispatchIamRoleLambdaExecution',
+      'InputsBucketPolicy',
+      'ServerlessDeploymentBucketPolicy',
+    ]) {
+      expect(owners).toContain(owner);
+    }
+  });
+
+  it('gives every Lambda function a role of its own, which only Lambda may assume', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    const roles = functions.map(([id, fn]) => ({ id, role: (fn.Properties as { Role: Json }).Role }));
+
+    expect(functions.length).toBeGreaterThanOrEqual(12);
+    for (const { id, role } of roles) {
+      const name = id.replace(/LambdaFunction$/, '');
+      expect({ id, role }).toEqual({ id, role: { 'Fn::GetAtt': [`${name}IamRoleLambdaExecution`, 'Arn'] } });
+      expect(trustedServicesOf(`${name}IamRoleLambdaExecution`)).toEqual(['lambda.amazonaws.com']);
+    }
+    expect(new Set(roles.map(({ role }) => targetOf(role))).size).toBe(functions.length);
+  });
+
+  it('allows no wildcard action and no NotAction or NotResource anywhere', () => {
+    const allowed = policyStatements().filter((s) => s.statement.Effect === 'Allow');
+    const wildcards = allowed.flatMap(({ owner, statement }) =>
+      listOf(statement.Action)
+        .filter((action) => action.includes('*'))
+        .map((action) => `${owner}: ${action}`),
+    );
+    const negations = allowed
+      .filter(({ statement }) => statement.NotAction !== undefined || statement.NotResource !== undefined)
+      .map(({ owner }) => owner);
+
+    expect(allowed.length).toBeGreaterThan(20);
+    expect(wildcards).toEqual([]);
+    expect(negations).toEqual([]);
+  });
+
+  it("allows Resource '*' only for the Batch actions that have no narrower resource", () => {
+    const onEverything = policyStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow' && listOf(statement.Resource).includes('*'))
+      .flatMap(({ owner, statement }) => listOf(statement.Action).map((action) => ({ owner, action })));
+
+    expect([...new Set(onEverything.map((g) => g.action))].sort()).toEqual(resourceStarAllowList);
+    // ...and only where they are used: the state machine's .sync integration and the RUNNABLE monitor.
+    expect(onEverything.map((g) => `${g.owner}: ${g.action}`).sort()).toEqual([
+      'InferenceJobStateMachineRole: batch:DescribeJobs',
+      'InferenceJobStateMachineRole: batch:SubmitJob',
+      'InferenceJobStateMachineRole: batch:TerminateJob',
+      'MonitorBatchQueueIamRoleLambdaExecution: batch:ListJobs',
+    ]);
+  });
+
+  it('attaches no managed policy beyond the ECS ones AWS provides for container instances and task execution', () => {
+    const managed = ofType('AWS::IAM::Role')
+      .filter(([, r]) => listOf((r.Properties as Props).ManagedPolicyArns as Json[]).length > 0)
+      .map(([id, r]) => [id, listOf((r.Properties as Props).ManagedPolicyArns as Json[]).map(flatten)]);
+
+    expect(Object.fromEntries(managed)).toEqual({
+      BatchInstanceRole: ['arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role'],
+      WorkerExecutionRole: ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy'],
+    });
+    expect(ofType('AWS::IAM::Policy').length + ofType('AWS::IAM::ManagedPolicy').length).toBe(0);
+  });
+
+  it('lets the state machine invoke only its three task functions, publish only to job-events and manage only its Batch events rule', () => {
+    const roleId = targetOf(propsOf('InferenceJobStateMachine').RoleArn) ?? '';
+    const grants = grantsOf(roleId);
+
+    expect(roleId).toBe('InferenceJobStateMachineRole');
+    expect(Object.keys(grants).sort()).toEqual([
+      'batch:DescribeJobs',
+      'batch:SubmitJob',
+      'batch:TerminateJob',
+      'events:DescribeRule',
+      'events:PutRule',
+      'events:PutTargets',
+      'lambda:InvokeFunction',
+      'sns:Publish',
+    ]);
+    // Each function, and its versions and aliases (`<arn>:*`), and nothing else.
+    expect(grants['lambda:InvokeFunction']).toEqual(
+      taskFunctions.flatMap((fn) => [`\${${fn}.Arn}`, `\${${fn}.Arn}:*`]).sort(),
+    );
+    expect(grants['sns:Publish']).toEqual(['${JobEventsTopic}']);
+    for (const action of Object.keys(grants).filter((a) => a.startsWith('events:'))) {
+      expect(grants[action]).toEqual([
+        'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForBatchJobsRule',
+      ]);
+    }
+  });
+
+  it('lets the worker only read inputs and write outputs/ and work/ of the outputs bucket', () => {
+    const { JobRoleArn } = (resource('WorkerJobDefinition') as unknown as JobDefinition).ContainerProperties;
+    const roleId = targetOf(JobRoleArn) ?? '';
+
+    expect(roleId).toBe('WorkerJobRole');
+    expect(grantsOf(roleId)).toEqual({
+      's3:GetObject': ['${InputsBucket.Arn}/*'],
+      's3:PutObject': ['${OutputsBucket.Arn}/outputs/*', '${OutputsBucket.Arn}/work/*'],
+      's3:AbortMultipartUpload': ['${OutputsBucket.Arn}/outputs/*', '${OutputsBucket.Arn}/work/*'],
+    });
+    expect((propsOf(roleId).ManagedPolicyArns as Json[] | undefined) ?? []).toEqual([]);
+  });
+
+  it('lets only ECS tasks assume the job and execution roles, and only EC2 the instance role behind the instance profile', () => {
+    const container = (resource('WorkerJobDefinition') as unknown as JobDefinition).ContainerProperties;
+    const instanceProfiles = ofType('AWS::Batch::ComputeEnvironment').map(([, r]) =>
+      targetOf(computeResourcesOf(r.Properties as Props).InstanceRole),
+    );
+
+    expect(trustedServicesOf(targetOf(container.JobRoleArn) ?? '')).toEqual(['ecs-tasks.amazonaws.com']);
+    expect(trustedServicesOf(targetOf(container.ExecutionRoleArn) ?? '')).toEqual([
+      'ecs-tasks.amazonaws.com',
+    ]);
+    expect(instanceProfiles.length).toBeGreaterThan(0);
+    for (const profileId of instanceProfiles) {
+      expect(template.Resources[profileId ?? '']?.Type).toBe('AWS::IAM::InstanceProfile');
+      const roles = (propsOf(profileId ?? '').Roles as Json[]).map(targetOf);
+      expect(roles).toHaveLength(1);
+      expect(trustedServicesOf(roles[0] ?? '')).toEqual(['ec2.amazonaws.com']);
+    }
+  });
+});
+
+describe('the storage in the packaged template', () => {
+  interface Bucket {
+    PublicAccessBlockConfiguration?: Record<string, boolean>;
+    BucketEncryption?: {
+      ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: { SSEAlgorithm: string } }[];
+    };
+    OwnershipControls?: { Rules: { ObjectOwnership: string }[] };
+    LifecycleConfiguration?: {
+      Rules: {
+        Status: string;
+        Prefix?: string;
+        Filter?: { Prefix?: string };
+        ExpirationInDays?: number;
+        AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+      }[];
+    };
+  }
+  const buckets = () => ofType('AWS::S3::Bucket').map(([id, r]) => ({ id, bucket: r.Properties as Bucket }));
+
+  it('includes the deployment bucket among the buckets it checks', () => {
+    expect(buckets().map((b) => b.id)).toEqual(
+      expect.arrayContaining(['ServerlessDeploymentBucket', 'InputsBucket', 'OutputsBucket']),
+    );
+  });
+
+  it('blocks all public access, encrypts, and enforces bucket ownership on every bucket', () => {
+    for (const { id, bucket } of buckets()) {
+      expect({ id, block: bucket.PublicAccessBlockConfiguration }).toEqual({
+        id,
+        block: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      expect({
+        id,
+        algorithm:
+          bucket.BucketEncryption?.ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault
+            .SSEAlgorithm,
+      }).toEqual({ id, algorithm: expect.stringMatching(/^(AES256|aws:kms|aws:kms:dsse)$/) });
+      expect({ id, ownership: bucket.OwnershipControls?.Rules }).toEqual({
+        id,
+        ownership: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+      });
+    }
+  });
+
+  it('aborts incomplete multipart uploads in every bucket', () => {
+    for (const { id, bucket } of buckets()) {
+      const abort = (bucket.LifecycleConfiguration?.Rules ?? []).find(
+        (rule) => rule.Status === 'Enabled' && rule.AbortIncompleteMultipartUpload !== undefined,
+      );
+      expect({ id, days: abort?.AbortIncompleteMultipartUpload?.DaysAfterInitiation }).toEqual({
+        id,
+        days: expect.any(Number),
+      });
+    }
+  });
+
+  it('expires the intermediate work/ objects of the outputs bucket', () => {
+    const rules = (resource('OutputsBucket') as Bucket).LifecycleConfiguration?.Rules ?? [];
+    const work = rules.find(
+      (rule) => rule.Status === 'Enabled' && (rule.Prefix ?? rule.Filter?.Prefix) === 'work/',
+    );
+
+    expect(work?.ExpirationInDays).toBeGreaterThan(0);
+  });
+
+  it('denies requests without TLS on every bucket and its objects', () => {
+    // Created unconditionally: a policy behind a CloudFormation Condition may not exist.
+    const policies = ofType('AWS::S3::BucketPolicy')
+      .filter(
+        ([policyId]) => (template.Resources[policyId] as { Condition?: string }).Condition === undefined,
+      )
+      .map(([, r]) => r.Properties as Props);
+
+    for (const { id } of buckets()) {
+      const policy = policies.find((p) => targetOf(p.Bucket) === id);
+      const statements = listOf(
+        (policy?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement,
+      );
+      const denyInsecure = statements.find(
+        (s) =>
+          s.Effect === 'Deny' &&
+          ['false', false].includes(s.Condition?.Bool?.['aws:SecureTransport'] as string | boolean) &&
+          listOf(s.Action).includes('s3:*') &&
+          (s.Principal === '*' || (isObject(s.Principal) && s.Principal.AWS === '*')),
+      );
+      const resources = listOf(denyInsecure?.Resource).map(flatten);
+      expect({ id, denies: denyInsecure !== undefined }).toEqual({ id, denies: true });
+      expect({ id, objects: resources.some((r) => r.endsWith('/*')) }).toEqual({ id, objects: true });
+      expect({ id, bucket: resources.some((r) => !r.endsWith('/*')) }).toEqual({ id, bucket: true });
+    }
+  });
+
+  it('bills the jobs table on demand, with point-in-time recovery and a TTL', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+
+    expect(tables.length).toBeGreaterThanOrEqual(1);
+    for (const [id, table] of tables) {
+      const props = table.Properties as {
+        BillingMode?: string;
+        PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled: boolean };
+        TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+      };
+      expect({ id, billing: props.BillingMode }).toEqual({ id, billing: 'PAY_PER_REQUEST' });
+      expect({ id, pitr: props.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled }).toEqual({
+        id,
+        pitr: true,
+      });
+      expect({ id, ttl: props.TimeToLiveSpecification }).toEqual({
+        id,
+        ttl: { AttributeName: expect.stringMatching(/.+/), Enabled: true },
+      });
+    }
+  });
+});
+
+describe('the queues in the packaged template', () => {
+  const jobsQueue = () =>
+    resource('JobsQueue') as {
+      VisibilityTimeout: number;
+      MessageRetentionPeriod?: number;
+      RedrivePolicy: { deadLetterTargetArn: Json; maxReceiveCount: number };
+    };
+
+  it('keeps a message invisible for at least six times the timeout of the function that consumes it', () => {
+    const dispatchId = targetOf(jobsQueueMapping()?.FunctionName) ?? '';
+
+    expect(dispatchId).toBe('DispatchLambdaFunction');
+    const { Timeout } = propsOf(dispatchId) as { Timeout: number };
+    expect(Timeout).toBeGreaterThan(0);
+    expect(jobsQueue().VisibilityTimeout).toBeGreaterThanOrEqual(6 * Timeout);
+  });
+
+  it('moves a message to the dead-letter queue after at least five receives, and keeps it there longer', () => {
+    const { RedrivePolicy: redrive, MessageRetentionPeriod: retention = 345_600 } = jobsQueue();
+    const deadLetterId = targetOf(redrive.deadLetterTargetArn) ?? '';
+    const deadLetter = propsOf(deadLetterId) as { MessageRetentionPeriod?: number };
+
+    expect(template.Resources[deadLetterId]?.Type).toBe('AWS::SQS::Queue');
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(deadLetter.MessageRetentionPeriod ?? 345_600).toBeGreaterThan(retention);
+  });
+
+  it('reports partial batch failures and caps the dispatcher’s concurrency', () => {
+    const mapping = jobsQueueMapping();
+
+    expect(mapping?.FunctionResponseTypes).toContain('ReportBatchItemFailures');
+    // Lambda accepts 2 to 1000.
+    expect(mapping?.ScalingConfig?.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('reconciling executions that end outside the state machine', () => {
+  const ruleFor = (source: string) =>
+    ofType('AWS::Events::Rule')
+      .map(([id, r]) => ({ id, props: r.Properties as Props }))
+      .filter(({ props }) =>
+        listOf((props.EventPattern as Props | undefined)?.source as Json[]).includes(source),
+      );
+
+  it('sends failed, timed-out and aborted executions of the inference-job state machine to the reconcile function', () => {
+    const rules = ruleFor('aws.states');
+
+    expect(rules).toHaveLength(1);
+    const pattern = rules[0]?.props.EventPattern as {
+      'detail-type': string[];
+      detail: { status: string[]; stateMachineArn: Json[] };
+    };
+    expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
+    // Exactly these: a RUNNING or SUCCEEDED event would have the reconciler fail a healthy job.
+    expect([...pattern.detail.status].sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(pattern.detail.stateMachineArn).toEqual([{ Ref: 'InferenceJobStateMachine' }]);
+    const targets = (rules[0]?.props.Targets as { Arn: Json }[]).map((t) => t.Arn);
+    expect(targets).toEqual([{ 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }]);
+  });
+
+  it('lets EventBridge invoke the reconcile function, which may update jobs and publish to job-events', () => {
+    const rule = ruleFor('aws.states')[0]?.props;
+    const permission = ofType('AWS::Lambda::Permission')
+      .map(([, r]) => r.Properties as Props)
+      .find((p) => targetOf(p.FunctionName) === 'ReconcileLambdaFunction');
+    const reconcile = propsOf('ReconcileLambdaFunction') as {
+      Environment: { Variables: Record<string, Json> };
+    };
+
+    expect(permission?.Principal).toBe('events.amazonaws.com');
+    expect(flatten(permission?.SourceArn)).toMatch(new RegExp(`:rule/${String(rule?.Name)}$`));
+    expect(reconcile.Environment.Variables.JOB_EVENTS_TOPIC_ARN).toEqual({ Ref: 'JobEventsTopic' });
+    expect(grantsOf('ReconcileIamRoleLambdaExecution')).toMatchObject({
+      'dynamodb:GetItem': ['${JobsTable.Arn}'],
+      'dynamodb:UpdateItem': ['${JobsTable.Arn}'],
+      'sns:Publish': ['${JobEventsTopic}'],
+    });
+  });
+});
+
+describe('operating the packaged stack', () => {
+  const operatorsTopic = { Ref: 'OperatorAlarmsTopic' };
+
+  it('alarms when the dead-letter queue holds messages', () => {
+    const deadLetterId = targetOf(
+      (resource('JobsQueue') as { RedrivePolicy: { deadLetterTargetArn: Json } }).RedrivePolicy
+        .deadLetterTargetArn,
+    );
+    const alarm = alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+
+    expect(dimensionsOf(alarm).QueueName).toEqual({ 'Fn::GetAtt': [deadLetterId, 'QueueName'] });
+  });
+
+  it('alarms on failed executions of the inference-job state machine', () => {
+    const alarm = alarmOn('AWS/States', 'ExecutionsFailed');
+
+    expect(dimensionsOf(alarm).StateMachineArn).toEqual({ Ref: 'InferenceJobStateMachine' });
+  });
+
+  it('alarms on Batch jobs RUNNABLE too long, with the dimensions the monitor function publishes', () => {
+    const alarm = alarmOn('Longtail', 'OldestRunnableJobAgeSeconds');
+    const monitor = propsOf('MonitorBatchQueueLambdaFunction') as {
+      Environment: { Variables: Record<string, Json> };
+    };
+
+    expect(alarm).toBeDefined();
+    // The monitor reads the queue from BATCH_JOB_QUEUE (its ARN) and publishes its name; Powertools adds `service`.
+    expect(monitor.Environment.Variables.BATCH_JOB_QUEUE).toEqual({ Ref: 'GpuJobQueue' });
+    expect(dimensionsOf(alarm)).toEqual({
+      service: 'longtail',
+      JobQueue: propsOf('GpuJobQueue').JobQueueName,
+    });
+  });
+
+  it('alarms on 5xx answers of the HTTP API', () => {
+    const alarm = alarmOn('AWS/ApiGateway', '5xx');
+
+    expect(dimensionsOf(alarm).ApiId).toEqual({ Ref: 'HttpApi' });
+  });
+
+  it("sends every alarm to the operators' topic", () => {
+    expect(template.Resources.OperatorAlarmsTopic?.Type).toBe('AWS::SNS::Topic');
+    expect(alarms().length).toBeGreaterThanOrEqual(4);
+    for (const alarm of alarms()) {
+      expect({ id: alarm.id, actions: alarm.AlarmActions ?? [] }).toEqual({
+        id: alarm.id,
+        actions: expect.arrayContaining([operatorsTopic]),
+      });
+    }
+  });
+
+  it('has a dashboard of queue backlog, jobs by status, records per second and job duration', () => {
+    const dashboards = ofType('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const body = flatten((dashboards[0]?.[1].Properties as Props).DashboardBody);
+    // Every `${...}` must name a resource (or attribute) of the stack or a pseudo parameter.
+    const references = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => (m[1] ?? '').split('.')[0] ?? '');
+    const unknown = references.filter((ref) => !ref.startsWith('AWS::') && !(ref in template.Resources));
+    const parsed = JSON.parse(body.replace(/\$\{([^}]+)\}/g, '<$1>')) as {
+      widgets: { properties: { metrics?: Json[][] } }[];
+    };
+    const metricNames = parsed.widgets.flatMap((w) => (w.properties.metrics ?? []).map((row) => row[1]));
+    const expressions = parsed.widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).flatMap((row) => row.filter(isObject).map((o) => o.expression)),
+    );
+
+    expect(unknown).toEqual([]);
+    expect(body).toContain('"ApproximateNumberOfMessagesVisible","QueueName","${JobsQueue.QueueName}"');
+    expect(metricNames).toEqual(
+      expect.arrayContaining([
+        'ApproximateNumberOfMessagesVisible',
+        'JobsCompleted',
+        'JobsFailed',
+        'JobsCancelled',
+        'RecordsSucceeded',
+        'JobDurationSeconds',
+      ]),
+    );
+    expect(expressions).toEqual(expect.arrayContaining([expect.stringContaining('PERIOD(')]));
+  });
+
+  it('runs the RUNNABLE monitor on a schedule', () => {
+    const scheduled = ofType('AWS::Events::Rule')
+      .map(
+        ([, r]) => r.Properties as { ScheduleExpression?: string; State?: string; Targets?: { Arn: Json }[] },
+      )
+      .filter((rule) =>
+        (rule.Targets ?? []).some((t) => targetOf(t.Arn) === 'MonitorBatchQueueLambdaFunction'),
+      );
+
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]?.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
+    expect(scheduled[0]?.State).toBe('ENABLED');
   });
 });

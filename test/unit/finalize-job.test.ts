@@ -54,6 +54,7 @@ describe('finalize-job handler', () => {
       failureUri: running.failureUri,
       counts,
       error: null,
+      startedAt: running.startedAt,
       completedAt: expect.any(String),
       executionArn,
     });

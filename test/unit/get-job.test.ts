@@ -45,6 +45,7 @@ describe('get-job handler', () => {
       completedAt: '2025-01-01T00:05:00.000Z',
       error: null,
       executionArn,
+      consoleUrl: `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${executionArn}`,
       webhookUrl: null,
       statusUrl: `${testResources.publicApiUrl}/jobs/${jobId}`,
     });
