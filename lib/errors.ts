@@ -50,6 +50,11 @@ export class AllRecordsFailed extends LongtailError {
   override name = 'AllRecordsFailed';
 }
 
+/** More records failed than the job's maxFailedRecordsPercent allows. */
+export class TooManyFailedRecords extends LongtailError {
+  override name = 'TooManyFailedRecords';
+}
+
 export const httpStatusOf = (error: unknown): number => {
   if (error instanceof InvalidInput) return 400;
   if (error instanceof Unauthorized) return 401;

@@ -19,7 +19,7 @@ import { startLocalStack } from './stack';
  * prints its status, the job-events message and the first predictions, then stops everything.
  * Exits 0 only when the job completed.
  */
-const recordCount = 5000;
+const recordCount = 40_000;
 const apiKey = developmentApiKeys.split(':')[1] ?? '';
 
 const main = async () => {
@@ -68,22 +68,32 @@ const main = async () => {
       body: JSON.stringify({
         model: 'churn-risk',
         input: { s3Uri: `s3://${stack.names.inputsBucket}/${inputKey}` },
+        // Keep each customer's id with its prediction, as SageMaker's JoinSource and OutputFilter do;
+        // small shards, so that the demo shows an array job.
+        options: {
+          joinSource: 'Input',
+          outputFilter: "$['customer_id','prediction']",
+          shardSizeMB: 1,
+          maxShards: 4,
+        },
       }),
     });
     const accepted = (await submitted.json()) as { jobId: string; statusUrl: string };
     console.log(`POST /jobs → ${submitted.status} ${JSON.stringify(accepted)}\n`);
 
     const started = Date.now();
-    let job: { status: string; counts: unknown; outputUri: string; error: unknown } | undefined;
+    let job:
+      { status: string; counts: unknown; shards: unknown; outputUri: string; error: unknown } | undefined;
     let lastStatus = '';
     while (Date.now() - started < 120_000) {
       const response = await fetch(accepted.statusUrl, { headers });
       job = (await response.json()) as typeof job;
-      if (job && job.status !== lastStatus) {
-        lastStatus = job.status;
-        console.log(
-          `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${job.status}  ${JSON.stringify(job.counts)}`,
-        );
+      const progress = job
+        ? `${job.status.padEnd(9)}  records ${JSON.stringify(job.counts)}  shards ${JSON.stringify(job.shards)}`
+        : '';
+      if (progress !== lastStatus) {
+        lastStatus = progress;
+        console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${progress}`);
       }
       if (job && ['completed', 'failed', 'cancelled'].includes(job.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -100,9 +110,13 @@ const main = async () => {
       const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const lines = (await Body?.transformToString())?.trim().split('\n') ?? [];
       console.log(`First predictions of ${lines.length} (${job.outputUri}):`);
+      const byId = new Map(customers.map((c) => [c.customer_id, c]));
       for (const line of lines.slice(0, 5)) {
-        const result = JSON.parse(line) as { line: number; prediction: { label: string; score: number } };
-        const customer = customers[result.line - 1];
+        const result = JSON.parse(line) as {
+          customer_id: string;
+          prediction: { label: string; score: number };
+        };
+        const customer = byId.get(result.customer_id);
         console.log(
           `  ${customer?.customer_id}  tenure ${String(customer?.tenure_months).padStart(2)} mo, ${customer?.contract.padEnd(14)}` +
             ` $${customer?.monthly_charges.toFixed(2).padStart(6)}, ${customer?.support_calls} calls → ${result.prediction.label}` +

@@ -40,6 +40,8 @@ export type ObjectCreatedListener = (event: {
   key: string;
   size: number;
   etag: string;
+  /** `Put` or `CompleteMultipartUpload`, as in S3's `ObjectCreated:*` event names. */
+  how: 'Put' | 'CompleteMultipartUpload';
 }) => void;
 
 const fileNameOf = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -82,7 +84,7 @@ export const persistentS3StoreClass = (Base: S3StoreClass) =>
       }
     }
 
-    private persist(bucket: string, object: S3ObjectRecord) {
+    private persist(bucket: string, object: S3ObjectRecord, how: 'Put' | 'CompleteMultipartUpload' = 'Put') {
       const folder = join(this.dir, bucket);
       mkdirSync(folder, { recursive: true });
       const name = fileNameOf(object.key);
@@ -91,7 +93,7 @@ export const persistentS3StoreClass = (Base: S3StoreClass) =>
       writeFileSync(join(folder, `${name}.json`), JSON.stringify(meta));
       if (!this.loading) {
         for (const listener of this.objectCreatedListeners) {
-          listener({ bucket, key: object.key, size: object.contentLength, etag: object.etag });
+          listener({ bucket, key: object.key, size: object.contentLength, etag: object.etag, how });
         }
       }
     }
@@ -128,7 +130,7 @@ export const persistentS3StoreClass = (Base: S3StoreClass) =>
     override completeMultipartUpload(uploadId: string, partSpecs: { partNumber: number; etag: string }[]) {
       const bucket = this.bucketOfUpload(uploadId);
       const object = super.completeMultipartUpload(uploadId, partSpecs);
-      if (bucket) this.persist(bucket, object);
+      if (bucket) this.persist(bucket, object, 'CompleteMultipartUpload');
       return object;
     }
 

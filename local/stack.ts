@@ -12,6 +12,8 @@ import { startAwsEndpoint } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
 import { matchesPattern } from './event-pattern';
+import { lambdaNotificationsOf, notificationMatches, objectCreatedEvent } from './s3-notifications';
+import type { S3Event } from 'aws-lambda';
 import { startHttpApi } from './http-api';
 import { resolveIntrinsics } from './intrinsics';
 import { LocalLambdas } from './lambda-runtime';
@@ -47,6 +49,10 @@ export interface LocalStack {
     outputsBucket: string;
     stateMachineArn: string;
   };
+  /** Invokes one of serverless.yml's functions, as `aws lambda invoke` would. */
+  invoke(functionName: string, event: unknown): Promise<unknown>;
+  /** Sees every S3 notification the runtime raises for the inputs bucket. */
+  onS3Notification(listener: (event: S3Event) => void): void;
   stop(): Promise<void>;
 }
 
@@ -192,6 +198,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const stateMachineName = `${prefix}-${machineKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const stateMachineArn = `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName}`;
 
+  const apiKeys = options.apiKeys ?? process.env.LONGTAIL_API_KEYS ?? developmentApiKeys;
   Object.assign(process.env, {
     JOBS_TABLE: names.jobsTable,
     JOBS_QUEUE_URL: jobsQueueUrl,
@@ -199,7 +206,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     INPUTS_BUCKET: names.inputsBucket,
     OUTPUTS_BUCKET: names.outputsBucket,
     STATE_MACHINE_ARN: stateMachineArn,
-    LONGTAIL_API_KEYS: options.apiKeys ?? process.env.LONGTAIL_API_KEYS ?? developmentApiKeys,
+    LONGTAIL_API_KEYS: apiKeys,
+    // Dropped files belong to the first owner with a key, so that its key lists them.
+    DROP_OWNER_ID: apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev',
     // No CloudWatch here to read embedded metrics, and no console to link to.
     POWERTOOLS_METRICS_DISABLED: 'true',
     LONGTAIL_CONSOLE_LINKS: 'false',
@@ -305,6 +314,41 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   });
   stepFunctions.reportInterrupted();
 
+  // S3 notifications: the emulators deliver none, so object writes are turned into events here,
+  // delivered asynchronously with Lambda's two retries.
+  const notifications = lambdaNotificationsOf(
+    propertiesOf(resources, 'InputsBucket').NotificationConfiguration as never,
+    lambdas,
+  );
+  const s3Listeners: ((event: S3Event) => void)[] = [];
+  const deliverAsync = (functionName: string, event: unknown) => {
+    const attempt = async () => {
+      for (let tries = 0; ; tries++) {
+        try {
+          return await lambdas.invoke(functionName, event);
+        } catch (error) {
+          if (tries >= 2) {
+            console.error(`${functionName} failed on an S3 event three times: ${(error as Error).message}`);
+            return undefined;
+          }
+        }
+      }
+    };
+    const invocation = attempt();
+    ruleInvocations.add(invocation);
+    void invocation.finally(() => ruleInvocations.delete(invocation));
+  };
+  endpoint.onObjectCreated((object) => {
+    if (object.bucket !== names.inputsBucket) return;
+    const event = objectCreatedEvent(object, region);
+    for (const listener of s3Listeners) listener(event);
+    const eventName = event.Records[0]?.eventName ?? '';
+    for (const notification of notifications) {
+      if (notificationMatches(notification, eventName, object.key))
+        deliverAsync(notification.functionName, event);
+    }
+  });
+
   const eventSources = Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? []).flatMap(({ sqs: source }) => {
       if (!source) return [];
@@ -336,6 +380,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       inputsBucket: names.inputsBucket,
       outputsBucket: names.outputsBucket,
       stateMachineArn,
+    },
+    invoke: (functionName, event) => lambdas.invoke(functionName, event),
+    onS3Notification: (listener) => {
+      s3Listeners.push(listener);
     },
     stop: async () => {
       await api.stop();

@@ -1,51 +1,86 @@
 import { S3ObjectStore, locationOf } from '../../lib/aws/object-store';
+import { LongtailError } from '../../lib/errors';
+import type { JobError, RecordCounts } from '../../lib/jobs/job';
+import type { JobPlan } from '../../lib/jobs/plan';
+import { DynamoShardProgressStore } from '../../lib/jobs/shard-progress';
+import { workerErrorCodes } from '../../lib/jobs/worker-report';
 import { logger } from '../../lib/logger';
 import { openSession } from './execution-provider';
 import { loadModelFiles } from './model-loader';
-import { reportOf, runShard } from './run-shard';
+import { predict } from './predict';
+import { runPlannedShard } from './run-shard';
 import { selfCheck } from './self-check';
 import { readSettings } from './settings';
 
+const errorOf = (error: unknown): JobError =>
+  error instanceof LongtailError
+    ? { code: error.code, message: error.message }
+    : {
+        code: workerErrorCodes.internal,
+        message: `The worker failed: ${(error as Error).message ?? String(error)}`,
+      };
+
 /**
- * The Longtail worker: one process runs one shard of one job, as AWS Batch starts it.
- * Exit 0 when the shard's report says succeeded, 1 when it says failed, 143 on SIGTERM
- * (Batch or a Spot reclaim stopping it; the retry strategy runs it again).
+ * The Longtail worker: one process runs one shard of one job, as AWS Batch starts it. Its shard
+ * row says how it went. Exit 0 when the shard succeeded, 1 when it cannot (Batch does not retry
+ * that), 143 on SIGTERM (Batch or a Spot reclaim stopping it; the retry strategy runs it again).
  */
 const runJob = async (): Promise<number> => {
-  const started = Date.now();
   const settings = readSettings();
+  const shardIndex = settings.AWS_BATCH_JOB_ARRAY_INDEX;
   logger.appendKeys({
     jobId: settings.LONGTAIL_JOB_ID,
+    shard: shardIndex,
     batchJobId: settings.AWS_BATCH_JOB_ID,
     attempt: settings.AWS_BATCH_JOB_ATTEMPT,
   });
   const objects = new S3ObjectStore();
-  let report;
+  const progress = new DynamoShardProgressStore(undefined, () => settings.JOBS_TABLE);
+  const planLocation = locationOf(settings.LONGTAIL_PLAN_URI);
+  const report = (status: 'running' | 'succeeded' | 'failed', counts: RecordCounts, error?: JobError) =>
+    progress.report(settings.LONGTAIL_JOB_ID, {
+      index: shardIndex,
+      status,
+      attempt: settings.AWS_BATCH_JOB_ATTEMPT,
+      processed: counts.succeeded + counts.failed,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      ...(error ? { error } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+
+  let counts: RecordCounts = { total: 0, succeeded: 0, failed: 0 };
   try {
-    const { manifest, onnxPath } = await loadModelFiles(
-      settings.LONGTAIL_MODELS_DIR,
-      settings.LONGTAIL_MODEL,
-    );
+    await report('running', counts);
+    const plan = await objects.readJson<JobPlan>(planLocation);
+    const shard = plan?.shards[shardIndex];
+    if (!plan || !shard) throw new Error(`No shard ${shardIndex} in ${settings.LONGTAIL_PLAN_URI}`);
+    const { manifest, onnxPath } = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
     const loaded = await openSession(onnxPath, settings.LONGTAIL_EXECUTION_PROVIDER);
-    logger.info('Model loaded', { model: manifest.name, provider: loaded.provider });
-    const counts = await runShard(
-      {
-        inputUri: settings.LONGTAIL_INPUT_URI,
-        outputUri: settings.LONGTAIL_OUTPUT_URI,
-        failureUri: settings.LONGTAIL_FAILURE_URI,
-        batchSize: settings.LONGTAIL_BATCH_SIZE,
-      },
+    logger.info('Model loaded', {
+      model: manifest.name,
+      provider: loaded.provider,
+      shardRecords: shard.records,
+    });
+    counts = await runPlannedShard({
+      plan,
+      shard,
       manifest,
-      loaded,
+      predict: (records) => predict(loaded.session, manifest, records),
       objects,
-    );
-    report = reportOf({ counts, provider: loaded.provider, durationMs: Date.now() - started });
+      outputsBucket: planLocation.bucket,
+      onProgress: async (soFar) => {
+        counts = soFar;
+        await report('running', soFar);
+      },
+    });
+    await report('succeeded', counts);
+    return 0;
   } catch (error) {
     logger.error('Shard failed', { error: error as Error });
-    report = reportOf({ error });
+    await report('failed', counts, errorOf(error));
+    return 1;
   }
-  await objects.putText(locationOf(settings.LONGTAIL_REPORT_URI), JSON.stringify(report), 'application/json');
-  return report.status === 'succeeded' ? 0 : 1;
 };
 
 process.on('SIGTERM', () => {

@@ -1,150 +1,240 @@
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { ObjectNotFound, locationOf } from '../../lib/aws/object-store';
+import type { Readable } from 'node:stream';
+import { ObjectNotFound } from '../../lib/aws/object-store';
 import type { ObjectStore } from '../../lib/aws/object-store';
+import { locationOf } from '../../lib/aws/object-store';
 import { LongtailError } from '../../lib/errors';
 import type { RecordCounts } from '../../lib/jobs/job';
+import { shardOutputLocationOf } from '../../lib/jobs/plan';
+import type { JobPlan, PlannedFile, PlannedShard } from '../../lib/jobs/plan';
 import { workerErrorCodes } from '../../lib/jobs/worker-report';
-import type { WorkerReport } from '../../lib/jobs/worker-report';
 import type { ModelManifest } from '../../lib/models/manifest';
-import { checkRecord, describeIssues } from '../../lib/models/records';
+import { describeIssues, toModelRecord } from '../../lib/models/records';
 import type { ModelRecord } from '../../lib/models/records';
+import type { Prediction } from '../../lib/models/tensors';
+import { decodeRecords } from '../../lib/records/decode';
+import type { DecodedRecord } from '../../lib/records/decode';
+import { contentTypeOf } from '../../lib/records/formats';
+import {
+  RecordTransformError,
+  compileDataProcessing,
+  encodeCsvRow,
+  modelInputOf,
+  outputRecordOf,
+} from '../../lib/transform/data-processing';
+import type { CompiledDataProcessing } from '../../lib/transform/data-processing';
 import { logger } from '../../lib/logger';
-import type { LoadedSession } from './execution-provider';
-import { predict } from './predict';
 
-export interface ShardJob {
-  inputUri: string;
-  outputUri: string;
-  failureUri: string;
-  batchSize: number;
+const mib = 1024 * 1024;
+
+/** A line of the failure file: where the record was, the record as written, and why it failed. */
+export interface FailedRecord {
+  line: number;
+  record: string;
+  error: { code: string; message: string };
 }
 
 interface PendingRecord {
   line: number;
-  record: ModelRecord;
+  raw: string;
+  /** The record as decoded, for joining with its prediction. */
+  value: unknown;
+  input: ModelRecord;
 }
 
-/** A JSON Lines writer that honours backpressure, so a slow upload slows reading, not memory. */
+export interface ShardWork {
+  plan: JobPlan;
+  shard: PlannedShard;
+  manifest: ModelManifest;
+  predict: (records: ModelRecord[]) => Promise<Prediction[]>;
+  objects: ObjectStore;
+  outputsBucket: string;
+  /** Called every few seconds and at the end with the counts so far. */
+  onProgress: (counts: RecordCounts) => Promise<void>;
+  progressIntervalMs?: number;
+}
+
+/** A writer that honours backpressure, so a slow upload slows reading, not memory. */
 class LineWriter {
   readonly stream = new PassThrough();
-  async write(value: unknown) {
-    if (!this.stream.write(JSON.stringify(value) + '\n')) await once(this.stream, 'drain');
+  async write(line: string) {
+    if (!this.stream.write(`${line}\n`)) await once(this.stream, 'drain');
   }
   end() {
     this.stream.end();
   }
 }
 
-/**
- * Streams one input object through the model: every line becomes either a prediction in the
- * output object or a failure (with its line number and reason) in the failure object, and the
- * counts say how many of each.
- */
-export const runShard = async (
-  job: ShardJob,
-  manifest: ModelManifest,
-  loaded: LoadedSession,
-  objects: ObjectStore,
-): Promise<RecordCounts> => {
-  let input;
+const openShard = async (work: ShardWork, file: PlannedFile): Promise<Readable> => {
+  const location = locationOf(file.inputUri);
   try {
-    input = await objects.openRead(locationOf(job.inputUri));
+    return await work.objects.openRange(location, work.shard.start, work.shard.end - 1);
   } catch (error) {
     if (error instanceof ObjectNotFound) {
-      throw new LongtailError(workerErrorCodes.inputNotFound, `The input ${job.inputUri} does not exist.`);
+      throw new LongtailError(workerErrorCodes.inputNotFound, `The input ${file.inputUri} no longer exists.`);
     }
     throw error;
   }
+};
 
+/** `splitType: None`: the whole object is one JSON record. */
+async function* wholeObjectRecord(source: Readable): AsyncGenerator<DecodedRecord> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(Buffer.from(chunk as Uint8Array));
+  const raw = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  try {
+    yield { line: 1, raw, ok: true, value: JSON.parse(raw) };
+  } catch (error) {
+    yield { line: 1, raw, ok: false, error: { code: 'MALFORMED_JSON', message: (error as Error).message } };
+  }
+}
+
+/**
+ * Runs one shard: streams its byte range, decodes each record, applies the input filter, checks
+ * it against the model's fields, micro-batches the good ones through the model and writes each
+ * prediction (joined and filtered as the job asks) in input order. A record that fails, at any
+ * step, goes to the failure file with its line and reason; a batch that fails inference is split
+ * until the records that cause it stand alone. Memory stays bounded whatever the shard's size.
+ */
+export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> => {
+  const { plan, shard, manifest } = work;
+  const file = plan.files[shard.file];
+  if (!file) throw new Error(`Plan has no file ${shard.file} for shard ${shard.index}`);
+  const options = plan.options;
+  const compiled: CompiledDataProcessing = compileDataProcessing(options, file.format);
+  const batchSize = options.batchStrategy === 'SingleRecord' ? 1 : options.maxBatchSize;
+  const maxBatchBytes = options.maxPayloadMB * mib;
+
+  const locations = shardOutputLocationOf(work.outputsBucket, plan.jobId, shard.index);
   const outputs = new LineWriter();
   const failures = new LineWriter();
   const uploads = Promise.all([
-    objects.upload(locationOf(job.outputUri), outputs.stream, 'application/x-ndjson'),
-    objects.upload(locationOf(job.failureUri), failures.stream, 'application/x-ndjson'),
+    work.objects.upload(locations.output, outputs.stream, contentTypeOf(file.outputFormat)),
+    work.objects.upload(locations.failures, failures.stream, 'application/x-ndjson'),
   ]);
   const counts: RecordCounts = { total: 0, succeeded: 0, failed: 0 };
+  let lastProgress = Date.now();
+  const progressEvery = work.progressIntervalMs ?? 2000;
+
+  const fail = async (line: number, raw: string, code: string, message: string) => {
+    counts.failed++;
+    const failed: FailedRecord = { line, record: raw, error: { code, message } };
+    await failures.write(JSON.stringify(failed));
+  };
+
+  const write = async (record: PendingRecord, prediction: Prediction) => {
+    try {
+      const output = outputRecordOf(compiled, record.value, prediction, file.outputFormat);
+      await outputs.write(
+        file.outputFormat === 'csv' ? encodeCsvRow(output as unknown[]) : JSON.stringify(output),
+      );
+      counts.succeeded++;
+    } catch (error) {
+      if (!(error instanceof RecordTransformError)) throw error;
+      await fail(record.line, record.raw, error.code, error.message);
+    }
+  };
+
+  /** Infers a batch; when it fails, halves it until the failing records are alone. */
+  const inferIsolating = async (batch: PendingRecord[]): Promise<void> => {
+    let predictions: Prediction[];
+    try {
+      predictions = await work.predict(batch.map((r) => r.input));
+    } catch (error) {
+      if (batch.length === 1) {
+        const [only] = batch as [PendingRecord];
+        await fail(
+          only.line,
+          only.raw,
+          workerErrorCodes.inferenceFailed,
+          `Inference failed: ${(error as Error).message}`,
+        );
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await inferIsolating(batch.slice(0, middle));
+      await inferIsolating(batch.slice(middle));
+      return;
+    }
+    for (const [i, record] of batch.entries()) await write(record, predictions[i] as Prediction);
+  };
+
+  const checkFailureBudget = () => {
+    const processed = counts.succeeded + counts.failed;
+    const enough = Math.min(100, shard.records);
+    if (processed >= enough && (counts.failed * 100) / processed > options.maxFailedRecordsPercent) {
+      throw new LongtailError(
+        'TOO_MANY_FAILED_RECORDS',
+        `${counts.failed} of ${processed} records failed in shard ${shard.index}, more than maxFailedRecordsPercent (${options.maxFailedRecordsPercent}%).`,
+      );
+    }
+  };
 
   let pending: PendingRecord[] = [];
+  let pendingBytes = 0;
   const flush = async () => {
     const batch = pending;
     pending = [];
-    if (batch.length === 0) return;
-    const predictions = await predict(
-      loaded.session,
-      manifest,
-      batch.map((p) => p.record),
-    );
-    for (const [i, { line }] of batch.entries()) {
-      await outputs.write({ line, prediction: predictions[i] });
-      counts.succeeded++;
+    pendingBytes = 0;
+    if (batch.length > 0) await inferIsolating(batch);
+    checkFailureBudget();
+    if (Date.now() - lastProgress >= progressEvery) {
+      lastProgress = Date.now();
+      await work.onProgress({ ...counts });
     }
   };
 
-  let line = 0;
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  for await (const rawLine of lines) {
-    line++;
-    const text = line === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine;
-    if (text.trim() === '') continue;
-    counts.total++;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      counts.failed++;
-      await failures.write({
-        line,
-        record: text,
-        error: { code: 'MALFORMED_JSON', message: 'The line is not valid JSON.' },
-      });
-      continue;
+  const source = await openShard(work, file);
+  const records =
+    options.splitType === 'None'
+      ? wholeObjectRecord(source)
+      : decodeRecords(source, file.format, {
+          firstLine: shard.firstLine,
+          atObjectStart: shard.atObjectStart,
+          maxRecordBytes: maxBatchBytes,
+        });
+  try {
+    for await (const decoded of records) {
+      counts.total++;
+      if (!decoded.ok) {
+        await fail(decoded.line, decoded.raw, decoded.error.code, decoded.error.message);
+        continue;
+      }
+      let input: unknown;
+      try {
+        input = modelInputOf(compiled, decoded.value);
+      } catch (error) {
+        if (!(error instanceof RecordTransformError)) throw error;
+        await fail(decoded.line, decoded.raw, error.code, error.message);
+        continue;
+      }
+      const check = toModelRecord(manifest, input, file.header);
+      if (!check.ok) {
+        await fail(decoded.line, decoded.raw, 'INVALID_RECORD', describeIssues(check.issues));
+        continue;
+      }
+      const bytes = Buffer.byteLength(decoded.raw);
+      if (pending.length > 0 && pendingBytes + bytes > maxBatchBytes) await flush();
+      pending.push({ line: decoded.line, raw: decoded.raw, value: decoded.value, input: check.record });
+      pendingBytes += bytes;
+      if (pending.length >= batchSize) await flush();
     }
-    const check = checkRecord(manifest, value);
-    if (!check.ok) {
-      counts.failed++;
-      await failures.write({
-        line,
-        record: value,
-        error: { code: 'INVALID_RECORD', message: describeIssues(check.issues) },
-      });
-      continue;
-    }
-    pending.push({ line, record: check.record });
-    if (pending.length >= job.batchSize) await flush();
+    await flush();
+  } catch (error) {
+    // What was written is uploaded as is; a retried attempt replaces it.
+    source.destroy();
+    outputs.end();
+    failures.end();
+    await uploads.catch(() => undefined);
+    throw error;
   }
-  await flush();
   outputs.end();
   failures.end();
   await uploads;
-
-  if (counts.total === 0) {
-    throw new LongtailError(workerErrorCodes.emptyInput, `The input ${job.inputUri} holds no records.`);
-  }
-  logger.info('Shard done', { counts, provider: loaded.provider });
+  await work.onProgress({ ...counts });
+  logger.info('Shard done', { shard: shard.index, counts });
   return counts;
-};
-
-export const reportOf = (
-  outcome: { counts: RecordCounts; provider: string; durationMs: number } | { error: unknown },
-): WorkerReport => {
-  if ('counts' in outcome) {
-    return {
-      status: 'succeeded',
-      counts: outcome.counts,
-      executionProvider: outcome.provider,
-      durationMs: outcome.durationMs,
-    };
-  }
-  const { error } = outcome;
-  if (error instanceof LongtailError)
-    return { status: 'failed', error: { code: error.code, message: error.message } };
-  return {
-    status: 'failed',
-    error: {
-      code: workerErrorCodes.internal,
-      message: `The worker failed: ${(error as Error).message ?? String(error)}`,
-    },
-  };
 };

@@ -2,23 +2,22 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
- * Everything the worker reads from its environment, with documented defaults. AWS Batch sets
- * the job's values through the state machine's ContainerOverrides, and its own AWS_BATCH_*.
+ * Everything the worker reads from its environment, with documented defaults. The state machine
+ * passes the job's values through ContainerOverrides; AWS Batch sets its own AWS_BATCH_*.
  */
 const settingsSchema = z.object({
   LONGTAIL_JOB_ID: z.string().min(1),
-  LONGTAIL_MODEL: z.string().min(1),
-  LONGTAIL_INPUT_URI: z.string().startsWith('s3://'),
-  LONGTAIL_OUTPUT_URI: z.string().startsWith('s3://'),
-  LONGTAIL_FAILURE_URI: z.string().startsWith('s3://'),
-  LONGTAIL_REPORT_URI: z.string().startsWith('s3://'),
+  /** The job's plan (files and shards) in S3. */
+  LONGTAIL_PLAN_URI: z.string().startsWith('s3://'),
   /** Folder holding `<model>/model.json` and its ONNX file. */
   LONGTAIL_MODELS_DIR: z.string().default(resolve('models')),
-  /** Records per inference call. */
-  LONGTAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(64),
   LONGTAIL_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  /** The table the shard's progress row goes to. */
+  JOBS_TABLE: z.string().min(1),
   AWS_BATCH_JOB_ID: z.string().default('local'),
-  AWS_BATCH_JOB_ATTEMPT: z.coerce.number().int().default(1),
+  AWS_BATCH_JOB_ATTEMPT: z.coerce.number().int().min(1).default(1),
+  /** Set by Batch for array children; a single-shard job has none and runs shard 0. */
+  AWS_BATCH_JOB_ARRAY_INDEX: z.coerce.number().int().min(0).default(0),
 });
 
 export type WorkerSettings = z.infer<typeof settingsSchema>;

@@ -1,4 +1,11 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
@@ -10,10 +17,22 @@ export class ObjectNotFound extends Error {
   override name = 'ObjectNotFound';
 }
 
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType?: string;
+}
+
 export interface ObjectStore {
   putText(location: S3Location, body: string, contentType: string): Promise<void>;
   /** The object's body as a stream; throws `ObjectNotFound` when there is none. */
   openRead(location: S3Location): Promise<Readable>;
+  /** Bytes `start` to `end` (inclusive) of the object. */
+  openRange(location: S3Location, start: number, end: number): Promise<Readable>;
+  /** Size and content type, or undefined when there is no such object. */
+  head(location: S3Location): Promise<ObjectInfo | undefined>;
+  /** Every object under the prefix, in key order. */
+  list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   readJson<T>(location: S3Location): Promise<T | undefined>;
   /** Streams `body` into the object with a multipart upload, whatever its length. */
   upload(location: S3Location, body: Readable, contentType: string): Promise<void>;
@@ -38,6 +57,41 @@ export class S3ObjectStore implements ObjectStore {
       }
       throw error;
     }
+  }
+
+  async openRange({ bucket, key }: S3Location, start: number, end: number): Promise<Readable> {
+    try {
+      const { Body } = await this.client().send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }),
+      );
+      return Body as Readable;
+    } catch (error) {
+      if (error instanceof NoSuchKey) throw new ObjectNotFound(`s3://${bucket}/${key} does not exist`);
+      throw error;
+    }
+  }
+
+  async head({ bucket, key }: S3Location): Promise<ObjectInfo | undefined> {
+    try {
+      const head = await this.client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { key, size: head.ContentLength ?? 0, contentType: head.ContentType };
+    } catch (error) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.client().send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async readJson<T>(location: S3Location): Promise<T | undefined> {

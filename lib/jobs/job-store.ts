@@ -30,6 +30,8 @@ export interface JobStore {
   listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage>;
   /** Moves a job to `to` if its current status allows it; throws `TransitionRejected` otherwise. */
   transition(jobId: string, to: JobStatus, fields?: TransitionFields): Promise<Job>;
+  /** Records a running job's shard count and record total, once its input is planned. */
+  recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }): Promise<void>;
 }
 
 /** Index names and the attributes that feed them, as serverless.yml declares them. */
@@ -136,6 +138,23 @@ export class DynamoJobStore implements JobStore {
       }),
     );
     return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };
+  }
+
+  async recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }) {
+    await this.client().send(
+      new UpdateCommand({
+        TableName: this.tableName(),
+        Key: { jobId },
+        UpdateExpression: 'SET shardCount = :shards, counts.#total = :total',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
+        ExpressionAttributeValues: {
+          ':shards': plan.shardCount,
+          ':total': plan.totalRecords,
+          ':running': 'running',
+        },
+      }),
+    );
   }
 
   async transition(jobId: string, to: JobStatus, fields: TransitionFields = {}): Promise<Job> {

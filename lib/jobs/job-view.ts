@@ -1,4 +1,5 @@
 import type { Job } from './job';
+import type { ShardSummary } from './shard-progress';
 
 /** The execution's page in the Step Functions console; none locally, where there is no console. */
 export const consoleUrlOf = (executionArn: string | undefined): string | null => {
@@ -7,16 +8,33 @@ export const consoleUrlOf = (executionArn: string | undefined): string | null =>
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 };
 
-/** What the API shows of a job: the record, minus storage details, plus links. */
-export const jobView = (job: Job, apiBaseUrl: string) => ({
+/** Live progress of a running job, summed from its shards' rows. */
+export interface JobProgress {
+  succeeded: number;
+  failed: number;
+  shards: ShardSummary;
+}
+
+/**
+ * What the API shows of a job: the record, minus storage details, plus links. While it runs,
+ * the counts come from its shards' progress.
+ */
+export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) => ({
   jobId: job.jobId,
   status: job.status,
   model: job.model,
   modelVersion: job.modelVersion,
   input: job.input,
+  options: job.options,
+  source: job.source,
+  parentJobId: job.parentJobId ?? null,
   outputUri: job.outputUri,
   failureUri: job.failureUri,
-  counts: job.counts,
+  counts:
+    job.status === 'running' && progress
+      ? { total: job.counts.total, succeeded: progress.succeeded, failed: progress.failed }
+      : job.counts,
+  shards: progress?.shards ?? null,
   createdAt: job.createdAt,
   startedAt: job.startedAt ?? null,
   completedAt: job.completedAt ?? null,

@@ -1,9 +1,19 @@
 /** The job record and the only moves it may make. Pure: no AWS imports. */
+import type { JobOptions } from './job-options';
 
 export const jobStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
 
-export type JobInput = { type: 'records'; recordCount: number } | { type: 's3'; s3Uri: string };
+/**
+ * `S3Object`: one object. `S3Prefix`: every object under the prefix (an `s3Uri` ending in `/`).
+ * `ManifestFile`: the objects a SageMaker-style manifest lists.
+ */
+export type S3DataType = 'S3Object' | 'S3Prefix' | 'ManifestFile';
+
+export type JobInput =
+  { type: 'records'; recordCount: number } | { type: 's3'; s3Uri: string; s3DataType: S3DataType };
+
+export type JobSource = 'api' | 's3-drop' | 'retry-failed';
 
 export interface RecordCounts {
   total: number;
@@ -34,6 +44,14 @@ export interface Job {
   error?: JobError;
   executionArn?: string;
   webhookUrl?: string;
+  options: JobOptions;
+  source: JobSource;
+  /** Hash of the request that made the job: a replay with the same idempotency key must match it. */
+  requestHash?: string;
+  /** For a retry-failed job, the job whose failed records it runs again. */
+  parentJobId?: string;
+  /** Set when the shards are planned. */
+  shardCount?: number;
 }
 
 /** The move each status may be reached from: only forward, and cancel only before the end. */

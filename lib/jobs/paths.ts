@@ -7,10 +7,17 @@ import type { S3Location } from '../aws/s3-uri';
 /** Inline records are stored here; callers' own inputs may not point under it. */
 export const inlineInputPrefix = 'inline/';
 
-export const inlineInputLocation = (inputsBucket: string, jobId: string): S3Location => ({
+/** Copies of failed records for retry-failed jobs; reserved too. */
+export const retryInputPrefix = 'retries/';
+
+export const inlineInputLocation = (inputsBucket: string, jobId: string, requestTag: string): S3Location => ({
   bucket: inputsBucket,
-  key: `${inlineInputPrefix}${jobId}/records.jsonl`,
+  key: `${inlineInputPrefix}${jobId}/${requestTag}/records.jsonl`,
 });
+
+/** Where every output of a job goes: `outputs/<jobId>/`. */
+export const outputPrefixOf = (outputsBucket: string, jobId: string) =>
+  `s3://${outputsBucket}/outputs/${jobId}/`;
 
 export const outputLocationsOf = (outputsBucket: string, jobId: string, inputKey: string) => {
   const output = { bucket: outputsBucket, key: `outputs/${jobId}/${basename(inputKey)}.out` };

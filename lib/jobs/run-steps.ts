@@ -1,11 +1,17 @@
 import type { ObjectStore } from '../aws/object-store';
 import { toS3Uri } from '../aws/s3-uri';
-import { AllRecordsFailed, TransitionRejected } from '../errors';
-import type { Job, JobError } from './job';
+import { AllRecordsFailed, LongtailError, TooManyFailedRecords, TransitionRejected } from '../errors';
+import { logger } from '../logger';
+import { findModel } from '../models/registry';
+import { assembleOutputs } from './assemble';
+import type { Job, JobError, RecordCounts } from './job';
 import type { JobStore } from './job-store';
 import { reportLocationOf } from './paths';
+import { planJob, planLocationOf } from './plan';
+import type { JobPlan } from './plan';
+import { summarizeShards } from './shard-progress';
+import type { ShardProgress, ShardProgressStore } from './shard-progress';
 import type { WorkerReport } from './worker-report';
-import { logger } from '../logger';
 
 /**
  * The work behind the state machine's Lambda tasks. Each step is safe to run twice: Step
@@ -15,18 +21,10 @@ import { logger } from '../logger';
 export interface StepDeps {
   store: JobStore;
   objects: ObjectStore;
+  progress: ShardProgressStore;
+  inputsBucket: string;
   outputsBucket: string;
   now?: () => Date;
-}
-
-/** What the Batch step needs to run the worker. */
-export interface WorkerAssignment {
-  jobId: string;
-  model: string;
-  inputUri: string;
-  outputUri: string;
-  failureUri: string;
-  reportUri: string;
 }
 
 export interface JobEvent {
@@ -44,7 +42,18 @@ export interface JobEvent {
   executionArn: string | null;
 }
 
-const nowOf = (deps: StepDeps) => (deps.now ?? (() => new Date()))().toISOString();
+/** What the Batch step needs: the plan's location and how many array children to run. */
+export interface PlannedRun {
+  shardCount: number;
+  planUri: string;
+}
+
+/** A job that cannot run at all (no input, wrong format, nothing in it): the reason is in its report. */
+export class JobCannotRun extends LongtailError {
+  override name = 'JobCannotRun';
+}
+
+const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))().toISOString();
 
 export const jobEventOf = (job: Job): JobEvent => ({
   type: job.status === 'completed' || job.status === 'cancelled' ? `job.${job.status}` : 'job.failed',
@@ -65,37 +74,81 @@ export const jobEventOf = (job: Job): JobEvent => ({
 export const markJobRunning = async (
   jobId: string,
   executionArn: string,
-  deps: StepDeps,
-): Promise<WorkerAssignment> => {
-  let job: Job;
+  deps: Pick<StepDeps, 'store' | 'now'>,
+) => {
   try {
-    job = await deps.store.transition(jobId, 'running', { startedAt: nowOf(deps), executionArn });
+    await deps.store.transition(jobId, 'running', { startedAt: nowOf(deps), executionArn });
   } catch (error) {
     const current = error instanceof TransitionRejected ? await deps.store.get(jobId) : undefined;
     if (current?.status !== 'running' || current.executionArn !== executionArn) throw error;
-    job = current;
   }
-  return {
-    jobId,
-    model: job.model,
-    inputUri: job.inputUri,
-    outputUri: job.outputUri,
-    failureUri: job.failureUri,
-    reportUri: toS3Uri(reportLocationOf(deps.outputsBucket, jobId)),
-  };
+  return { jobId };
 };
 
-/** RUNNING → COMPLETED with the worker's counts; a job with no successful record fails instead. */
-export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEvent> => {
-  const report = await deps.objects.readJson<WorkerReport>(reportLocationOf(deps.outputsBucket, jobId));
-  if (report?.status !== 'succeeded') {
-    throw new Error(`Job ${jobId}: the worker left no success report`);
+const jobOrThrow = async (jobId: string, store: JobStore): Promise<Job> => {
+  const job = await store.get(jobId);
+  if (!job) throw new Error(`Job ${jobId} does not exist`);
+  return job;
+};
+
+/**
+ * Plans the job's shards and stores the plan in S3. An input the job cannot run on is reported
+ * (work/<jobId>/report.json) and raised as JobCannotRun, which the state machine turns into a
+ * failed job with that report's code.
+ */
+export const planJobStep = async (jobId: string, deps: StepDeps): Promise<PlannedRun> => {
+  const job = await jobOrThrow(jobId, deps.store);
+  let plan: JobPlan;
+  try {
+    const model = findModel(job.model);
+    if (!model) throw new LongtailError('MODEL_NOT_FOUND', `Model ${job.model} is no longer served.`);
+    plan = await planJob(job, model, deps);
+  } catch (error) {
+    if (!(error instanceof LongtailError)) throw error;
+    const report: WorkerReport = { status: 'failed', error: { code: error.code, message: error.message } };
+    await deps.objects.putText(
+      reportLocationOf(deps.outputsBucket, jobId),
+      JSON.stringify(report),
+      'application/json',
+    );
+    throw new JobCannotRun(error.code, error.message);
   }
-  const { counts } = report;
+  const location = planLocationOf(deps.outputsBucket, jobId);
+  await deps.objects.putText(location, JSON.stringify(plan), 'application/json');
+  await deps.store.recordPlan(jobId, { shardCount: plan.shards.length, totalRecords: plan.totalRecords });
+  logger.info('Job planned', {
+    files: plan.files.length,
+    shards: plan.shards.length,
+    records: plan.totalRecords,
+  });
+  return { shardCount: plan.shards.length, planUri: toS3Uri(location) };
+};
+
+const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
+  const { succeeded, failed } = summarizeShards(rows, plan.shards.length);
+  return { total: plan.totalRecords, succeeded, failed };
+};
+
+/**
+ * Sums the shards' counts, joins their outputs into each file's `.out` and `.out.failed` in
+ * input order, and moves the job RUNNING → COMPLETED. A job with no successful record, or more
+ * failures than its maxFailedRecordsPercent, fails instead.
+ */
+export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEvent> => {
+  const plan = await deps.objects.readJson<JobPlan>(planLocationOf(deps.outputsBucket, jobId));
+  if (!plan) throw new Error(`Job ${jobId} has no plan`);
+  const counts = countsOf(plan, await deps.progress.listFor(jobId));
+  await assembleOutputs(plan, deps.objects, deps.outputsBucket);
   if (counts.succeeded === 0) {
     throw new AllRecordsFailed(
       'ALL_RECORDS_FAILED',
-      `All ${counts.total} records failed; see ${(await deps.store.get(jobId))?.failureUri ?? 'the failure file'}.`,
+      `All ${counts.failed} records failed; see the failure files under ${plan.files[0]?.failureUri ?? 'the outputs'}.`,
+    );
+  }
+  if ((counts.failed * 100) / counts.total > plan.options.maxFailedRecordsPercent) {
+    throw new TooManyFailedRecords(
+      'TOO_MANY_FAILED_RECORDS',
+      `${counts.failed} of ${counts.total} records failed, more than maxFailedRecordsPercent (${plan.options.maxFailedRecordsPercent}%).`,
     );
   }
   try {
@@ -139,15 +192,29 @@ const batchFailureMessage = (cause: string | undefined): string => {
   }
 };
 
-/** The job's error for what the state machine caught, preferring the worker's own words. */
-export const jobErrorOf = (caught: CaughtError, report: WorkerReport | undefined): JobError => {
+/**
+ * The job's error for what the state machine caught, preferring the words of whoever knew best:
+ * the job-level report (planning), then a failed shard's own error, then the service's.
+ */
+export const jobErrorOf = (
+  caught: CaughtError,
+  report: WorkerReport | undefined,
+  shardError?: JobError,
+): JobError => {
   if (caught.Error === 'AllRecordsFailed') {
     return { code: 'ALL_RECORDS_FAILED', message: lambdaErrorMessage(caught.Cause) ?? 'All records failed.' };
+  }
+  if (caught.Error === 'TooManyFailedRecords') {
+    return {
+      code: 'TOO_MANY_FAILED_RECORDS',
+      message: lambdaErrorMessage(caught.Cause) ?? 'Too many records failed.',
+    };
   }
   if (caught.Error === 'States.Timeout') {
     return { code: 'TIMED_OUT', message: 'The job ran longer than its time limit.' };
   }
   if (report?.status === 'failed') return report.error;
+  if (shardError) return shardError;
   if (caught.Error === 'States.TaskFailed') {
     return { code: 'WORKER_FAILED', message: batchFailureMessage(caught.Cause) };
   }
@@ -157,30 +224,38 @@ export const jobErrorOf = (caught: CaughtError, report: WorkerReport | undefined
   };
 };
 
-/** PENDING | RUNNING → FAILED; a job that already ended keeps its end and is reported as is. */
 /**
- * The worker's report if it can be read. Recording a failure must not depend on it: a worker
- * that never started leaves none, and S3 may answer that with 403 rather than 404.
+ * Recording a failure must not depend on reading the reports: a worker that never started
+ * leaves none, and S3 may answer that with 403 rather than 404.
  */
-const reportIfReadable = async (jobId: string, deps: StepDeps): Promise<WorkerReport | undefined> => {
+const readQuietly = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
   try {
-    return await deps.objects.readJson<WorkerReport>(reportLocationOf(deps.outputsBucket, jobId));
+    return await read();
   } catch (error) {
-    logger.warn('Worker report unreadable; recording the failure without it', { error: error as Error });
+    logger.warn('Report unreadable; recording the failure without it', { error: error as Error });
     return undefined;
   }
 };
 
+/** PENDING | RUNNING → FAILED; a job that already ended keeps its end and is reported as is. */
 export const failJob = async (jobId: string, caught: CaughtError, deps: StepDeps): Promise<JobEvent> => {
-  const report = await reportIfReadable(jobId, deps);
-  const error = jobErrorOf(caught, report);
+  const report = await readQuietly(() =>
+    deps.objects.readJson<WorkerReport>(reportLocationOf(deps.outputsBucket, jobId)),
+  );
+  const rows = (await readQuietly(() => deps.progress.listFor(jobId))) ?? [];
+  const shardError = rows.find((row) => row.status === 'failed' && row.error)?.error;
+  const error = jobErrorOf(caught, report, shardError);
+  const { succeeded, failed } = summarizeShards(rows, rows.length);
+  const job = await deps.store.get(jobId);
+  const counts = rows.length > 0 && job ? { total: job.counts.total, succeeded, failed } : undefined;
   try {
-    const job = await deps.store.transition(jobId, 'failed', {
-      error,
-      completedAt: nowOf(deps),
-      ...(report?.counts ? { counts: report.counts } : {}),
-    });
-    return jobEventOf(job);
+    return jobEventOf(
+      await deps.store.transition(jobId, 'failed', {
+        error,
+        completedAt: nowOf(deps),
+        ...(counts ? { counts } : {}),
+      }),
+    );
   } catch (transitionError) {
     if (!(transitionError instanceof TransitionRejected)) throw transitionError;
     const current = await deps.store.get(jobId);

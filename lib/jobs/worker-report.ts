@@ -1,11 +1,9 @@
-import type { JobError, RecordCounts } from './job';
+import type { JobError } from './job';
 
-/** What a worker leaves in S3 for its shard, read by Finalize (counts) and by Fail (the reason). */
-export type WorkerReport =
-  | { status: 'succeeded'; counts: RecordCounts; executionProvider: string; durationMs: number }
-  | { status: 'failed'; error: JobError; counts?: RecordCounts };
+/** Why a job could not run at all, left by planning in work/<jobId>/report.json for Fail to read. */
+export type WorkerReport = { status: 'failed'; error: JobError; counts?: undefined };
 
-/** Error codes a worker reports; the job's `error.code` when it fails for that reason. */
+/** Error codes the worker reports on its shard row; the job's `error.code` when it fails for that reason. */
 export const workerErrorCodes = {
   inputNotFound: 'INPUT_NOT_FOUND',
   emptyInput: 'EMPTY_INPUT',

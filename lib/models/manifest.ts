@@ -89,5 +89,7 @@ export const modelManifestSchema = z.object({
   postprocess: postprocessSchema,
   /** A record that `POST /jobs` accepts as is; shown by `GET /models`. */
   example: z.record(z.string(), z.unknown()),
+  /** Job options for files dropped in `drop/<model>/` (a sidecar overrides them). */
+  dropOptions: z.record(z.string(), z.unknown()).optional(),
 });
 export type ModelManifest = z.infer<typeof modelManifestSchema>;

@@ -60,3 +60,56 @@ export const checkRecord = (manifest: ModelManifest, value: unknown): RecordChec
 /** One-line summary of a record's problems, for error messages. */
 export const describeIssues = (issues: RecordIssue[]) =>
   issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+
+const parseBoolean = (text: string): boolean | string => {
+  const lower = text.trim().toLowerCase();
+  if (['true', '1', 'yes', 'y', 't'].includes(lower)) return true;
+  if (['false', '0', 'no', 'n', 'f'].includes(lower)) return false;
+  return text;
+};
+
+/** CSV cells are strings: read them as the field's type (a cell that does not parse stays a string and fails validation). */
+const coerceCell = (field: RecordField, value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  switch (field.type) {
+    case 'number':
+    case 'integer': {
+      const trimmed = value.trim();
+      const parsed = trimmed === '' ? Number.NaN : Number(trimmed);
+      return Number.isFinite(parsed) ? parsed : value;
+    }
+    case 'boolean':
+      return parseBoolean(value);
+    case 'category':
+      return value.trim();
+  }
+};
+
+/**
+ * What the model reads from one record, after the input filter: an object is taken by field
+ * name; a row (CSV cells, a JSON array) by the CSV header's names when it has as many cells, else
+ * by position in the manifest's field order. String cells are read as their field's type.
+ */
+export const toModelRecord = (manifest: ModelManifest, value: unknown, header?: string[]): RecordCheck => {
+  if (!Array.isArray(value)) return checkRecord(manifest, value);
+  const names = header && header.length === value.length ? header : undefined;
+  if (!names && value.length !== manifest.fields.length) {
+    return {
+      ok: false,
+      issues: [
+        {
+          field: '(record)',
+          message: `expected ${manifest.fields.length} values (${manifest.fields.map((f) => f.name).join(', ')}), got ${value.length}`,
+        },
+      ],
+    };
+  }
+  const byName = new Map(manifest.fields.map((field) => [field.name, field]));
+  const record: ModelRecord = {};
+  value.forEach((cell, i) => {
+    const name = names ? (names[i] ?? '').trim() : (manifest.fields[i]?.name ?? '');
+    const field = byName.get(name);
+    record[name] = field ? coerceCell(field, cell) : cell;
+  });
+  return checkRecord(manifest, record);
+};

@@ -1,0 +1,248 @@
+import type { ObjectInfo, ObjectStore } from '../aws/object-store';
+import { ObjectNotFound, locationOf } from '../aws/object-store';
+import { parseS3Uri, toS3Uri } from '../aws/s3-uri';
+import { InvalidInput, LongtailError } from '../errors';
+import type { ModelManifest } from '../models/manifest';
+import { decodeRecords } from '../records/decode';
+import { formatOf } from '../records/formats';
+import type { RecordFormat } from '../records/formats';
+import { planShards } from '../records/shard-plan';
+import type { Job } from './job';
+import { outputLocationsOf } from './paths';
+
+/**
+ * A job's plan: its input files and the byte ranges (shards) AWS Batch array children process.
+ * It lives in S3 (`work/<jobId>/plan.json`), so the state machine carries only its location and
+ * the shard count, whatever the number of shards.
+ */
+export interface PlannedFile {
+  inputUri: string;
+  format: RecordFormat;
+  outputFormat: RecordFormat;
+  outputUri: string;
+  failureUri: string;
+  /** CSV header cells, when the file has a header row. */
+  header?: string[];
+  bytes: number;
+  records: number;
+  firstShard: number;
+  shardCount: number;
+}
+
+export interface PlannedShard {
+  index: number;
+  file: number;
+  start: number;
+  end: number;
+  firstLine: number;
+  records: number;
+  /** Whether the range starts at the object's first byte (a BOM there is dropped). */
+  atObjectStart: boolean;
+}
+
+export interface JobPlan {
+  jobId: string;
+  model: string;
+  options: Job['options'];
+  files: PlannedFile[];
+  shards: PlannedShard[];
+  totalRecords: number;
+}
+
+const mib = 1024 * 1024;
+/** AWS Batch array jobs have at most 10,000 children. */
+export const maxArraySize = 10_000;
+
+export const planLocationOf = (outputsBucket: string, jobId: string) => ({
+  bucket: outputsBucket,
+  key: `work/${jobId}/plan.json`,
+});
+
+export const shardOutputLocationOf = (outputsBucket: string, jobId: string, shard: number) => ({
+  output: { bucket: outputsBucket, key: `work/${jobId}/shards/${shard}.out` },
+  failures: { bucket: outputsBucket, key: `work/${jobId}/shards/${shard}.failed` },
+});
+
+const inputNotFound = (message: string) => new LongtailError('INPUT_NOT_FOUND', message);
+
+/** SageMaker's ManifestFile: `[{"prefix": "s3://bucket/prefix/"}, "relative/key", …]`. */
+const manifestKeys = async (manifestUri: string, objects: ObjectStore): Promise<string[]> => {
+  let manifest: unknown;
+  try {
+    manifest = await objects.readJson<unknown>(locationOf(manifestUri));
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      throw new LongtailError('INVALID_MANIFEST', `${manifestUri} is not valid JSON.`);
+    throw error;
+  }
+  if (manifest === undefined) throw inputNotFound(`The manifest ${manifestUri} does not exist.`);
+  const [first, ...relative] = Array.isArray(manifest) ? manifest : [];
+  const prefix = (first as { prefix?: unknown } | undefined)?.prefix;
+  if (typeof prefix !== 'string' || !relative.every((key) => typeof key === 'string')) {
+    throw new LongtailError(
+      'INVALID_MANIFEST',
+      `${manifestUri} must be a JSON list: [{"prefix": "s3://bucket/prefix/"}, "relative/key", …].`,
+    );
+  }
+  return relative.map((key) => `${prefix}${key as string}`);
+};
+
+/** The objects a job reads, with their sizes; each must be in the inputs bucket. */
+const resolveInputs = async (job: Job, inputsBucket: string, objects: ObjectStore): Promise<ObjectInfo[]> => {
+  const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
+  const { bucket, key } = locationOf(job.inputUri);
+  if (dataType === 'S3Prefix') {
+    const found: ObjectInfo[] = [];
+    for await (const object of objects.list(bucket, key)) {
+      if (!object.key.endsWith('/') && object.size > 0) found.push(object);
+    }
+    if (found.length === 0) throw inputNotFound(`No objects under ${job.inputUri}.`);
+    return found;
+  }
+  const uris = dataType === 'ManifestFile' ? await manifestKeys(job.inputUri, objects) : [job.inputUri];
+  const resolved: ObjectInfo[] = [];
+  for (const uri of uris) {
+    const location = parseS3Uri(uri);
+    if (!location || location.bucket !== inputsBucket) {
+      throw new LongtailError('INPUT_OUTSIDE_BUCKET', `${uri} is not in s3://${inputsBucket}/.`);
+    }
+    const info = await objects.head(location);
+    if (!info) throw inputNotFound(`The input ${uri} does not exist.`);
+    resolved.push(info);
+  }
+  return resolved;
+};
+
+/** `auto`: a header when the first row names every field the model reads. */
+const csvHeaderOf = async (
+  file: ObjectInfo,
+  bucket: string,
+  job: Job,
+  model: ModelManifest,
+  objects: ObjectStore,
+): Promise<string[] | undefined> => {
+  if (job.options.csvHeader === 'absent') return undefined;
+  const stream = await objects.openRead({ bucket, key: file.key });
+  try {
+    for await (const first of decodeRecords(stream, 'csv', { firstLine: 1 })) {
+      const cells =
+        first.ok && Array.isArray(first.value) ? (first.value as string[]).map((c) => c.trim()) : undefined;
+      if (job.options.csvHeader === 'present') return cells ?? [];
+      return cells && model.fields.every((field) => cells.includes(field.name)) ? cells : undefined;
+    }
+    return undefined;
+  } finally {
+    stream.destroy();
+  }
+};
+
+/** The output key of an input: its path relative to the input prefix's folder, plus `.out`. */
+const relativeKey = (key: string, job: Job) => {
+  const base =
+    job.input.type === 's3' && job.input.s3DataType === 'S3Prefix' ? locationOf(job.inputUri).key : '';
+  const folder = base.slice(0, base.lastIndexOf('/') + 1);
+  return key.startsWith(folder) && folder ? key.slice(folder.length) : (key.split('/').pop() ?? key);
+};
+
+/**
+ * Resolves a job's inputs and plans its shards, reading each object once. Shards are sized by
+ * `shardSizeMB`, and their number across files kept within `maxShards` (each non-empty file
+ * needs one). Throws typed errors (INPUT_NOT_FOUND, UNSUPPORTED_FORMAT, EMPTY_INPUT, …) for
+ * inputs the job cannot run on.
+ */
+export const planJob = async (
+  job: Job,
+  model: ModelManifest,
+  deps: { objects: ObjectStore; inputsBucket: string; outputsBucket: string },
+): Promise<JobPlan> => {
+  const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects);
+  if (inputs.length > maxArraySize) {
+    throw new LongtailError(
+      'TOO_MANY_FILES',
+      `The input has ${inputs.length} files; a job takes at most ${maxArraySize}.`,
+    );
+  }
+  const bucket = locationOf(job.inputUri).bucket;
+  const totalBytes = inputs.reduce((sum, file) => sum + file.size, 0);
+  const maxShards = Math.max(inputs.length, Math.min(job.options.maxShards, maxArraySize));
+  const files: PlannedFile[] = [];
+  const shards: PlannedShard[] = [];
+
+  for (const input of inputs) {
+    const format = formatOf(job.options.contentType ?? input.contentType, input.key);
+    const outputFormat = job.options.accept ? formatOf(job.options.accept, input.key) : format;
+    const multiFile = job.input.type === 's3' && job.input.s3DataType !== 'S3Object';
+    const { outputUri, failureUri } = multiFile
+      ? outputLocationsOf(deps.outputsBucket, job.jobId, relativeKey(input.key, job))
+      : { outputUri: job.outputUri, failureUri: job.failureUri };
+    const fileIndex = files.length;
+    const firstShard = shards.length;
+
+    if (job.options.splitType === 'None') {
+      if (format !== 'jsonl')
+        throw new InvalidInput(
+          'INVALID_OPTIONS',
+          'splitType None reads one JSON record per object; the input is CSV.',
+        );
+      if (input.size > job.options.maxPayloadMB * mib) {
+        throw new LongtailError(
+          'RECORD_TOO_LARGE',
+          `${toS3Uri({ bucket, key: input.key })} is larger than maxPayloadMB (${job.options.maxPayloadMB} MB).`,
+        );
+      }
+      shards.push({
+        index: firstShard,
+        file: fileIndex,
+        start: 0,
+        end: input.size,
+        firstLine: 1,
+        records: 1,
+        atObjectStart: true,
+      });
+      files.push({
+        inputUri: toS3Uri({ bucket, key: input.key }),
+        format,
+        outputFormat,
+        outputUri,
+        failureUri,
+        bytes: input.size,
+        records: 1,
+        firstShard,
+        shardCount: 1,
+      });
+      continue;
+    }
+
+    const header = format === 'csv' ? await csvHeaderOf(input, bucket, job, model, deps.objects) : undefined;
+    const share = Math.max(1, Math.floor((maxShards * input.size) / Math.max(1, totalBytes)));
+    const stream = await deps.objects.openRead({ bucket, key: input.key });
+    const plan = await planShards(stream, format, {
+      targetShardBytes: job.options.shardSizeMB * mib,
+      maxShards: share,
+      csvHeader: header !== undefined,
+      totalBytes: input.size,
+    });
+    for (const range of plan.shards) {
+      shards.push({ ...range, index: shards.length, file: fileIndex, atObjectStart: range.start === 0 });
+    }
+    files.push({
+      inputUri: toS3Uri({ bucket, key: input.key }),
+      format,
+      outputFormat,
+      outputUri,
+      failureUri,
+      ...(header ? { header } : {}),
+      bytes: input.size,
+      records: plan.totalRecords,
+      firstShard,
+      shardCount: plan.shards.length,
+    });
+  }
+
+  const totalRecords = files.reduce((sum, file) => sum + file.records, 0);
+  if (totalRecords === 0)
+    throw new LongtailError('EMPTY_INPUT', `The input ${job.inputUri} holds no records.`);
+  return { jobId: job.jobId, model: model.name, options: job.options, files, shards, totalRecords };
+};
+
+export { ObjectNotFound };

@@ -1,0 +1,88 @@
+import type { S3Event } from 'aws-lambda';
+import type { LocalLambdas } from './lambda-runtime';
+
+export interface LambdaNotification {
+  functionName: string;
+  event: string;
+  prefix: string;
+  suffix: string;
+}
+
+interface NotificationConfiguration {
+  LambdaConfigurations?: {
+    Event: string;
+    Function: { 'Fn::GetAtt': [string, string] };
+    Filter?: { S3Key?: { Rules?: { Name: string; Value: string }[] } };
+  }[];
+}
+
+/** The Lambda notifications a bucket's CloudFormation properties declare. */
+export const lambdaNotificationsOf = (
+  configuration: NotificationConfiguration | undefined,
+  lambdas: LocalLambdas,
+): LambdaNotification[] =>
+  (configuration?.LambdaConfigurations ?? []).map((config) => {
+    const fn = lambdas.byLogicalId(config.Function['Fn::GetAtt'][0]);
+    if (!fn) throw new Error(`No function ${config.Function['Fn::GetAtt'][0]} for the bucket notification`);
+    const rules = config.Filter?.S3Key?.Rules ?? [];
+    return {
+      functionName: fn.name,
+      event: config.Event,
+      prefix: rules.find((r) => r.Name.toLowerCase() === 'prefix')?.Value ?? '',
+      suffix: rules.find((r) => r.Name.toLowerCase() === 'suffix')?.Value ?? '',
+    };
+  });
+
+/** S3 writes keys in notifications form-encoded: spaces as `+`, slashes kept. */
+export const encodeS3EventKey = (key: string) =>
+  encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+
+let sequence = 0n;
+/** S3's sequencer: grows with each write of a key; the same for a redelivered event. */
+const nextSequencer = () => {
+  sequence += 1n;
+  return (BigInt(Date.now()) * 1_000_000n + sequence).toString(16).toUpperCase().padStart(18, '0');
+};
+
+/** The S3 event record S3 would send for a created object. */
+export const objectCreatedEvent = (
+  object: { bucket: string; key: string; size: number; etag: string; how: 'Put' | 'CompleteMultipartUpload' },
+  region: string,
+): S3Event => ({
+  Records: [
+    {
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: region,
+      eventTime: new Date().toISOString(),
+      eventName: `ObjectCreated:${object.how}`,
+      userIdentity: { principalId: 'local' },
+      requestParameters: { sourceIPAddress: '127.0.0.1' },
+      responseElements: { 'x-amz-request-id': 'local', 'x-amz-id-2': 'local' },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'longtail-local',
+        bucket: {
+          name: object.bucket,
+          ownerIdentity: { principalId: 'local' },
+          arn: `arn:aws:s3:::${object.bucket}`,
+        },
+        object: {
+          key: encodeS3EventKey(object.key),
+          size: object.size,
+          eTag: object.etag.replace(/"/g, ''),
+          sequencer: nextSequencer(),
+        },
+      },
+    },
+  ],
+});
+
+/** Whether a notification's event type (e.g. `s3:ObjectCreated:*`) covers an event name. */
+export const notificationMatches = (notification: LambdaNotification, eventName: string, key: string) => {
+  const pattern = notification.event.replace(/^s3:/, '');
+  const typeMatches = pattern.endsWith('*')
+    ? eventName.startsWith(pattern.slice(0, -1))
+    : eventName === pattern;
+  return typeMatches && key.startsWith(notification.prefix) && key.endsWith(notification.suffix);
+};
