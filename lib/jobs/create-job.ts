@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ObjectStore } from '../aws/object-store';
 import { parseS3Uri, toS3Uri } from '../aws/s3-uri';
@@ -173,7 +174,7 @@ export const createJob = async (
     await deps.objects.putText(location, jsonLines, 'application/x-ndjson');
     inputUri = toS3Uri(location);
     input = { type: 'records', recordCount: request.input.records.length };
-    locations = outputLocationsOf(deps.outputsBucket, jobId, location.key);
+    locations = outputLocationsOf(deps.outputsBucket, jobId, basename(location.key));
   } else {
     const key = inputKeyOrThrow(request.input.s3Uri, deps.inputsBucket, deps.allowReservedInputs);
     const s3DataType = s3DataTypeOf(request.input);
@@ -181,7 +182,7 @@ export const createJob = async (
     input = { type: 's3', s3Uri: request.input.s3Uri, s3DataType };
     locations =
       s3DataType === 'S3Object'
-        ? outputLocationsOf(deps.outputsBucket, jobId, key)
+        ? outputLocationsOf(deps.outputsBucket, jobId, basename(key))
         : {
             outputUri: outputPrefixOf(deps.outputsBucket, jobId),
             failureUri: outputPrefixOf(deps.outputsBucket, jobId),

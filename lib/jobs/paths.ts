@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { toS3Uri } from '../aws/s3-uri';
 import type { S3Location } from '../aws/s3-uri';
 
@@ -19,8 +18,9 @@ export const inlineInputLocation = (inputsBucket: string, jobId: string, request
 export const outputPrefixOf = (outputsBucket: string, jobId: string) =>
   `s3://${outputsBucket}/outputs/${jobId}/`;
 
-export const outputLocationsOf = (outputsBucket: string, jobId: string, inputKey: string) => {
-  const output = { bucket: outputsBucket, key: `outputs/${jobId}/${basename(inputKey)}.out` };
+/** `outputs/<jobId>/<name>.out` and `.out.failed`; `name` may hold folders (a prefix's relative path). */
+export const outputLocationsOf = (outputsBucket: string, jobId: string, name: string) => {
+  const output = { bucket: outputsBucket, key: `outputs/${jobId}/${name}.out` };
   return {
     outputUri: toS3Uri(output),
     failureUri: toS3Uri({ ...output, key: `${output.key}.failed` }),

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ObjectStore } from '../aws/object-store';
 import { toS3Uri } from '../aws/s3-uri';
@@ -91,7 +92,7 @@ const recordRejectedDrop = async (
     modelVersion: findModel(model)?.version ?? 'unknown',
     input: { type: 's3', s3Uri: toS3Uri(object), s3DataType: 'S3Object' },
     inputUri: toS3Uri(object),
-    ...outputLocationsOf(deps.outputsBucket, jobId, object.key),
+    ...outputLocationsOf(deps.outputsBucket, jobId, basename(object.key)),
     counts: emptyCounts(),
     createdAt: now,
     completedAt: now,

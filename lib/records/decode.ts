@@ -18,7 +18,10 @@ export interface DecodeOptions {
   firstLine: number;
   /** The source starts at the object's first byte, so a leading BOM is dropped (default: firstLine === 1). */
   atObjectStart?: boolean;
-  /** A record longer than this is reported as RECORD_TOO_LARGE rather than held (default 64 MiB). */
+  /**
+   * A record of more bytes than this (its newline included) is reported as RECORD_TOO_LARGE, with
+   * only its first KiB in `raw`, rather than held (default 64 MiB).
+   */
   maxRecordBytes?: number;
 }
 
@@ -72,14 +75,13 @@ type Taken = { bytes: Uint8Array } | { tooLarge: Uint8Array };
 
 /**
  * The bytes of the record being scanned that arrived in earlier chunks (copied, since a source may
- * reuse its buffers). Past the cap they are dropped and only a preview is kept, so one record never
- * costs more than the cap, however long it is.
+ * reuse its buffers). Past the cap they are dropped but for the first PREVIEW_BYTES, so one record
+ * never costs more than the cap, however long it is.
  */
 class PendingBytes {
   private parts: Uint8Array[] = [];
   private start = 0;
   private dropped = false;
-  private preview: Uint8Array = EMPTY;
 
   constructor(private readonly cap: number) {}
 
@@ -89,7 +91,6 @@ class PendingBytes {
     if (end - start > this.cap) {
       let head: Uint8Array;
       if (inChunk) head = chunk.subarray(start - base, Math.min(end, start + PREVIEW_BYTES) - base);
-      else if (this.dropped) head = this.preview;
       else head = headOf([...this.parts, chunk.subarray(0, end - base)], PREVIEW_BYTES);
       if (!inChunk) this.parts = [];
       return { tooLarge: head.length === end - start ? withoutNewline(head) : head };
@@ -109,14 +110,14 @@ class PendingBytes {
       this.start = pendingStart;
       if (pendingStart === chunkEnd) return;
     }
-    if (this.dropped) return;
-    if (chunkEnd - this.start > this.cap) {
-      this.preview = headOf([...this.parts, chunk.subarray(Math.max(0, this.start - base))], PREVIEW_BYTES);
-      this.parts = [];
+    const tail = chunk.subarray(Math.max(0, this.start - base));
+    if (this.dropped || chunkEnd - this.start > this.cap) {
+      // Too large: only the first PREVIEW_BYTES are kept, in `parts`, to show in `raw`.
+      this.parts = [headOf([...this.parts, tail], PREVIEW_BYTES)];
       this.dropped = true;
       return;
     }
-    this.parts.push(new Uint8Array(chunk.subarray(Math.max(0, this.start - base))));
+    this.parts.push(new Uint8Array(tail));
   }
 }
 
