@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { ObjectNotFound } from '../../lib/aws/object-store';
@@ -27,6 +28,20 @@ import type { CompiledDataProcessing } from '../../lib/transform/data-processing
 import { logger } from '../../lib/logger';
 
 const mib = 1024 * 1024;
+
+/**
+ * This process's peak resident memory. Linux's VmHWM, not getrusage's maxRSS: that one survives
+ * exec, so a worker forked from a large parent would report the parent's size.
+ */
+const peakRssMiB = (): number => {
+  try {
+    const kib = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib) return Math.round(Number(kib) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+};
 
 /** A line of the failure file: where the record was, the record as written, and why it failed. */
 export interface FailedRecord {
@@ -235,6 +250,6 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   failures.end();
   await uploads;
   await work.onProgress({ ...counts });
-  logger.info('Shard done', { shard: shard.index, counts });
+  logger.info('Shard done', { shard: shard.index, counts, peakRssMiB: peakRssMiB() });
   return counts;
 };

@@ -221,6 +221,34 @@ describe('batch transform on the local runtime', () => {
     expect(Object.keys(outputs[0]!)).toEqual(['id', 'prediction']);
   });
 
+  it('writes CSV for JSON Lines input when asked to accept text/csv', async () => {
+    const inputUri = await local.putInput('accept/customers.jsonl', toJsonLines(demoCustomers(9, 9)));
+
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri }, options: { accept: 'text/csv' } },
+    });
+    const job = await local.waitForJob(String(submitted.json.jobId));
+
+    const rows = csvRows(await local.readObject(job.outputUri));
+    expect(rows).toHaveLength(9);
+    expect(rows.every((row) => row.length === 2 && ['stays', 'churns'].includes(row[0]!) && Number(row[1]) > 0)).toBe(true);
+  });
+
+  it('reads a whole object as one JSON record with splitType None', async () => {
+    const [customer] = demoCustomers(1, 10);
+    const inputUri = await local.putInput('whole/customer.json', JSON.stringify(customer, null, 2));
+
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri }, options: { splitType: 'None', joinSource: 'Input' } },
+    });
+    const job = await local.waitForJob(String(submitted.json.jobId));
+
+    expect(job.counts).toEqual({ total: 1, succeeded: 1, failed: 0 });
+    expect(await local.readJsonLines(job.outputUri)).toEqual([{ ...customer, prediction: expect.objectContaining({ label: expect.any(String) }) }]);
+  });
+
   it('fails a job early when more records fail than maxFailedRecordsPercent allows', async () => {
     const csv = customersCsv(400, 2);
     const inputUri = await local.putInput('budget/customers.csv', csv.text);
