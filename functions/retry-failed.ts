@@ -22,11 +22,20 @@ export const handler = httpHandler(async (event) => {
     inputsBucket: resources.inputsBucket(),
     outputsBucket: resources.outputsBucket(),
   });
-  logger.info(replayed ? 'Retry job already exists' : 'Retry job accepted', { jobId: job.jobId, parentJobId });
+  logger.info(replayed ? 'Retry job already exists' : 'Retry job accepted', {
+    jobId: job.jobId,
+    parentJobId,
+  });
   const view = jobView(job, apiBaseUrl(event));
   return json(
     202,
-    { jobId: job.jobId, parentJobId, status: job.status, statusUrl: view.statusUrl, outputUri: job.outputUri },
+    {
+      jobId: job.jobId,
+      parentJobId,
+      status: job.status,
+      statusUrl: view.statusUrl,
+      outputUri: job.outputUri,
+    },
     { location: view.statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
   );
 });

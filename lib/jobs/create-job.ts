@@ -5,16 +5,20 @@ import type { ObjectStore } from '../aws/object-store';
 import { parseS3Uri, toS3Uri } from '../aws/s3-uri';
 import { Conflict, InvalidInput } from '../errors';
 import type { ModelManifest } from '../models/manifest';
-import { checkRecord } from '../models/records';
+import { toModelRecord } from '../models/records';
+import { formatOf } from '../records/formats';
+import type { RecordFormat } from '../records/formats';
 import { findModel, listModels } from '../models/registry';
-import { compileDataProcessing } from '../transform/data-processing';
+import { RecordTransformError, compileDataProcessing, modelInputOf } from '../transform/data-processing';
+import type { CompiledDataProcessing } from '../transform/data-processing';
 import { parseOrThrow } from '../validation';
 import { emptyCounts } from './job';
 import type { Job, JobSource, S3DataType } from './job';
 import { jobOptionsSchema } from './job-options';
+import type { JobOptions } from './job-options';
 import type { JobQueue } from './job-queue';
 import type { JobStore } from './job-store';
-import { inlineInputLocation, inlineInputPrefix, outputLocationsOf, outputPrefixOf, retryInputPrefix } from './paths';
+import { inlineInputLocation, outputLocationsOf, outputPrefixOf, reservedInputPrefixes } from './paths';
 
 export const createJobRequestSchema = z.strictObject({
   model: z.string().min(1),
@@ -67,9 +71,17 @@ const modelOrThrow = (name: string): ModelManifest => {
   return model;
 };
 
-const checkInlineRecords = (model: ModelManifest, records: unknown[]) => {
+/** Checks inline records as the worker will read them: through the job's input filter. */
+const checkInlineRecords = (model: ModelManifest, records: unknown[], compiled: CompiledDataProcessing) => {
   const issues = records.flatMap((record, index) => {
-    const check = checkRecord(model, record);
+    let input: unknown;
+    try {
+      input = modelInputOf(compiled, record);
+    } catch (error) {
+      if (!(error instanceof RecordTransformError)) throw error;
+      return [{ record: index, field: '(record)', message: error.message }];
+    }
+    const check = toModelRecord(model, input);
     return check.ok ? [] : check.issues.map((issue) => ({ record: index, ...issue }));
   });
   if (issues.length > 0) {
@@ -81,7 +93,12 @@ const checkInlineRecords = (model: ModelManifest, records: unknown[]) => {
   }
 };
 
-const inputKeyOrThrow = (s3Uri: string, inputsBucket: string, allowReserved = false): string => {
+const inputKeyOrThrow = (
+  s3Uri: string,
+  inputsBucket: string,
+  s3DataType: S3DataType,
+  allowReserved = false,
+): string => {
   const location = parseS3Uri(s3Uri);
   if (!location) {
     throw new InvalidInput('INVALID_S3_URI', `"${s3Uri}" is not an S3 URI of the form s3://bucket/key.`);
@@ -92,11 +109,13 @@ const inputKeyOrThrow = (s3Uri: string, inputsBucket: string, allowReserved = fa
       `Inputs must be in s3://${inputsBucket}/; "${s3Uri}" is in bucket "${location.bucket}".`,
     );
   }
-  if (location.key.startsWith(inlineInputPrefix)) {
-    throw new InvalidInput(
-      'INPUT_OUTSIDE_BUCKET',
-      `Keys under ${inlineInputPrefix} hold other jobs' inline records.`,
-    );
+  // A prefix reaches into a reserved folder when it is inside it, or the folder is inside it.
+  const reserved = reservedInputPrefixes.find(
+    (prefix) =>
+      location.key.startsWith(prefix) || (s3DataType === 'S3Prefix' && prefix.startsWith(location.key)),
+  );
+  if (reserved && !allowReserved) {
+    throw new InvalidInput('INPUT_OUTSIDE_BUCKET', `Keys under ${reserved} hold other jobs' records.`);
   }
   return location.key;
 };
@@ -119,6 +138,16 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export const idempotentJobId = (ownerId: string, key: string) => {
   const hex = sha256(`${ownerId}\n${key}`);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+};
+
+const formatIfKnown = (request: ParsedCreateJobRequest, options: JobOptions): RecordFormat | undefined => {
+  if ('records' in request.input) return 'jsonl';
+  if (s3DataTypeOf(request.input) !== 'S3Object') return undefined;
+  try {
+    return formatOf(options.contentType, request.input.s3Uri);
+  } catch {
+    return undefined;
+  }
 };
 
 const s3DataTypeOf = (input: { s3Uri: string; s3DataType?: 'S3Prefix' | 'ManifestFile' }): S3DataType =>
@@ -152,7 +181,9 @@ export const createJob = async (
   const request: ParsedCreateJobRequest = parseOrThrow(createJobRequestSchema, rawRequest, 'job request');
   const model = modelOrThrow(request.model);
   const options = request.options ?? jobOptionsSchema.parse({});
-  compileDataProcessing(options);
+  // The format is known for inline records, and usually from the key; filters are checked against it.
+  const knownFormat = formatIfKnown(request, options);
+  const compiled = compileDataProcessing(options, knownFormat);
   const requestHash = sha256(canonicalJson(request));
   const jobId = context.idempotencyKey
     ? idempotentJobId(context.ownerId, context.idempotencyKey)
@@ -167,7 +198,7 @@ export const createJob = async (
   let input: Job['input'];
   let locations: { outputUri: string; failureUri: string };
   if ('records' in request.input) {
-    checkInlineRecords(model, request.input.records);
+    checkInlineRecords(model, request.input.records, compiled);
     // Keyed by the request too, so that a conflicting request under the same key cannot overwrite it.
     const location = inlineInputLocation(deps.inputsBucket, jobId, requestHash.slice(0, 16));
     const jsonLines = request.input.records.map((record) => JSON.stringify(record)).join('\n') + '\n';
@@ -176,8 +207,8 @@ export const createJob = async (
     input = { type: 'records', recordCount: request.input.records.length };
     locations = outputLocationsOf(deps.outputsBucket, jobId, basename(location.key));
   } else {
-    const key = inputKeyOrThrow(request.input.s3Uri, deps.inputsBucket, deps.allowReservedInputs);
     const s3DataType = s3DataTypeOf(request.input);
+    const key = inputKeyOrThrow(request.input.s3Uri, deps.inputsBucket, s3DataType, deps.allowReservedInputs);
     inputUri = request.input.s3Uri;
     input = { type: 's3', s3Uri: request.input.s3Uri, s3DataType };
     locations =

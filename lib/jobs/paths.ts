@@ -9,6 +9,9 @@ export const inlineInputPrefix = 'inline/';
 /** Copies of failed records for retry-failed jobs; reserved too. */
 export const retryInputPrefix = 'retries/';
 
+/** Prefixes of the inputs bucket that hold other jobs' records. */
+export const reservedInputPrefixes = [inlineInputPrefix, retryInputPrefix];
+
 export const inlineInputLocation = (inputsBucket: string, jobId: string, requestTag: string): S3Location => ({
   bucket: inputsBucket,
   key: `${inlineInputPrefix}${jobId}/${requestTag}/records.jsonl`,

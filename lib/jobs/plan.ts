@@ -8,7 +8,7 @@ import { formatOf } from '../records/formats';
 import type { RecordFormat } from '../records/formats';
 import { planShards } from '../records/shard-plan';
 import type { Job } from './job';
-import { outputLocationsOf } from './paths';
+import { outputLocationsOf, reservedInputPrefixes } from './paths';
 
 /**
  * A job's plan: its input files and the byte ranges (shards) AWS Batch array children process.
@@ -66,7 +66,10 @@ export const shardOutputLocationOf = (outputsBucket: string, jobId: string, shar
 const inputNotFound = (message: string) => new LongtailError('INPUT_NOT_FOUND', message);
 
 /** SageMaker's ManifestFile: `[{"prefix": "s3://bucket/prefix/"}, "relative/key", …]`. */
-const manifestKeys = async (manifestUri: string, objects: ObjectStore): Promise<string[]> => {
+const readManifest = async (
+  manifestUri: string,
+  objects: ObjectStore,
+): Promise<{ prefix: string; keys: string[] }> => {
   let manifest: unknown;
   try {
     manifest = await objects.readJson<unknown>(locationOf(manifestUri));
@@ -84,31 +87,60 @@ const manifestKeys = async (manifestUri: string, objects: ObjectStore): Promise<
       `${manifestUri} must be a JSON list: [{"prefix": "s3://bucket/prefix/"}, "relative/key", …].`,
     );
   }
-  return relative.map((key) => `${prefix}${key as string}`);
+  return { prefix, keys: relative as string[] };
 };
 
-/** The objects a job reads, with their sizes; each must be in the inputs bucket. */
-const resolveInputs = async (job: Job, inputsBucket: string, objects: ObjectStore): Promise<ObjectInfo[]> => {
+/** An input object and the name its outputs take under `outputs/<jobId>/`. */
+interface ResolvedInput extends ObjectInfo {
+  outputName: string;
+}
+
+const isReserved = (key: string) => reservedInputPrefixes.some((prefix) => key.startsWith(prefix));
+
+/**
+ * The objects a job reads, with their sizes; each must be in the inputs bucket and outside the
+ * prefixes Longtail keeps other jobs' records in (but for a retry job's own copies). Outputs
+ * are named by the object's path relative to the prefix (or the manifest's prefix), so two
+ * files of the same name in different folders do not collide.
+ */
+const resolveInputs = async (
+  job: Job,
+  inputsBucket: string,
+  objects: ObjectStore,
+): Promise<ResolvedInput[]> => {
   const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
   const { bucket, key } = locationOf(job.inputUri);
+  // A job reads its own inline records, and a retry job its own copies.
+  const mayReadReserved = job.input.type === 'records' || job.source === 'retry-failed';
   if (dataType === 'S3Prefix') {
-    const found: ObjectInfo[] = [];
+    const folder = key.slice(0, key.lastIndexOf('/') + 1);
+    const found: ResolvedInput[] = [];
     for await (const object of objects.list(bucket, key)) {
-      if (!object.key.endsWith('/') && object.size > 0) found.push(object);
+      if (object.key.endsWith('/') || object.size === 0) continue;
+      if (isReserved(object.key) && !mayReadReserved) continue;
+      found.push({ ...object, outputName: object.key.slice(folder.length) });
     }
     if (found.length === 0) throw inputNotFound(`No objects under ${job.inputUri}.`);
     return found;
   }
-  const uris = dataType === 'ManifestFile' ? await manifestKeys(job.inputUri, objects) : [job.inputUri];
-  const resolved: ObjectInfo[] = [];
-  for (const uri of uris) {
+  const listed =
+    dataType === 'ManifestFile'
+      ? await readManifest(job.inputUri, objects).then(({ prefix, keys }) =>
+          keys.map((relative) => ({ uri: `${prefix}${relative}`, outputName: relative })),
+        )
+      : [{ uri: job.inputUri, outputName: key.split('/').pop() ?? key }];
+  const resolved: ResolvedInput[] = [];
+  for (const { uri, outputName } of listed) {
     const location = parseS3Uri(uri);
-    if (!location || location.bucket !== inputsBucket) {
-      throw new LongtailError('INPUT_OUTSIDE_BUCKET', `${uri} is not in s3://${inputsBucket}/.`);
+    if (!location || location.bucket !== inputsBucket || (isReserved(location.key) && !mayReadReserved)) {
+      throw new LongtailError(
+        'INPUT_OUTSIDE_BUCKET',
+        `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
+      );
     }
     const info = await objects.head(location);
     if (!info) throw inputNotFound(`The input ${uri} does not exist.`);
-    resolved.push(info);
+    resolved.push({ ...info, outputName });
   }
   return resolved;
 };
@@ -134,14 +166,6 @@ const csvHeaderOf = async (
   } finally {
     stream.destroy();
   }
-};
-
-/** The output key of an input: its path relative to the input prefix's folder, plus `.out`. */
-const relativeKey = (key: string, job: Job) => {
-  const base =
-    job.input.type === 's3' && job.input.s3DataType === 'S3Prefix' ? locationOf(job.inputUri).key : '';
-  const folder = base.slice(0, base.lastIndexOf('/') + 1);
-  return key.startsWith(folder) && folder ? key.slice(folder.length) : (key.split('/').pop() ?? key);
 };
 
 /**
@@ -173,7 +197,7 @@ export const planJob = async (
     const outputFormat = job.options.accept ? formatOf(job.options.accept, input.key) : format;
     const multiFile = job.input.type === 's3' && job.input.s3DataType !== 'S3Object';
     const { outputUri, failureUri } = multiFile
-      ? outputLocationsOf(deps.outputsBucket, job.jobId, relativeKey(input.key, job))
+      ? outputLocationsOf(deps.outputsBucket, job.jobId, input.outputName)
       : { outputUri: job.outputUri, failureUri: job.failureUri };
     const fileIndex = files.length;
     const firstShard = shards.length;
@@ -214,7 +238,8 @@ export const planJob = async (
     }
 
     const header = format === 'csv' ? await csvHeaderOf(input, bucket, job, model, deps.objects) : undefined;
-    const share = Math.max(1, Math.floor((maxShards * input.size) / Math.max(1, totalBytes)));
+    // Every file needs a shard; the rest are shared by size, so the total stays within maxShards.
+    const share = 1 + Math.floor(((maxShards - inputs.length) * input.size) / Math.max(1, totalBytes));
     const stream = await deps.objects.openRead({ bucket, key: input.key });
     const plan = await planShards(stream, format, {
       targetShardBytes: job.options.shardSizeMB * mib,

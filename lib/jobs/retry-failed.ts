@@ -4,6 +4,7 @@ import type { ObjectStore } from '../aws/object-store';
 import { ObjectNotFound, locationOf } from '../aws/object-store';
 import { toS3Uri } from '../aws/s3-uri';
 import { Conflict, NotFound } from '../errors';
+import { findModel } from '../models/registry';
 import { encodeCsvRow } from '../transform/data-processing';
 import { createJob, idempotentJobId } from './create-job';
 import type { CreateJobDeps, CreatedJob } from './create-job';
@@ -16,9 +17,15 @@ interface FailureLine {
   record?: unknown;
 }
 
-/** Copies one file's failed records, as written, into a new input object (header first for CSV). */
+/**
+ * Copies one file's failed records, as written, into a new input object. A CSV copy always
+ * starts with a header (the file's own, or the model's fields in order, which reads the cells
+ * as by position), so that the retry job can say `csvHeader: present` for every file. Nothing
+ * is written for a file none of whose records failed.
+ */
 const writeRetryInput = async (
   file: PlannedFile,
+  fieldNames: string[],
   target: { bucket: string; key: string },
   objects: ObjectStore,
 ): Promise<number> => {
@@ -29,20 +36,24 @@ const writeRetryInput = async (
     if (error instanceof ObjectNotFound) return 0;
     throw error;
   }
-  const body = new PassThrough();
-  const upload = objects.upload(target, body, file.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+  let body: PassThrough | undefined;
+  let upload: Promise<void> | undefined;
   let count = 0;
   try {
     for await (const line of createInterface({ input: failures, crlfDelay: Infinity })) {
       if (!line.trim()) continue;
       const { record } = JSON.parse(line) as FailureLine;
       if (typeof record !== 'string') continue;
-      if (count === 0 && file.header) body.write(`${encodeCsvRow(file.header)}\n`);
-      if (!body.write(`${record}\n`)) await new Promise((resolve) => body.once('drain', resolve));
+      if (!body) {
+        body = new PassThrough();
+        upload = objects.upload(target, body, file.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+        if (file.format === 'csv') body.write(`${encodeCsvRow(file.header ?? fieldNames)}\n`);
+      }
+      if (!body.write(`${record}\n`)) await new Promise((resolve) => body?.once('drain', resolve));
       count++;
     }
   } finally {
-    body.end();
+    body?.end();
   }
   await upload;
   return count;
@@ -60,16 +71,26 @@ export const retryFailedRecords = async (
   deps: CreateJobDeps,
 ): Promise<CreatedJob> => {
   const parent = await deps.store.get(parentJobId);
-  if (!parent || parent.ownerId !== ownerId) throw new NotFound('JOB_NOT_FOUND', `There is no job ${parentJobId}.`);
+  if (!parent || parent.ownerId !== ownerId)
+    throw new NotFound('JOB_NOT_FOUND', `There is no job ${parentJobId}.`);
   if (parent.status !== 'completed' && parent.status !== 'failed') {
-    throw new Conflict('JOB_NOT_FINISHED', `Job ${parentJobId} is ${parent.status}; retry its failed records once it has ended.`);
+    throw new Conflict(
+      'JOB_NOT_FINISHED',
+      `Job ${parentJobId} is ${parent.status}; retry its failed records once it has ended.`,
+    );
   }
   if (parent.counts.failed === 0) {
     throw new Conflict('NOTHING_TO_RETRY', `Job ${parentJobId} has no failed records.`);
   }
   const plan = await deps.objects.readJson<JobPlan>(planLocationOf(deps.outputsBucket, parentJobId));
-  if (!plan) throw new Conflict('NOTHING_TO_RETRY', `Job ${parentJobId} never planned its input, so no record failed on its own.`);
+  if (!plan)
+    throw new Conflict(
+      'NOTHING_TO_RETRY',
+      `Job ${parentJobId} never planned its input, so no record failed on its own.`,
+    );
 
+  const model = findModel(parent.model);
+  if (!model) throw new Conflict('MODEL_NOT_FOUND', `Model ${parent.model} is no longer served.`);
   const idempotencyKey = `retry-failed:${parentJobId}`;
   const childId = idempotentJobId(ownerId, idempotencyKey);
   const existing = await deps.store.get(childId);
@@ -79,11 +100,20 @@ export const retryFailedRecords = async (
   let copied = 0;
   for (const [i, file] of plan.files.entries()) {
     const name = `${String(i).padStart(5, '0')}-${file.inputUri.split('/').pop() ?? 'input'}`;
-    copied += await writeRetryInput(file, { bucket: deps.inputsBucket, key: `${prefix}${name}` }, deps.objects);
+    copied += await writeRetryInput(
+      file,
+      model.fields.map((field) => field.name),
+      { bucket: deps.inputsBucket, key: `${prefix}${name}` },
+      deps.objects,
+    );
   }
-  if (copied === 0) throw new Conflict('NOTHING_TO_RETRY', `Job ${parentJobId}'s failure files hold no records.`);
+  if (copied === 0)
+    throw new Conflict('NOTHING_TO_RETRY', `Job ${parentJobId}'s failure files hold no records.`);
 
-  const options: Job['options'] = { ...parent.options, ...(plan.files.some((f) => f.header) ? { csvHeader: 'present' as const } : {}) };
+  const options: Job['options'] = {
+    ...parent.options,
+    ...(plan.files.some((f) => f.format === 'csv') ? { csvHeader: 'present' as const } : {}),
+  };
   return createJob(
     { ownerId, source: 'retry-failed', idempotencyKey, parentJobId },
     {

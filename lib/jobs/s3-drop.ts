@@ -60,7 +60,7 @@ const readSidecar = async (object: DroppedObject, objects: ObjectStore) => {
     }
     throw error;
   }
-  if (raw === undefined) return {};
+  if (raw === undefined) return { options: {} } as { options: Record<string, unknown>; webhookUrl?: string };
   const parsed = sidecarSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidInput(
@@ -68,7 +68,12 @@ const readSidecar = async (object: DroppedObject, objects: ObjectStore) => {
       `${toS3Uri(location)} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
     );
   }
-  return parsed.data;
+  // Only the options the sidecar names: zod fills in defaults, which must not hide the model's.
+  const named = new Set(Object.keys((raw as { options?: object }).options ?? {}));
+  const options = Object.fromEntries(
+    Object.entries(parsed.data.options ?? {}).filter(([key]) => named.has(key)),
+  );
+  return { ...parsed.data, options };
 };
 
 /**

@@ -232,7 +232,9 @@ describe('batch transform on the local runtime', () => {
 
     const rows = csvRows(await local.readObject(job.outputUri));
     expect(rows).toHaveLength(9);
-    expect(rows.every((row) => row.length === 2 && ['stays', 'churns'].includes(row[0]!) && Number(row[1]) > 0)).toBe(true);
+    expect(
+      rows.every((row) => row.length === 2 && ['stays', 'churns'].includes(row[0]!) && Number(row[1]) > 0),
+    ).toBe(true);
   });
 
   it('reads a whole object as one JSON record with splitType None', async () => {
@@ -241,12 +243,18 @@ describe('batch transform on the local runtime', () => {
 
     const submitted = await local.api('/jobs', {
       method: 'POST',
-      body: { model: 'churn-risk', input: { s3Uri: inputUri }, options: { splitType: 'None', joinSource: 'Input' } },
+      body: {
+        model: 'churn-risk',
+        input: { s3Uri: inputUri },
+        options: { splitType: 'None', joinSource: 'Input' },
+      },
     });
     const job = await local.waitForJob(String(submitted.json.jobId));
 
     expect(job.counts).toEqual({ total: 1, succeeded: 1, failed: 0 });
-    expect(await local.readJsonLines(job.outputUri)).toEqual([{ ...customer, prediction: expect.objectContaining({ label: expect.any(String) }) }]);
+    expect(await local.readJsonLines(job.outputUri)).toEqual([
+      { ...customer, prediction: expect.objectContaining({ label: expect.any(String) }) },
+    ]);
   });
 
   it('fails a job early when more records fail than maxFailedRecordsPercent allows', async () => {

@@ -12,7 +12,10 @@ import { Conflict, TransitionRejected } from '../../lib/errors';
 import type { Job } from '../../lib/jobs/job';
 import { StepFunctionsExecutionStarter } from '../../lib/jobs/execution-starter';
 import { SqsJobQueue } from '../../lib/jobs/job-queue';
+import { defaultJobOptions } from '../../lib/jobs/job-options';
 import { DynamoJobStore } from '../../lib/jobs/job-store';
+import { DynamoShardProgressStore } from '../../lib/jobs/shard-progress';
+import type { ShardProgress } from '../../lib/jobs/shard-progress';
 import { startAwsEndpoint } from '../../local/aws-endpoint';
 import type { AwsEndpoint } from '../../local/aws-endpoint';
 import { loadServerlessConfig } from '../../local/serverless-config';
@@ -35,6 +38,8 @@ const jobFor = (jobId: string, ownerId: string, createdAt: string): Job => ({
   failureUri: 's3://out/x.jsonl.out.failed',
   counts: { total: 0, succeeded: 0, failed: 0 },
   createdAt,
+  options: defaultJobOptions(),
+  source: 'api',
 });
 
 beforeAll(async () => {
@@ -133,6 +138,90 @@ describe('DynamoJobStore against the DynamoDB emulator', () => {
   });
 });
 
+describe('DynamoJobStore.recordPlan against the DynamoDB emulator', () => {
+  const store = new DynamoJobStore();
+
+  it("records a running job's shard count and record total", async () => {
+    await store.create(jobFor('job-planned', 'erin', '2026-03-01T00:00:00.000Z'));
+    await store.transition('job-planned', 'running');
+
+    await store.recordPlan('job-planned', { shardCount: 4, totalRecords: 1234 });
+
+    expect(await store.get('job-planned')).toMatchObject({
+      shardCount: 4,
+      counts: { total: 1234, succeeded: 0, failed: 0 },
+    });
+  });
+
+  it('does not plan a job that is not running', async () => {
+    await store.create(jobFor('job-unplanned', 'erin', '2026-03-02T00:00:00.000Z'));
+
+    await expect(store.recordPlan('job-unplanned', { shardCount: 1, totalRecords: 1 })).rejects.toThrow();
+    expect((await store.get('job-unplanned'))?.shardCount).toBeUndefined();
+  });
+});
+
+describe('DynamoShardProgressStore against the DynamoDB emulator', () => {
+  const progress = new DynamoShardProgressStore();
+  const store = new DynamoJobStore();
+  const row = (overrides: Partial<ShardProgress>): ShardProgress => ({
+    index: 0,
+    status: 'running',
+    attempt: 1,
+    processed: 0,
+    succeeded: 0,
+    failed: 0,
+    updatedAt: '2026-04-01T00:00:00.000Z',
+    ...overrides,
+  });
+
+  it("lists a job's shard rows in shard order, and no other job's", async () => {
+    await progress.report('job-shards', row({ index: 2, status: 'succeeded', processed: 5, succeeded: 5 }));
+    await progress.report(
+      'job-shards',
+      row({ index: 0, status: 'running', processed: 3, succeeded: 2, failed: 1 }),
+    );
+    await progress.report('job-other', row({ index: 1 }));
+    await progress.report(
+      'job-shards',
+      row({ index: 1, status: 'failed', error: { code: 'INFERENCE_FAILED', message: 'bad tensor' } }),
+    );
+
+    const rows = await progress.listFor('job-shards');
+
+    expect(rows.map((r) => [r.index, r.status])).toEqual([
+      [0, 'running'],
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ]);
+    expect(rows[0]).toEqual(row({ index: 0, status: 'running', processed: 3, succeeded: 2, failed: 1 }));
+    expect(rows[1]?.error).toEqual({ code: 'INFERENCE_FAILED', message: 'bad tensor' });
+  });
+
+  it('lets a newer attempt replace a shard row, and never an older one', async () => {
+    await progress.report('job-attempts', row({ attempt: 1, status: 'failed', processed: 7, failed: 7 }));
+    await progress.report('job-attempts', row({ attempt: 2, status: 'running', processed: 1, succeeded: 1 }));
+    await progress.report('job-attempts', row({ attempt: 1, status: 'failed', processed: 9, failed: 9 }));
+    await progress.report(
+      'job-attempts',
+      row({ attempt: 2, status: 'succeeded', processed: 10, succeeded: 10 }),
+    );
+
+    expect(await progress.listFor('job-attempts')).toEqual([
+      row({ attempt: 2, status: 'succeeded', processed: 10, succeeded: 10 }),
+    ]);
+  });
+
+  it("keeps a shard's row apart from its job's record", async () => {
+    await store.create(jobFor('job-apart', 'erin', '2026-04-02T00:00:00.000Z'));
+
+    await progress.report('job-apart', row({ index: 0, processed: 4, succeeded: 4 }));
+
+    expect(await store.get('job-apart')).toEqual(jobFor('job-apart', 'erin', '2026-04-02T00:00:00.000Z'));
+    expect(await store.get('job-apart#shard#0')).toMatchObject({ shardOf: 'job-apart', shardIndex: 0 });
+  });
+});
+
 describe('S3ObjectStore against the S3 emulator', () => {
   const objects = new S3ObjectStore();
 
@@ -156,6 +245,37 @@ describe('S3ObjectStore against the S3 emulator', () => {
       bytes += (chunk as Buffer).length;
 
     expect(bytes).toBe(12 * 1024 * 1024);
+  });
+
+  it('reads a byte range, inclusive of both ends', async () => {
+    await objects.putText({ bucket: 'adapters-bucket', key: 'range.txt' }, 'abcdefghij', 'text/plain');
+
+    let text = '';
+    for await (const chunk of await objects.openRange({ bucket: 'adapters-bucket', key: 'range.txt' }, 2, 5))
+      text += (chunk as Buffer).toString('utf8');
+
+    expect(text).toBe('cdef');
+  });
+
+  it('heads an object for its size and content type, and says undefined for a missing one', async () => {
+    await objects.putText({ bucket: 'adapters-bucket', key: 'head.csv' }, 'a,b\n1,2\n', 'text/csv');
+
+    expect(await objects.head({ bucket: 'adapters-bucket', key: 'head.csv' })).toEqual({
+      key: 'head.csv',
+      size: 8,
+      contentType: 'text/csv',
+    });
+    expect(await objects.head({ bucket: 'adapters-bucket', key: 'no-such.csv' })).toBeUndefined();
+  });
+
+  it('lists every object under a prefix, in key order', async () => {
+    for (const key of ['listed/b.jsonl', 'listed/a/1.jsonl', 'listed-not/x.jsonl', 'listed/c.jsonl'])
+      await objects.putText({ bucket: 'adapters-bucket', key }, '{}\n', 'application/x-ndjson');
+
+    const listed: string[] = [];
+    for await (const object of objects.list('adapters-bucket', 'listed/')) listed.push(object.key);
+
+    expect(listed).toEqual(['listed/a/1.jsonl', 'listed/b.jsonl', 'listed/c.jsonl']);
   });
 
   it('says ObjectNotFound for a missing object, and undefined for missing JSON', async () => {

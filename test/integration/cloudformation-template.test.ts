@@ -48,17 +48,50 @@ beforeAll(() => {
 afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
 
 describe('the packaged CloudFormation template', () => {
-  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries', () => {
+  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries and the shard index', () => {
     const table = resource('JobsTable') as {
       BillingMode: string;
       KeySchema: { AttributeName: string }[];
-      GlobalSecondaryIndexes: { IndexName: string }[];
+      AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+      GlobalSecondaryIndexes: {
+        IndexName: string;
+        KeySchema: { AttributeName: string; KeyType: string }[];
+      }[];
       TimeToLiveSpecification: { AttributeName: string };
     };
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.KeySchema).toEqual([{ AttributeName: 'jobId', KeyType: 'HASH' }]);
-    expect(table.GlobalSecondaryIndexes.map((i) => i.IndexName).sort()).toEqual(['byOwner', 'byOwnerStatus']);
+    expect(table.GlobalSecondaryIndexes.map((i) => i.IndexName).sort()).toEqual([
+      'byOwner',
+      'byOwnerStatus',
+      'byShardOf',
+    ]);
     expect(table.TimeToLiveSpecification.AttributeName).toBe('expiresAt');
+  });
+
+  it('indexes shard progress rows by the job they belong to, in shard order', () => {
+    const table = resource('JobsTable') as {
+      AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+      GlobalSecondaryIndexes: {
+        IndexName: string;
+        KeySchema: { AttributeName: string; KeyType: string }[];
+        Projection: { ProjectionType: string };
+      }[];
+    };
+    const index = table.GlobalSecondaryIndexes.find((i) => i.IndexName === 'byShardOf');
+
+    expect(index?.KeySchema).toEqual([
+      { AttributeName: 'shardOf', KeyType: 'HASH' },
+      { AttributeName: 'shardIndex', KeyType: 'RANGE' },
+    ]);
+    // The shard rows are read whole: counts, status and error.
+    expect(index?.Projection).toEqual({ ProjectionType: 'ALL' });
+    expect(table.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'shardOf', AttributeType: 'S' },
+        { AttributeName: 'shardIndex', AttributeType: 'N' },
+      ]),
+    );
   });
 
   it('has the jobs queue with a dead-letter queue, and a visibility timeout six times the dispatch timeout', () => {
@@ -100,9 +133,11 @@ describe('the packaged CloudFormation template', () => {
     const [body, substitutions] = machine.DefinitionString['Fn::Sub'];
     expect(body).toContain('"Resource": "arn:aws:states:::batch:submitJob.sync"');
     expect(body).toContain('"StartAt": "Mark job running"');
+    expect(body).toContain('"Size.$": "$.plan.shardCount"');
     expect(Object.values(substitutions)).toEqual(
       expect.arrayContaining([
         { 'Fn::GetAtt': ['PrepareJobLambdaFunction', 'Arn'] },
+        { 'Fn::GetAtt': ['PlanJobLambdaFunction', 'Arn'] },
         { Ref: 'GpuJobQueue' },
         { Ref: 'WorkerJobDefinition' },
         { Ref: 'JobEventsTopic' },
@@ -141,9 +176,12 @@ describe('the packaged CloudFormation template', () => {
       'ListJobs',
       'Dispatch',
       'PrepareJob',
+      'PlanJob',
       'FinalizeJob',
       'RecordFailure',
       'Authorizer',
+      'S3Drop',
+      'RetryFailed',
     ];
     for (const name of withOwnRole) {
       expect(roles).toContain(JSON.stringify({ 'Fn::GetAtt': [`${name}IamRoleLambdaExecution`, 'Arn'] }));
@@ -336,6 +374,7 @@ const jobsQueueMapping = () =>
 // The task functions the state machine invokes, and nothing else.
 const taskFunctions = [
   'FinalizeJobLambdaFunction',
+  'PlanJobLambdaFunction',
   'PrepareJobLambdaFunction',
   'RecordFailureLambdaFunction',
 ];
@@ -537,7 +576,7 @@ describe('the permissions in the packaged template', () => {
     expect(ofType('AWS::IAM::Policy').length + ofType('AWS::IAM::ManagedPolicy').length).toBe(0);
   });
 
-  it('lets the state machine invoke only its three task functions, publish only to job-events and manage only its Batch events rule', () => {
+  it('lets the state machine invoke only its four task functions, publish only to job-events and manage only its Batch events rule', () => {
     const roleId = targetOf(propsOf('InferenceJobStateMachine').RoleArn) ?? '';
     const grants = grantsOf(roleId);
 
@@ -564,17 +603,56 @@ describe('the permissions in the packaged template', () => {
     }
   });
 
-  it('lets the worker only read inputs and write outputs/ and work/ of the outputs bucket', () => {
+  it('lets the worker only read inputs and its plan, write work/ of the outputs bucket, and put shard rows', () => {
     const { JobRoleArn } = (resource('WorkerJobDefinition') as unknown as JobDefinition).ContainerProperties;
     const roleId = targetOf(JobRoleArn) ?? '';
 
     expect(roleId).toBe('WorkerJobRole');
     expect(grantsOf(roleId)).toEqual({
-      's3:GetObject': ['${InputsBucket.Arn}/*'],
-      's3:PutObject': ['${OutputsBucket.Arn}/outputs/*', '${OutputsBucket.Arn}/work/*'],
-      's3:AbortMultipartUpload': ['${OutputsBucket.Arn}/outputs/*', '${OutputsBucket.Arn}/work/*'],
+      's3:GetObject': ['${InputsBucket.Arn}/*', '${OutputsBucket.Arn}/work/*/plan.json'],
+      's3:PutObject': ['${OutputsBucket.Arn}/work/*'],
+      's3:AbortMultipartUpload': ['${OutputsBucket.Arn}/work/*'],
+      'dynamodb:PutItem': ['${JobsTable.Arn}'],
     });
     expect((propsOf(roleId).ManagedPolicyArns as Json[] | undefined) ?? []).toEqual([]);
+  });
+
+  it('lets the worker put only shard progress rows, never a job record', () => {
+    const puts = allowStatementsOf('WorkerJobRole').filter((s) =>
+      listOf(s.Action).includes('dynamodb:PutItem'),
+    );
+
+    expect(puts).toHaveLength(1);
+    expect(listOf(puts[0]?.Action)).toEqual(['dynamodb:PutItem']);
+    expect(puts[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#shard#*'] },
+    });
+  });
+
+  it('gives the new functions only what they use, besides their logs', () => {
+    const grantsBesidesLogs = (roleId: string) =>
+      Object.fromEntries(Object.entries(grantsOf(roleId)).filter(([action]) => !action.startsWith('logs:')));
+
+    expect(grantsBesidesLogs('PlanJobIamRoleLambdaExecution')).toEqual({
+      'dynamodb:GetItem': ['${JobsTable.Arn}'],
+      'dynamodb:UpdateItem': ['${JobsTable.Arn}'],
+      's3:GetObject': ['${InputsBucket.Arn}/*'],
+      's3:ListBucket': ['${InputsBucket.Arn}'],
+      's3:PutObject': ['${OutputsBucket.Arn}/work/*'],
+    });
+    expect(grantsOf('RetryFailedIamRoleLambdaExecution')).toMatchObject({
+      's3:PutObject': ['${InputsBucket.Arn}/retries/*'],
+      's3:AbortMultipartUpload': ['${InputsBucket.Arn}/retries/*'],
+    });
+    expect(grantsOf('S3DropIamRoleLambdaExecution')).toMatchObject({
+      's3:GetObject': ['arn:${AWS::Partition}:s3:::${AWS::StackName}-inputs-${AWS::AccountId}/drop/*'],
+      'sns:Publish': ['${JobEventsTopic}'],
+    });
+    expect(grantsOf('S3DropIamRoleLambdaExecution')).not.toHaveProperty('s3:PutObject');
+    expect(grantsBesidesLogs('GetJobIamRoleLambdaExecution')).toEqual({
+      'dynamodb:GetItem': ['${JobsTable.Arn}'],
+      'dynamodb:Query': ['${JobsTable.Arn}/index/byShardOf'],
+    });
   });
 
   it('lets only ECS tasks assume the job and execution roles, and only EC2 the instance role behind the instance profile', () => {
@@ -714,6 +792,180 @@ describe('the storage in the packaged template', () => {
         ttl: { AttributeName: expect.stringMatching(/.+/), Enabled: true },
       });
     }
+  });
+});
+
+describe('starting jobs from files dropped in the inputs bucket', () => {
+  const bucketName = { 'Fn::Sub': '${AWS::StackName}-inputs-${AWS::AccountId}' };
+
+  it('names the inputs bucket from the stack and account, so that others can name it without a reference', () => {
+    expect(propsOf('InputsBucket').BucketName).toEqual(bucketName);
+  });
+
+  it('notifies the s3Drop function of every object created under drop/', () => {
+    const notifications = propsOf('InputsBucket').NotificationConfiguration as {
+      LambdaConfigurations: {
+        Event: string;
+        Function: Json;
+        Filter: { S3Key: { Rules: { Name: string; Value: string }[] } };
+      }[];
+    };
+
+    expect(notifications.LambdaConfigurations).toEqual([
+      {
+        Event: 's3:ObjectCreated:*',
+        Function: { 'Fn::GetAtt': ['S3DropLambdaFunction', 'Arn'] },
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'drop/' }] } },
+      },
+    ]);
+  });
+
+  it('lets S3 invoke the s3Drop function for the inputs bucket only, before the bucket is configured', () => {
+    const permissions = ofType('AWS::Lambda::Permission').filter(
+      ([, r]) => targetOf((r.Properties as Props).FunctionName) === 'S3DropLambdaFunction',
+    );
+
+    expect(permissions).toHaveLength(1);
+    const [permissionId, permission] = permissions[0]!;
+    const props = permission.Properties as Props;
+    expect(props.Action).toBe('lambda:InvokeFunction');
+    expect(props.Principal).toBe('s3.amazonaws.com');
+    expect(props.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+    expect(flatten(props.SourceArn)).toBe(`arn:\${AWS::Partition}:s3:::${bucketName['Fn::Sub']}`);
+    // S3 checks that it may invoke the function when the notification is configured.
+    expect(
+      listOf((template.Resources.InputsBucket as { DependsOn?: string | string[] }).DependsOn),
+    ).toContain(permissionId);
+  });
+
+  it('gives the s3Drop function the bucket by name, not by a reference back to the bucket', () => {
+    const variables = (propsOf('S3DropLambdaFunction').Environment as { Variables: Record<string, Json> })
+      .Variables;
+
+    expect(variables.INPUTS_BUCKET).toEqual(bucketName);
+    expect(variables.DROP_OWNER_ID).toEqual(expect.any(String));
+    expect(variables.JOB_EVENTS_TOPIC_ARN).toEqual({ Ref: 'JobEventsTopic' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// CloudFormation creates resources in the order their references imply and refuses a template
+// whose references go round in a circle ("Circular dependency between resources").
+
+/** The logical ids a `${...}` in an Fn::Sub string names (pseudo parameters and `${!literal}` aside). */
+const subReferences = (body: string, variables: Record<string, Json> = {}): string[] =>
+  [...body.matchAll(/\$\{([^}!][^}]*)\}/g)]
+    .map((match) => (match[1] ?? '').trim())
+    .filter((name) => !(name in variables))
+    .map((name) => name.split('.')[0] ?? '')
+    .filter((name) => !name.startsWith('AWS::'));
+
+/** Every logical id a value refers to: Ref, Fn::GetAtt (list or `X.Attr`), and Fn::Sub strings, however deep. */
+const referencesIn = (value: Json): string[] => {
+  if (Array.isArray(value)) return value.flatMap(referencesIn);
+  if (!isObject(value)) return [];
+  const found: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'Ref' && typeof child === 'string' && !child.startsWith('AWS::')) found.push(child);
+    else if (key === 'Fn::GetAtt') {
+      const target = Array.isArray(child)
+        ? child[0]
+        : typeof child === 'string'
+          ? child.split('.')[0]
+          : undefined;
+      if (typeof target === 'string') found.push(target);
+      else found.push(...referencesIn(child));
+    } else if (key === 'Fn::Sub') {
+      if (typeof child === 'string') found.push(...subReferences(child));
+      else if (Array.isArray(child)) {
+        const [body, variables] = child as [Json, Json];
+        const names = isObject(variables) ? variables : {};
+        if (typeof body === 'string') found.push(...subReferences(body, names));
+        found.push(...referencesIn(variables));
+      }
+    } else found.push(...referencesIn(child));
+  }
+  return found;
+};
+
+type Graph = Record<string, string[]>;
+
+/** Resource → the resources it needs first: its references and its DependsOn. */
+const dependencyGraphOf = (resources: Record<string, Json>): Graph =>
+  Object.fromEntries(
+    Object.entries(resources).map(([id, r]) => {
+      const raw = isObject(r) ? r : {};
+      const needs = [
+        ...referencesIn(raw.Properties),
+        ...listOf(raw.DependsOn as string | string[] | undefined),
+      ];
+      return [id, [...new Set(needs)].filter((target) => target in resources)];
+    }),
+  );
+
+/** The cycles a depth-first search meets, each as `A -> B -> A`. */
+const cyclesOf = (graph: Graph): string[] => {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const cycles: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph[node] ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].join(' -> '));
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of Object.keys(graph)) if (!state.has(node)) visit(node);
+  return cycles;
+};
+
+describe('the dependency graph of the packaged template', () => {
+  it('finds a cycle made of Ref, Fn::GetAtt, Fn::Sub and DependsOn, so that finding none means something', () => {
+    const graph = dependencyGraphOf({
+      Bucket: { Properties: { Target: { 'Fn::GetAtt': ['Fn', 'Arn'] } }, DependsOn: 'Permission' },
+      Permission: { Properties: { FunctionName: { Ref: 'Fn' } } },
+      Fn: { Properties: { Env: { 'Fn::Sub': ['${Name}/x', { Name: { 'Fn::Sub': '${Bucket.Arn}' } }] } } },
+      Role: { Properties: { Arn: { 'Fn::Sub': '${AWS::Region}:${Bucket}:${!Literal}' } } },
+    });
+
+    expect(graph).toEqual({
+      Bucket: ['Fn', 'Permission'],
+      Permission: ['Fn'],
+      Fn: ['Bucket'],
+      Role: ['Bucket'],
+    });
+    expect(cyclesOf(graph)).toEqual(['Bucket -> Fn -> Bucket']);
+  });
+
+  it('sees the edges the S3 drop notification adds', () => {
+    const graph = dependencyGraphOf(template.Resources as Record<string, Json>);
+
+    expect(graph.InputsBucket).toEqual(
+      expect.arrayContaining(['S3DropLambdaFunction', 'S3DropInvokePermission']),
+    );
+    expect(graph.S3DropInvokePermission).toContain('S3DropLambdaFunction');
+    expect(graph.WorkerJobRole).toEqual(
+      expect.arrayContaining(['InputsBucket', 'OutputsBucket', 'JobsTable']),
+    );
+  });
+
+  it('has no circular dependency between resources, which CloudFormation would refuse', () => {
+    const graph = dependencyGraphOf(template.Resources as Record<string, Json>);
+
+    expect(cyclesOf(graph)).toEqual([]);
+  });
+
+  it('names only resources of the template in its references', () => {
+    const unknown = Object.entries(template.Resources).flatMap(([id, r]) =>
+      referencesIn((r as { Properties?: Json }).Properties)
+        .filter((target) => !(target in template.Resources))
+        .map((target) => `${id} -> ${target}`),
+    );
+
+    expect(unknown).toEqual([]);
   });
 });
 

@@ -1,9 +1,11 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/create-job';
+import { idempotentJobId } from '../../lib/jobs/create-job';
+import { defaultJobOptions } from '../../lib/jobs/job-options';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, createJobEvent, httpEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';
@@ -81,7 +83,7 @@ describe('create-job handler', () => {
       expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
       expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
         Bucket: testResources.inputsBucket,
-        Key: `inline/${jobId}/records.jsonl`,
+        Key: expect.stringMatching(new RegExp(`^inline/${jobId}/[0-9a-f]{16}/records\\.jsonl$`)),
         Body: `${JSON.stringify(churnRecords[0])}\n${JSON.stringify(churnRecords[1])}\n`,
         ContentType: 'application/x-ndjson',
       });
@@ -95,6 +97,7 @@ describe('create-job handler', () => {
       const { jobId } = bodyOf<Accepted>(response);
       expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
       const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+      const inlineKey = s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key;
       expect(put?.TableName).toBe(testResources.jobsTable);
       expect(put?.ConditionExpression).toBe('attribute_not_exists(jobId)');
       expect(put?.Item).toMatchObject({
@@ -105,12 +108,16 @@ describe('create-job handler', () => {
         model: 'churn-risk',
         modelVersion: '1',
         input: { type: 'records', recordCount: 2 },
-        inputUri: `s3://${testResources.inputsBucket}/inline/${jobId}/records.jsonl`,
+        inputUri: `s3://${testResources.inputsBucket}/${inlineKey}`,
         outputUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out`,
         failureUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out.failed`,
         counts: { total: 0, succeeded: 0, failed: 0 },
         webhookUrl: 'https://hooks.example.com/x',
+        options: defaultJobOptions(),
+        source: 'api',
+        requestHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
+      expect(inlineKey).toBe(`inline/${jobId}/${String(put?.Item?.requestHash).slice(0, 16)}/records.jsonl`);
       const createdAt = Date.parse(String(put?.Item?.createdAt));
       expect(put?.Item?.expiresAt).toBe(Math.floor(createdAt / 1000) + 90 * 24 * 3600);
     });
@@ -143,9 +150,60 @@ describe('create-job handler', () => {
       expect(outputUri).toBe(`s3://${testResources.outputsBucket}/outputs/${jobId}/customers.csv.out`);
       expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
       expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
-        input: { type: 's3', s3Uri },
+        input: { type: 's3', s3Uri, s3DataType: 'S3Object' },
         inputUri: s3Uri,
       });
+    });
+
+    it('takes an s3Uri ending in / as every object under that prefix, with outputs under the job’s folder', async () => {
+      const s3Uri = `s3://${testResources.inputsBucket}/batches/2025-01/`;
+
+      const response = await invoke(createJobEvent({ model: 'churn-risk', input: { s3Uri } }));
+
+      expect(response.statusCode).toBe(202);
+      const { jobId, outputUri } = bodyOf<Accepted>(response);
+      expect(outputUri).toBe(`s3://${testResources.outputsBucket}/outputs/${jobId}/`);
+      expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+        input: { type: 's3', s3Uri, s3DataType: 'S3Prefix' },
+        outputUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/`,
+        failureUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/`,
+      });
+    });
+
+    it('takes a manifest of objects when asked to', async () => {
+      const s3Uri = `s3://${testResources.inputsBucket}/manifests/january.json`;
+
+      const response = await invoke(
+        createJobEvent({ model: 'churn-risk', input: { s3Uri, s3DataType: 'ManifestFile' } }),
+      );
+
+      const { jobId, outputUri } = bodyOf<Accepted>(response);
+      expect(outputUri).toBe(`s3://${testResources.outputsBucket}/outputs/${jobId}/`);
+      expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+        input: { type: 's3', s3Uri, s3DataType: 'ManifestFile' },
+      });
+    });
+
+    it('stores the job options with their defaults filled in, so that every shard runs with the same', async () => {
+      const options = { maxBatchSize: 16, joinSource: 'Input', outputFilter: '$.prediction' };
+
+      await invoke(createJobEvent({ ...inlineJob(), options }));
+
+      expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.options).toEqual({
+        ...defaultJobOptions(),
+        ...options,
+      });
+    });
+
+    it('checks inline records as the model will read them: after the inputFilter', async () => {
+      const records = churnRecords.map((features, i) => ({ id: `c-${i}`, features }));
+
+      const response = await invoke(
+        createJobEvent({ model: 'churn-risk', input: { records }, options: { inputFilter: '$.features' } }),
+      );
+
+      expect(response.body).not.toContain('INVALID_RECORDS');
+      expect(response.statusCode).toBe(202);
     });
 
     it('accepts a JSON content type with a charset', async () => {
@@ -302,6 +360,61 @@ describe('create-job handler', () => {
       expectNothingWritten();
     });
 
+    it('answers 400 INPUT_OUTSIDE_BUCKET for an input under retries/, where retry-failed copies records', async () => {
+      const response = await invoke(
+        createJobEvent({
+          model: 'churn-risk',
+          input: { s3Uri: `s3://${testResources.inputsBucket}/retries/another-job/00000-records.jsonl` },
+        }),
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('INPUT_OUTSIDE_BUCKET');
+      expectNothingWritten();
+    });
+
+    it.each([
+      ['inline', 'S3Prefix'],
+      ['in', 'S3Prefix'],
+      ['retries', 'S3Prefix'],
+    ] as const)(
+      'answers 400 INPUT_OUTSIDE_BUCKET for a prefix "%s" that would take in the reserved folders',
+      async (key, s3DataType) => {
+        const response = await invoke(
+          createJobEvent({
+            model: 'churn-risk',
+            input: { s3Uri: `s3://${testResources.inputsBucket}/${key}`, s3DataType },
+          }),
+        );
+
+        expect(response.statusCode).toBe(400);
+        expect(errorOf(response).code).toBe('INPUT_OUTSIDE_BUCKET');
+        expectNothingWritten();
+      },
+    );
+
+    it.each([
+      ['an unknown option', { maxBatchSize: 8, parallelism: 4 }, 'parallelism'],
+      ['a batch size out of range', { maxBatchSize: 0 }, 'maxBatchSize'],
+      ['an unknown split type', { splitType: 'RecordIO' }, 'splitType'],
+      ['a failure budget above 100%', { maxFailedRecordsPercent: 101 }, 'maxFailedRecordsPercent'],
+    ])('answers 400 INVALID_REQUEST for %s, naming the option', async (_what, options, name) => {
+      const response = await invoke(createJobEvent({ ...inlineJob(), options }));
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('INVALID_REQUEST');
+      expect(JSON.stringify(errorOf(response).details?.issues)).toContain(name);
+      expectNothingWritten();
+    });
+
+    it('answers 400 INVALID_FILTER for a filter that does not parse', async () => {
+      const response = await invoke(createJobEvent({ ...inlineJob(), options: { inputFilter: '$[' } }));
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('INVALID_FILTER');
+      expectNothingWritten();
+    });
+
     it('answers 400 INVALID_S3_URI for an input that is not an s3:// URI', async () => {
       const response = await invoke(
         createJobEvent({ model: 'churn-risk', input: { s3Uri: 'https://example.com/data.csv' } }),
@@ -346,6 +459,119 @@ describe('create-job handler', () => {
       expect(response.statusCode).toBe(401);
       expect(errorOf(response).code).toBe('UNAUTHORIZED');
       expectNothingWritten();
+    });
+  });
+
+  describe('with an Idempotency-Key', () => {
+    const withKey = (key: string, body: unknown = inlineJob(), ownerId = 'alice') =>
+      createJobEvent(body, { headers: { 'Idempotency-Key': key }, ownerId });
+
+    /** Makes the jobs table hold what the last PutCommand wrote, as a replay would find it. */
+    const rememberWrittenJob = () => {
+      const item = dynamo.commandCalls(PutCommand).at(-1)?.args[0].input.Item;
+      dynamo.on(GetCommand).resolves({ Item: item });
+      return item;
+    };
+
+    beforeEach(() => {
+      dynamo.on(GetCommand).resolves({});
+    });
+
+    it('derives the job id from the owner and the key, and looks for an earlier job first', async () => {
+      const response = await invoke(withKey('order-42'));
+
+      expect(response.statusCode).toBe(202);
+      const { jobId } = bodyOf<Accepted>(response);
+      expect(jobId).toBe(idempotentJobId('alice', 'order-42'));
+      expect(jobId).toMatch(uuidPattern);
+      expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { jobId }, ConsistentRead: true });
+      expect(response.headers).not.toHaveProperty('idempotent-replayed');
+    });
+
+    it('gives two owners with the same key two jobs', async () => {
+      const alices = bodyOf<Accepted>(await invoke(withKey('order-42')));
+      const bobs = bodyOf<Accepted>(await invoke(withKey('order-42', inlineJob(), 'bob')));
+
+      expect(alices.jobId).not.toBe(bobs.jobId);
+    });
+
+    it('answers a replay of the same request with the same job, 202 and idempotent-replayed, writing nothing new', async () => {
+      const first = await invoke(withKey('order-42'));
+      rememberWrittenJob();
+      dynamo.on(PutCommand).rejects(new Error('a replay must not write the job again'));
+      s3.resetHistory();
+      sqs.resetHistory();
+
+      const replay = await invoke(withKey('order-42'));
+
+      expect(replay.statusCode).toBe(202);
+      expect(bodyOf(replay)).toEqual(bodyOf(first));
+      expect(replay.headers).toMatchObject({
+        'idempotent-replayed': 'true',
+        location: first.headers.location,
+      });
+      expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    });
+
+    it('queues a replayed job again while it is still pending, in case the first request stopped short', async () => {
+      const first = bodyOf<Accepted>(await invoke(withKey('order-42')));
+      rememberWrittenJob();
+      sqs.resetHistory();
+
+      await invoke(withKey('order-42'));
+
+      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+        MessageBody: JSON.stringify({ jobId: first.jobId }),
+      });
+    });
+
+    it('does not queue a replayed job that has already started', async () => {
+      await invoke(withKey('order-42'));
+      const item = rememberWrittenJob();
+      dynamo.on(GetCommand).resolves({ Item: { ...item, status: 'running', ownerStatus: 'alice#running' } });
+      sqs.resetHistory();
+
+      const replay = await invoke(withKey('order-42'));
+
+      expect(bodyOf<Accepted>(replay).status).toBe('running');
+      expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    });
+
+    it('answers 409 IDEMPOTENCY_KEY_REUSED when the key comes back with another request', async () => {
+      const first = bodyOf<Accepted>(await invoke(withKey('order-42')));
+      rememberWrittenJob();
+      s3.resetHistory();
+
+      const response = await invoke(withKey('order-42', inlineJob([churnRecords[1]])));
+
+      expect(response.statusCode).toBe(409);
+      expect(errorOf(response)).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        details: { jobId: first.jobId },
+      });
+      expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+      expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    });
+
+    it.each([
+      ['an empty key', ''],
+      ['a key with a space', 'order 42'],
+      ['a key with a non-ASCII character', 'commande-n°42'],
+      ['a key longer than 255 characters', 'k'.repeat(256)],
+    ])('answers 400 INVALID_IDEMPOTENCY_KEY for %s, and writes nothing', async (_what, key) => {
+      const response = await invoke(withKey(key));
+
+      expect(response.statusCode).toBe(400);
+      expect(errorOf(response).code).toBe('INVALID_IDEMPOTENCY_KEY');
+      expectNothingWritten();
+      expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    });
+
+    it('accepts a key of 255 printable characters', async () => {
+      const response = await invoke(withKey(`${'k'.repeat(254)}~`));
+
+      expect(response.statusCode).toBe(202);
     });
   });
 

@@ -1,11 +1,12 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-job';
+import { defaultJobOptions } from '../../lib/jobs/job-options';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, getJobEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';
-import { aJob, executionArn, jobId, storedJob } from '../fixtures/jobs';
+import { aJob, aShardProgress, executionArn, jobId, storedJob, storedShardRow } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -37,9 +38,13 @@ describe('get-job handler', () => {
       model: 'churn-risk',
       modelVersion: '1',
       input: { type: 'records', recordCount: 3 },
+      options: defaultJobOptions(),
+      source: 'api',
+      parentJobId: null,
       outputUri: job.outputUri,
       failureUri: job.failureUri,
       counts: { total: 3, succeeded: 2, failed: 1 },
+      shards: null,
       createdAt: '2025-01-01T00:00:00.000Z',
       startedAt: '2025-01-01T00:01:00.000Z',
       completedAt: '2025-01-01T00:05:00.000Z',
@@ -49,6 +54,70 @@ describe('get-job handler', () => {
       webhookUrl: null,
       statusUrl: `${testResources.publicApiUrl}/jobs/${jobId}`,
     });
+  });
+
+  it("shows a running job's progress, summed from its shards' rows", async () => {
+    const job = aJob({ status: 'running', shardCount: 4, counts: { total: 1000, succeeded: 0, failed: 0 } });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(job) });
+    dynamo
+      .on(QueryCommand, { IndexName: 'byShardOf', ExpressionAttributeValues: { ':jobId': jobId } })
+      .resolves({
+        Items: [
+          storedShardRow(
+            jobId,
+            aShardProgress({ index: 0, status: 'succeeded', processed: 250, succeeded: 248, failed: 2 }),
+          ),
+          storedShardRow(
+            jobId,
+            aShardProgress({ index: 1, status: 'running', processed: 100, succeeded: 100 }),
+          ),
+          storedShardRow(
+            jobId,
+            aShardProgress({ index: 3, status: 'failed', processed: 10, succeeded: 5, failed: 5 }),
+          ),
+        ],
+      });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({
+      status: 'running',
+      counts: { total: 1000, succeeded: 353, failed: 7 },
+      shards: { total: 4, pending: 1, running: 1, succeeded: 1, failed: 1 },
+    });
+  });
+
+  it('keeps the recorded counts of a job that has ended, and still shows its shards', async () => {
+    const job = aJob({ status: 'completed', shardCount: 1, counts: { total: 3, succeeded: 3, failed: 0 } });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(job) });
+    dynamo.on(QueryCommand).resolves({
+      Items: [storedShardRow(jobId, aShardProgress({ index: 0, processed: 2, succeeded: 2 }))],
+    });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({
+      counts: { total: 3, succeeded: 3, failed: 0 },
+      shards: { total: 1, pending: 0, running: 0, succeeded: 1, failed: 0 },
+    });
+  });
+
+  it('reads no shard rows for a job that is not planned yet', async () => {
+    dynamo.on(GetCommand).resolves({ Item: storedJob(aJob({ status: 'pending' })) });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({ status: 'pending', shards: null });
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('shows which job a retry-failed job retries', async () => {
+    const retry = aJob({ source: 'retry-failed', parentJobId: 'parent-1' });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(retry) });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({ source: 'retry-failed', parentJobId: 'parent-1' });
   });
 
   it('reads the job with a consistent read', async () => {
@@ -91,6 +160,7 @@ describe('get-job handler', () => {
       message: `There is no job ${jobId}.`,
     });
     expect(response.body).not.toContain('bob');
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
   });
 
   it('answers 401 without an authorizer context and reads nothing', async () => {
@@ -98,5 +168,6 @@ describe('get-job handler', () => {
 
     expect(response.statusCode).toBe(401);
     expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
   });
 });

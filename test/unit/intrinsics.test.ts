@@ -60,6 +60,7 @@ describe('resolveIntrinsics', () => {
     expect(new Set(asked)).toEqual(
       new Set([
         'PrepareJobLambdaFunction.Arn',
+        'PlanJobLambdaFunction.Arn',
         'FinalizeJobLambdaFunction.Arn',
         'RecordFailureLambdaFunction.Arn',
         'GpuJobQueue',

@@ -32,7 +32,7 @@ describe('jobErrorOf', () => {
     });
   });
 
-  it("prefers the worker's own failure report to Batch's task failure", () => {
+  it("prefers the job's failure report to Batch's task failure", () => {
     const caught = {
       Error: 'States.TaskFailed',
       Cause: batchCause({
@@ -91,15 +91,34 @@ describe('jobErrorOf', () => {
     });
   });
 
-  it('ignores a worker report that says the work succeeded', () => {
-    const succeeded: WorkerReport = {
-      status: 'succeeded',
-      counts: { total: 1, succeeded: 1, failed: 0 },
-      executionProvider: 'cpu',
-      durationMs: 1,
+  it("prefers a failed shard's own error to Batch's task failure", () => {
+    const shardError = { code: 'TOO_MANY_FAILED_RECORDS', message: '30 of 100 records failed in shard 2.' };
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({ StatusReason: '1 of 4 child jobs failed', Attempts: [] }),
     };
 
-    expect(jobErrorOf({ Error: 'States.TaskFailed', Cause: 'boom' }, succeeded).code).toBe('WORKER_FAILED');
+    expect(jobErrorOf(caught, undefined, shardError)).toEqual(shardError);
+  });
+
+  it("prefers the planning report to a failed shard's error", () => {
+    const shardError = { code: 'INFERENCE_FAILED', message: 'bad tensor' };
+
+    expect(jobErrorOf({ Error: 'JobCannotRun', Cause: '' }, failedReport, shardError)).toEqual(
+      failedReport.error,
+    );
+  });
+
+  it('reports TOO_MANY_FAILED_RECORDS with the Lambda error message when Finalize counts too many failures', () => {
+    const caught = {
+      Error: 'TooManyFailedRecords',
+      Cause: JSON.stringify({ errorType: 'TooManyFailedRecords', errorMessage: '3 of 4 records failed.' }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'TOO_MANY_FAILED_RECORDS',
+      message: '3 of 4 records failed.',
+    });
   });
 
   it('calls anything else an internal error, naming the error and its message', () => {

@@ -39,3 +39,39 @@ describe('consoleUrlOf', () => {
     expect(jobView(aJob(), 'https://api.longtail.test').consoleUrl).toBeNull();
   });
 });
+
+describe('jobView', () => {
+  const progress = {
+    succeeded: 40,
+    failed: 2,
+    shards: { total: 3, pending: 1, running: 1, succeeded: 1, failed: 0 },
+  };
+
+  it("shows a running job's counts from its shards' progress, with the total it was planned with", () => {
+    const view = jobView(
+      aJob({ status: 'running', counts: { total: 100, succeeded: 0, failed: 0 } }),
+      'https://api.longtail.test',
+      progress,
+    );
+
+    expect(view.counts).toEqual({ total: 100, succeeded: 40, failed: 2 });
+    expect(view.shards).toEqual(progress.shards);
+  });
+
+  it('keeps the counts recorded when the job ended', () => {
+    const counts = { total: 100, succeeded: 97, failed: 3 };
+
+    const view = jobView(aJob({ status: 'completed', counts }), 'https://api.longtail.test', progress);
+
+    expect(view.counts).toEqual(counts);
+  });
+
+  it('shows no shards before the job is planned, and the options it runs with', () => {
+    const job = aJob();
+
+    const view = jobView(job, 'https://api.longtail.test');
+
+    expect(view).toMatchObject({ shards: null, options: job.options, source: 'api', parentJobId: null });
+    expect(view.statusUrl).toBe(`https://api.longtail.test/jobs/${job.jobId}`);
+  });
+});

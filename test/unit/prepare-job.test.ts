@@ -17,31 +17,22 @@ const conditionFailed = () =>
 const prepare = (arn = executionArn) =>
   handler({ jobId, executionArn: arn }, lambdaContext('longtail-test-prepareJob'));
 
-const expectedAssignment = {
-  jobId,
-  model: 'churn-risk',
-  inputUri: `s3://${testResources.inputsBucket}/inline/${jobId}/records.jsonl`,
-  outputUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out`,
-  failureUri: `s3://${testResources.outputsBucket}/outputs/${jobId}/records.jsonl.out.failed`,
-  reportUri: `s3://${testResources.outputsBucket}/work/${jobId}/report.json`,
-};
-
 describe('prepare-job handler', () => {
   beforeEach(() => {
     setHandlerEnv();
     dynamo.reset();
   });
 
-  it('moves a pending job to running, recording the execution, and says what the worker must do', async () => {
+  it('moves a pending job to running, recording the execution, and passes on only the job id', async () => {
     const pending = aJob({ status: 'pending' });
     dynamo.on(GetCommand).resolves({ Item: storedJob(pending) });
     dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => ({
       Attributes: storedJob({ ...pending, ...assignmentsOf(input), status: 'running' }),
     }));
 
-    const assignment = await prepare();
+    const result = await prepare();
 
-    expect(assignment).toEqual(expectedAssignment);
+    expect(result).toEqual({ jobId });
     const update = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(update?.TableName).toBe(testResources.jobsTable);
     expect(update?.Key).toEqual({ jobId });
@@ -52,14 +43,15 @@ describe('prepare-job handler', () => {
     expect(Date.parse(String(assigned.startedAt))).not.toBeNaN();
   });
 
-  it('gives a retry by the same execution the same assignment', async () => {
+  it('lets a retry by the same execution through, as if it had moved the job itself', async () => {
     const running = aJob({ status: 'running', executionArn, startedAt: '2025-01-01T00:01:00.000Z' });
     dynamo.on(GetCommand).resolves({ Item: storedJob(running) });
     dynamo.on(UpdateCommand).rejects(conditionFailed());
 
-    const assignment = await prepare();
+    const result = await prepare();
 
-    expect(assignment).toEqual(expectedAssignment);
+    expect(result).toEqual({ jobId });
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 
   it('refuses a job that another execution is already running', async () => {

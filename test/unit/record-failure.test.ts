@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -8,7 +8,16 @@ import { handler } from '../../functions/record-failure';
 import type { CaughtError } from '../../lib/jobs/run-steps';
 import { assignmentsOf, fromStatusesOf } from '../fixtures/dynamo-updates';
 import { setHandlerEnv, testResources } from '../fixtures/env';
-import { aJob, executionArn, jobId, jsonObjectBody, storedJob } from '../fixtures/jobs';
+import {
+  aJob,
+  aShardProgress,
+  executionArn,
+  failedReport,
+  jobId,
+  jsonObjectBody,
+  storedJob,
+  storedShardRow,
+} from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -39,22 +48,23 @@ describe('record-failure handler', () => {
       Attributes: storedJob({ ...running, ...assignmentsOf(input) }),
     }));
     s3.on(GetObjectCommand).rejects(noReport());
+    dynamo.on(QueryCommand).resolves({ Items: [] });
   });
 
-  it("marks the job failed with the worker report's error and counts", async () => {
-    const report = {
-      status: 'failed',
-      error: { code: 'INPUT_NOT_FOUND', message: 's3://inputs/missing.csv does not exist' },
-      counts: { total: 0, succeeded: 0, failed: 0 },
-    };
+  it('marks the job failed with the planning report’s error when the job could not run', async () => {
+    const report = failedReport('INPUT_NOT_FOUND', 'The input s3://inputs/missing.csv does not exist.');
     s3.on(GetObjectCommand, {
       Bucket: testResources.outputsBucket,
       Key: `work/${jobId}/report.json`,
     }).resolves({
       Body: jsonObjectBody(report),
     });
+    const cannotRun = {
+      Error: 'JobCannotRun',
+      Cause: JSON.stringify({ errorType: 'JobCannotRun', errorMessage: report.error.message }),
+    };
 
-    const event = await recordFailure();
+    const event = await recordFailure(cannotRun);
 
     const update = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(fromStatusesOf(update)).toEqual(['pending', 'running']);
@@ -62,10 +72,54 @@ describe('record-failure handler', () => {
       status: 'failed',
       ownerStatus: 'alice#failed',
       error: report.error,
-      counts: report.counts,
       completedAt: expect.any(String),
     });
+    expect(assignmentsOf(update)).not.toHaveProperty('counts');
     expect(event).toMatchObject({ type: 'job.failed', jobId, status: 'failed', error: report.error });
+  });
+
+  it("marks the job failed with a failed shard's own error, and the counts its shards reached", async () => {
+    const shardError = { code: 'TOO_MANY_FAILED_RECORDS', message: '60 of 100 records failed in shard 1.' };
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: storedJob({ ...running, counts: { total: 250, succeeded: 0, failed: 0 } }) });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        storedShardRow(
+          jobId,
+          aShardProgress({ index: 0, status: 'succeeded', processed: 150, succeeded: 150 }),
+        ),
+        storedShardRow(
+          jobId,
+          aShardProgress({
+            index: 1,
+            status: 'failed',
+            processed: 100,
+            succeeded: 40,
+            failed: 60,
+            error: shardError,
+          }),
+        ),
+      ],
+    });
+
+    const event = await recordFailure();
+
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byShardOf' });
+    expect(assignmentsOf(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input)).toMatchObject({
+      status: 'failed',
+      error: shardError,
+      counts: { total: 250, succeeded: 190, failed: 60 },
+    });
+    expect(event.error).toEqual(shardError);
+  });
+
+  it("records the failure when the shards' rows cannot be read", async () => {
+    dynamo.on(QueryCommand).rejects(new Error('AccessDeniedException'));
+
+    const event = await recordFailure();
+
+    expect(event).toMatchObject({ status: 'failed', error: { code: 'WORKER_FAILED' } });
   });
 
   it("describes Batch's failure when the worker left no report", async () => {

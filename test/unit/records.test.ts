@@ -1,6 +1,6 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
-import { checkRecord, describeIssues } from '../../lib/models/records';
+import { checkRecord, describeIssues, toModelRecord } from '../../lib/models/records';
 import type { RecordCheck } from '../../lib/models/records';
 
 const manifest = modelManifestSchema.parse(churnManifest);
@@ -95,5 +95,101 @@ describe('describeIssues', () => {
     ]);
 
     expect(text).toBe('contract: bad value; tenure_months: too big');
+  });
+});
+
+describe('toModelRecord', () => {
+  const fieldNames = manifest.fields.map((field) => field.name);
+  const example = manifest.example as Record<string, unknown>;
+  /** The example record as CSV cells, in the order of `names`. */
+  const cellsOf = (names: string[]) => names.map((name) => String(example[name]));
+
+  it('reads an object by field name, as checkRecord does', () => {
+    expect(toModelRecord(manifest, validRecord())).toEqual(checkRecord(manifest, validRecord()));
+  });
+
+  it('reads a row by position, in the manifest’s field order, when there is no header', () => {
+    const check = toModelRecord(manifest, cellsOf(fieldNames));
+
+    expect(check).toEqual({ ok: true, record: example });
+  });
+
+  it("reads a row by the header's names, whatever the column order", () => {
+    const header = [...fieldNames].reverse();
+
+    const check = toModelRecord(manifest, cellsOf(header), header);
+
+    expect(check).toEqual({ ok: true, record: example });
+  });
+
+  it('trims header names and carries columns the model does not read', () => {
+    const header = [' customer_id ', ...fieldNames.map((name) => ` ${name}`)];
+
+    const check = toModelRecord(manifest, ['C-1001', ...cellsOf(fieldNames)], header);
+
+    expect(check).toEqual({ ok: true, record: { customer_id: 'C-1001', ...example } });
+  });
+
+  it('reads by position when the row is not as wide as the header (an input filter took columns out)', () => {
+    const header = ['customer_id', ...fieldNames];
+
+    const check = toModelRecord(manifest, cellsOf(fieldNames), header);
+
+    expect(check).toEqual({ ok: true, record: example });
+  });
+
+  it('fails a row of the wrong width, saying how many values it expects and which', () => {
+    const check = toModelRecord(manifest, ['7', '89.5', '3']);
+
+    expect(check).toEqual({
+      ok: false,
+      issues: [
+        {
+          field: '(record)',
+          message: `expected 6 values (${fieldNames.join(', ')}), got 3`,
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['an integer', 'tenure_months', ' 12 ', 12],
+    ['a number', 'monthly_charges', '89.50', 89.5],
+    ['a number in exponent form', 'monthly_charges', '1e2', 100],
+    ['a boolean written true', 'paperless_billing', 'true', true],
+    ['a boolean written 1', 'paperless_billing', '1', true],
+    ['a boolean written Yes', 'senior_citizen', 'Yes', true],
+    ['a boolean written f', 'senior_citizen', 'f', false],
+    ['a boolean written 0', 'paperless_billing', '0', false],
+    ['a category with spaces around it', 'contract', ' one-year ', 'one-year'],
+  ])('reads a CSV cell holding %s as its field type', (_what, field, cell, value) => {
+    const cells = cellsOf(fieldNames);
+    cells[fieldNames.indexOf(field)] = cell;
+
+    const check = toModelRecord(manifest, cells);
+
+    expect(check.ok && check.record[field]).toBe(value);
+  });
+
+  it.each([
+    ['an empty number cell', 'monthly_charges', ''],
+    ['a number cell that is not a number', 'monthly_charges', '89,50'],
+    ['an integer cell with a fraction', 'tenure_months', '7.5'],
+    ['a boolean cell that is not a boolean', 'senior_citizen', 'maybe'],
+    ['a category that is not one of its values', 'contract', 'weekly'],
+    ['a number out of range', 'tenure_months', '99'],
+  ])('fails %s, naming the field', (_what, field, cell) => {
+    const cells = cellsOf(fieldNames);
+    cells[fieldNames.indexOf(field)] = cell;
+
+    const check = toModelRecord(manifest, cells);
+
+    expect(fieldsOf(check)).toEqual([field]);
+  });
+
+  it('leaves the values of a JSON array as they are: only strings are coerced', () => {
+    const check = toModelRecord(manifest, [7, 89.5, 3, 'month-to-month', true, false]);
+
+    expect(check).toEqual({ ok: true, record: example });
   });
 });

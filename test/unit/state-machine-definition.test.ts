@@ -1,10 +1,11 @@
 import validator from 'asl-validator';
 import { lambdaLogicalIdOf, loadServerlessConfig } from '../../local/serverless-config';
-import { rawDefinition, resolvedDefinition } from '../support/state-machine';
+import { happyPath, rawDefinition, resolvedDefinition } from '../support/state-machine';
 
 const config = loadServerlessConfig();
 const definition = rawDefinition();
 const tasks = Object.entries(definition.States).filter(([, state]) => state.Type === 'Task');
+const batchStates = ['Run inference on AWS Batch', 'Run shards as an AWS Batch array job'];
 
 describe('statemachines/inference-job.asl.json', () => {
   it('is valid Amazon States Language once its resource references are resolved', () => {
@@ -19,13 +20,16 @@ describe('statemachines/inference-job.asl.json', () => {
     expect(validator(broken).isValid).toBe(false);
   });
 
-  it('marks the job running, runs it on Batch with .sync, completes it, and announces it', () => {
-    const path: string[] = [];
-    for (let name: string | undefined = definition.StartAt; name; name = definition.States[name]?.Next)
-      path.push(name);
+  it('marks the job running, plans its shards, runs one shard as a single Batch job, completes it, and announces it', () => {
+    const oneShard = happyPath(
+      definition,
+      (_, state) => state.Choices?.find((c) => c.NumericEquals === 1)?.Next,
+    );
 
-    expect(path).toEqual([
+    expect(oneShard).toEqual([
       'Mark job running',
+      'Plan the shards',
+      'One shard or many?',
       'Run inference on AWS Batch',
       'Record results and complete job',
       'Announce job completed',
@@ -35,6 +39,55 @@ describe('statemachines/inference-job.asl.json', () => {
       'arn:aws:states:::batch:submitJob.sync',
     );
     expect(definition.States['Announce job completed']?.Resource).toBe('arn:aws:states:::sns:publish');
+  });
+
+  it('runs several shards as an AWS Batch array job, then completes the job the same way', () => {
+    const manyShards = happyPath(definition);
+
+    expect(manyShards).toEqual([
+      'Mark job running',
+      'Plan the shards',
+      'One shard or many?',
+      'Run shards as an AWS Batch array job',
+      'Record results and complete job',
+      'Announce job completed',
+      'Job completed',
+    ]);
+    expect(definition.States['Run shards as an AWS Batch array job']?.Resource).toBe(
+      'arn:aws:states:::batch:submitJob.sync',
+    );
+  });
+
+  it('chooses by the shard count the plan returned: exactly one goes to the single job', () => {
+    const choice = definition.States['One shard or many?'];
+
+    expect(choice?.Type).toBe('Choice');
+    expect(choice?.Choices).toEqual([
+      { Variable: '$.plan.shardCount', NumericEquals: 1, Next: 'Run inference on AWS Batch' },
+    ]);
+    expect(choice?.Default).toBe('Run shards as an AWS Batch array job');
+    expect(definition.States['Plan the shards']?.ResultPath).toBe('$.plan');
+  });
+
+  it('sizes the array job by the shard count and gives both Batch jobs the plan, not the job details', () => {
+    const single = definition.States['Run inference on AWS Batch']?.Parameters ?? {};
+    const array = definition.States['Run shards as an AWS Batch array job']?.Parameters ?? {};
+    const environment = (parameters: Record<string, unknown>) =>
+      (parameters.ContainerOverrides as { Environment: Record<string, string>[] }).Environment;
+
+    expect(array.ArrayProperties).toEqual({ 'Size.$': '$.plan.shardCount' });
+    expect(single).not.toHaveProperty('ArrayProperties');
+    for (const parameters of [single, array]) {
+      expect(environment(parameters)).toEqual([
+        { Name: 'LONGTAIL_JOB_ID', 'Value.$': '$.jobId' },
+        { Name: 'LONGTAIL_PLAN_URI', 'Value.$': '$.plan.planUri' },
+      ]);
+    }
+  });
+
+  it('keeps only the job id on the way from "Mark job running" to planning', () => {
+    expect(definition.States['Mark job running']?.ResultPath).toBeNull();
+    expect(definition.States['Plan the shards']?.Parameters).toEqual({ 'jobId.$': '$.jobId' });
   });
 
   it('refers only to functions and resources serverless.yml defines', () => {
@@ -74,15 +127,39 @@ describe('statemachines/inference-job.asl.json', () => {
         expect(retry.MaxAttempts ?? 3).toBeGreaterThanOrEqual(3);
       }
     }
-    const batchRetry = definition.States['Run inference on AWS Batch']?.Retry?.[0]?.ErrorEquals;
-    expect(batchRetry).toEqual(expect.arrayContaining(['Batch.ServerException', 'Batch.AWSBatchException']));
-    expect(batchRetry).not.toContain('States.TaskFailed');
+    for (const name of batchStates) {
+      const batchRetry = definition.States[name]?.Retry?.[0]?.ErrorEquals;
+      expect(batchRetry).toEqual(
+        expect.arrayContaining(['Batch.ServerException', 'Batch.AWSBatchException']),
+      );
+      expect(batchRetry).not.toContain('States.TaskFailed');
+    }
   });
 
-  it('keeps the state payload small: the Batch result is trimmed to its id and status', () => {
-    const batch = definition.States['Run inference on AWS Batch'] as {
-      ResultSelector?: Record<string, string>;
-    };
-    expect(Object.keys(batch.ResultSelector ?? {})).toEqual(['JobId.$', 'Status.$']);
+  it('gives every task a timeout, longer than its Lambda may run (ASL defaults to 60 seconds)', () => {
+    for (const [name, state] of tasks) {
+      const timeout = (state as { TimeoutSeconds?: number }).TimeoutSeconds;
+      expect({ name, timeout }).toEqual({ name, timeout: expect.any(Number) });
+      const resource = state.Resource as { 'Fn::GetAtt'?: [string, string] } | string;
+      const logicalId = typeof resource === 'object' ? resource['Fn::GetAtt']?.[0] : undefined;
+      const fn = Object.values(config.functions).find(
+        (f) => logicalId && lambdaLogicalIdOf(f.name) === logicalId,
+      );
+      if (fn) expect(timeout).toBeGreaterThan(fn.timeout ?? config.provider.timeout ?? 6);
+    }
+    for (const name of batchStates) {
+      expect((definition.States[name] as { TimeoutSeconds?: number }).TimeoutSeconds).toBeGreaterThanOrEqual(
+        24 * 3600,
+      );
+    }
+  });
+
+  it('keeps the state payload small: the Batch results are trimmed to their id and status', () => {
+    for (const name of batchStates) {
+      expect({ name, kept: Object.keys(definition.States[name]?.ResultSelector ?? {}) }).toEqual({
+        name,
+        kept: ['JobId.$', 'Status.$'],
+      });
+    }
   });
 });

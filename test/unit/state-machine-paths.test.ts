@@ -10,20 +10,17 @@ type Calls = Record<string, unknown[]>;
 
 const lambdaName = (resource: string) => /longtail-test-(\w+)LambdaFunction$/.exec(resource)?.[1] ?? resource;
 
+const planUri = 's3://o/work/job-1/plan.json';
+const planOf = (shardCount: number) => async () => ({ shardCount, planUri });
+
 /** Runs the real ASL with stand-in tasks and reports which ran, with what input, and how it ended. */
 const runWith = async (overrides: Record<string, TaskHandler>) => {
   const dir = mkdtempSync(join(tmpdir(), 'longtail-sfn-'));
   const sfn = new LocalStepFunctions('us-east-1', '123456789012', join(dir, 'executions.json'));
   const calls: Calls = {};
   const defaults: Record<string, TaskHandler> = {
-    PrepareJob: async (input) => ({
-      ...(input as object),
-      model: 'churn-risk',
-      inputUri: 's3://i/x',
-      outputUri: 's3://o/x.out',
-      failureUri: 's3://o/x.out.failed',
-      reportUri: 's3://o/r.json',
-    }),
+    PrepareJob: async (input) => ({ jobId: (input as { jobId: string }).jobId }),
+    PlanJob: planOf(1),
     'batch:submitJob.sync': async () => ({ JobId: 'batch-1', Status: 'SUCCEEDED', Attempts: [] }),
     FinalizeJob: async (input) => ({
       type: 'job.completed',
@@ -54,19 +51,27 @@ const runWith = async (overrides: Record<string, TaskHandler>) => {
   return { calls, execution };
 };
 
+const workerEnvironment = [
+  { Name: 'LONGTAIL_JOB_ID', Value: 'job-1' },
+  { Name: 'LONGTAIL_PLAN_URI', Value: planUri },
+];
+
 describe('the inference-job state machine’s paths', () => {
-  it('runs the worker with the job’s assignment, completes the job and announces it', async () => {
+  it('marks the job running, plans it, runs its one shard as a single Batch job, completes the job and announces it', async () => {
     const { calls, execution } = await runWith({});
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(calls.PrepareJob).toEqual([{ jobId: 'job-1', executionArn: execution.executionArn }]);
-    expect(calls['batch:submitJob.sync']?.[0]).toMatchObject({
+    expect(calls.PlanJob).toEqual([{ jobId: 'job-1' }]);
+    expect(calls['batch:submitJob.sync']).toHaveLength(1);
+    const submitted = calls['batch:submitJob.sync']?.[0] as Record<string, unknown>;
+    expect(submitted).toMatchObject({
       JobName: 'longtail-job-1',
       Parameters: { jobId: 'job-1' },
-      ContainerOverrides: {
-        Environment: expect.arrayContaining([{ Name: 'LONGTAIL_INPUT_URI', Value: 's3://i/x' }]),
-      },
+      ContainerOverrides: { Environment: workerEnvironment },
     });
+    expect(submitted).not.toHaveProperty('ArrayProperties');
+    expect(calls.FinalizeJob).toEqual([{ jobId: 'job-1' }]);
     expect(calls['sns:publish']).toEqual([
       expect.objectContaining({
         Message: { type: 'job.completed', jobId: 'job-1', model: 'churn-risk' },
@@ -76,6 +81,32 @@ describe('the inference-job state machine’s paths', () => {
       }),
     ]);
     expect(calls.RecordFailure).toBeUndefined();
+  });
+
+  it('runs several shards as one AWS Batch array job of that many children', async () => {
+    const { calls, execution } = await runWith({ PlanJob: planOf(7) });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(calls['batch:submitJob.sync']).toEqual([
+      expect.objectContaining({
+        JobName: 'longtail-job-1',
+        ArrayProperties: { Size: 7 },
+        ContainerOverrides: { Environment: workerEnvironment },
+      }),
+    ]);
+    expect(calls.FinalizeJob).toEqual([{ jobId: 'job-1' }]);
+  });
+
+  it('marks the job failed with the planning error when the job cannot run, and runs nothing on Batch', async () => {
+    const cannotRun = new LambdaFunctionError('JobCannotRun', 'The input s3://i/x does not exist.');
+    const { calls, execution } = await runWith({ PlanJob: async () => Promise.reject(cannotRun) });
+
+    expect(calls['batch:submitJob.sync']).toBeUndefined();
+    expect(calls.RecordFailure).toEqual([
+      { jobId: 'job-1', error: { Error: 'JobCannotRun', Cause: cannotRun.message } },
+    ]);
+    expect(calls['sns:publish']?.[0]).toMatchObject({ Message: { type: 'job.failed' } });
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
   });
 
   it('marks the job failed and announces it when the Batch job fails', async () => {
@@ -97,6 +128,22 @@ describe('the inference-job state machine’s paths', () => {
     expect(execution).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
   });
 
+  it('marks the job failed when a child of the array job fails', async () => {
+    const arrayFailure = Object.assign(
+      new Error(JSON.stringify({ Status: 'FAILED', StatusReason: '1 of 3 child jobs failed' })),
+      { name: 'States.TaskFailed' },
+    );
+    const { calls } = await runWith({
+      PlanJob: planOf(3),
+      'batch:submitJob.sync': async () => Promise.reject(arrayFailure),
+    });
+
+    expect(calls.RecordFailure).toEqual([
+      { jobId: 'job-1', error: { Error: 'States.TaskFailed', Cause: arrayFailure.message } },
+    ]);
+    expect(calls.FinalizeJob).toBeUndefined();
+  });
+
   it('marks the job failed with the typed error when every record failed', async () => {
     const { calls } = await runWith({
       FinalizeJob: async () =>
@@ -106,20 +153,37 @@ describe('the inference-job state machine’s paths', () => {
     expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'AllRecordsFailed' } });
   });
 
+  it('marks the job failed with the typed error when too many records failed', async () => {
+    const { calls } = await runWith({
+      FinalizeJob: async () =>
+        Promise.reject(new LambdaFunctionError('TooManyFailedRecords', '3 of 4 records failed')),
+    });
+
+    expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'TooManyFailedRecords' } });
+  });
+
   it('retries a transient Lambda error instead of failing the job', async () => {
     let attempts = 0;
     const { calls, execution } = await runWith({
       PrepareJob: async (input) => {
         attempts++;
         if (attempts === 1) throw new LambdaFunctionError('Lambda.ServiceException', 'try again');
-        return {
-          ...(input as object),
-          model: 'churn-risk',
-          inputUri: 's3://i/x',
-          outputUri: 's3://o/x',
-          failureUri: 's3://o/f',
-          reportUri: 's3://o/r',
-        };
+        return { jobId: (input as { jobId: string }).jobId };
+      },
+    });
+
+    expect(attempts).toBe(2);
+    expect(calls.RecordFailure).toBeUndefined();
+    expect(execution.status).toBe('SUCCEEDED');
+  }, 15_000);
+
+  it('retries a transient error of planning too', async () => {
+    let attempts = 0;
+    const { calls, execution } = await runWith({
+      PlanJob: async () => {
+        attempts++;
+        if (attempts === 1) throw new LambdaFunctionError('Lambda.TooManyRequestsException', 'slow down');
+        return { shardCount: 2, planUri };
       },
     });
 

@@ -1,0 +1,109 @@
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../functions/s3-drop';
+import { setHandlerEnv, testResources } from '../fixtures/env';
+import { jsonObjectBody } from '../fixtures/jobs';
+import { lambdaContext } from '../fixtures/lambda-context';
+import { objectCreatedEvent } from '../fixtures/s3-events';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+const sns = mockClient(SNSClient);
+
+const drop = (event: ReturnType<typeof objectCreatedEvent>) =>
+  handler(event, lambdaContext('longtail-test-s3Drop'));
+
+describe('s3-drop handler', () => {
+  beforeEach(() => {
+    setHandlerEnv({ DROP_OWNER_ID: 'drop-owner' });
+    for (const mock of [dynamo, s3, sqs, sns]) mock.reset();
+    s3.on(GetObjectCommand).rejects(
+      new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }),
+    );
+    dynamo.on(GetCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
+  });
+
+  it('starts a job, owned by DROP_OWNER_ID, for the decoded key of each dropped file', async () => {
+    await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/red+flower%2B2.csv' }));
+
+    const key = 'drop/churn-risk/red flower+2.csv';
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: testResources.inputsBucket,
+      Key: `${key}.options.json`,
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      ownerId: 'drop-owner',
+      source: 's3-drop',
+      inputUri: `s3://${testResources.inputsBucket}/${key}`,
+      status: 'pending',
+    });
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+  });
+
+  it('starts one job per record of the event', async () => {
+    await drop(
+      objectCreatedEvent(
+        { encodedKey: 'drop/churn-risk/a.csv', sequencer: '01' },
+        { encodedKey: 'drop/churn-risk/b.csv', sequencer: '02' },
+      ),
+    );
+
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 2);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+  });
+
+  it('answers a redelivered event with the job it made, making none', async () => {
+    await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }));
+    const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    dynamo.on(GetCommand).resolves({ Item: { ...item, status: 'running' } });
+
+    await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }));
+
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+  });
+
+  it('publishes job.failed for a rejected drop, and queues nothing', async () => {
+    s3.on(GetObjectCommand, {
+      Bucket: testResources.inputsBucket,
+      Key: 'drop/churn-risk/a.csv.options.json',
+    }).resolves({ Body: jsonObjectBody({ options: { maxBatchSize: 0 } }) });
+
+    await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }));
+
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      status: 'failed',
+      error: { code: 'INVALID_SIDECAR' },
+    });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: testResources.jobEventsTopicArn,
+      MessageAttributes: expect.objectContaining({ type: { DataType: 'String', StringValue: 'job.failed' } }),
+    });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('fails the invocation when the job cannot be stored, so that Lambda retries the event', async () => {
+    dynamo.on(PutCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+
+    await expect(drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }))).rejects.toThrow(
+      'ProvisionedThroughputExceededException',
+    );
+  });
+
+  it('fails fast when DROP_OWNER_ID is not set', async () => {
+    setHandlerEnv({ DROP_OWNER_ID: undefined });
+
+    await expect(drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }))).rejects.toThrow(
+      'DROP_OWNER_ID',
+    );
+  });
+});
