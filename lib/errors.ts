@@ -50,6 +50,11 @@ export class AllRecordsFailed extends LongtailError {
   override name = 'AllRecordsFailed';
 }
 
+/** The job is no longer pending when its execution comes to run it (it was cancelled). */
+export class JobNotRunnable extends LongtailError {
+  override name = 'JobNotRunnable';
+}
+
 /** More records failed than the job's maxFailedRecordsPercent allows. */
 export class TooManyFailedRecords extends LongtailError {
   override name = 'TooManyFailedRecords';

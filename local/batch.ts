@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -41,6 +42,19 @@ export interface LocalBatchOptions {
   onLog?: (jobName: string, line: string) => void;
 }
 
+/** What the local Batch remembers of a submitted job, for ListJobs and TerminateJob. */
+interface TrackedJob {
+  jobId: string;
+  jobName: string;
+  jobQueue: string;
+  status: 'RUNNABLE' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  createdAt: number;
+  stoppedAt?: number;
+  statusReason?: string;
+  terminatedBecause?: string;
+  children: Set<ChildProcess>;
+}
+
 interface AttemptOutcome {
   exitCode: number | null;
   reason: string;
@@ -76,6 +90,7 @@ export class LocalBatch {
   private slots: number;
   private waiting: (() => void)[] = [];
   private children = new Set<ChildProcess>();
+  private jobs = new Map<string, TrackedJob>();
 
   constructor(private readonly options: LocalBatchOptions) {
     this.slots = options.concurrency;
@@ -95,7 +110,8 @@ export class LocalBatch {
     else this.slots++;
   }
 
-  private runAttempt(jobName: string, env: Record<string, string>, command: string[], logFile: string) {
+  private runAttempt(tracked: TrackedJob, env: Record<string, string>, command: string[], logFile: string) {
+    const jobName = tracked.jobName;
     return new Promise<AttemptOutcome>((resolve) => {
       const log = createWriteStream(logFile);
       const child = spawn(
@@ -108,6 +124,8 @@ export class LocalBatch {
         },
       );
       this.children.add(child);
+      tracked.children.add(child);
+      tracked.status = 'RUNNING';
       const forward = (chunk: Buffer) => {
         log.write(chunk);
         if (this.options.onLog)
@@ -125,6 +143,7 @@ export class LocalBatch {
       });
       child.on('close', (code, signal) => {
         this.children.delete(child);
+        tracked.children.delete(child);
         log.end();
         resolve({
           exitCode: code ?? (signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : null),
@@ -136,7 +155,8 @@ export class LocalBatch {
   }
 
   /** One job (or array child) through its attempts, as Batch's retry strategy would. */
-  private async runJob(jobId: string, request: SubmitJobRequest, arrayIndex?: number) {
+  private async runJob(tracked: TrackedJob, request: SubmitJobRequest, arrayIndex?: number) {
+    const jobId = tracked.jobId;
     const definition = this.options.jobDefinition;
     const overrides = Object.fromEntries(
       (request.ContainerOverrides?.Environment ?? []).map((e) => [e.Name, e.Value]),
@@ -149,6 +169,8 @@ export class LocalBatch {
       await this.acquire();
       let outcome: AttemptOutcome;
       try {
+        // A terminated job starts nothing more, as Batch cancels what has not started.
+        if (tracked.terminatedBecause) return { status: 'FAILED' as const, attempts };
         const env = {
           ...this.options.baseEnvironment,
           ...definition.environment,
@@ -161,7 +183,7 @@ export class LocalBatch {
           ...(arrayIndex === undefined ? {} : { AWS_BATCH_JOB_ARRAY_INDEX: String(arrayIndex) }),
         };
         const logFile = join(logDir, `${arrayIndex ?? 'job'}-attempt-${attempt}.log`);
-        outcome = await this.runAttempt(request.JobName, env, command, logFile);
+        outcome = await this.runAttempt(tracked, env, command, logFile);
       } finally {
         this.release();
       }
@@ -170,10 +192,69 @@ export class LocalBatch {
         StatusReason: outcome.statusReason,
       });
       if (outcome.exitCode === 0) return { status: 'SUCCEEDED' as const, attempts };
-      if (!shouldRetry(definition.evaluateOnExit, outcome)) break;
+      if (tracked.terminatedBecause || !shouldRetry(definition.evaluateOnExit, outcome)) break;
     }
     return { status: 'FAILED' as const, attempts };
   }
+
+  /** TerminateJob: stops the job's containers (SIGTERM, as Batch does) and starts no more of them. */
+  terminate(jobId: string, reason: string): boolean {
+    const tracked = this.jobs.get(jobId.split(':')[0] ?? jobId);
+    if (!tracked) return false;
+    if (tracked.status === 'SUCCEEDED' || tracked.status === 'FAILED') return true;
+    tracked.terminatedBecause = `Terminated: ${reason}`;
+    for (const child of tracked.children) child.kill('SIGTERM');
+    return true;
+  }
+
+  /** The Batch REST API the SDK calls (`POST /v1/listjobs`, `/v1/terminatejob`), for what Longtail uses. */
+  readonly serve = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+    };
+    const params = JSON.parse(body.toString('utf8') || '{}') as {
+      jobQueue?: string;
+      jobStatus?: string;
+      filters?: { name: string; values: string[] }[];
+      jobId?: string;
+      reason?: string;
+    };
+    const operation = (req.url ?? '').split('?')[0];
+    if (operation === '/v1/listjobs') {
+      const queueName = (arnOrName: string) => arnOrName.split('/').pop();
+      const names = params.filters?.find((f) => f.name === 'JOB_NAME')?.values ?? [];
+      const jobSummaryList = [...this.jobs.values()]
+        .filter((job) => !params.jobQueue || queueName(job.jobQueue) === queueName(params.jobQueue))
+        .filter((job) =>
+          names.length > 0
+            ? names.some((n) =>
+                n.endsWith('*') ? job.jobName.startsWith(n.slice(0, -1)) : job.jobName === n,
+              )
+            : job.status === (params.jobStatus ?? 'RUNNING'),
+        )
+        .map((job) => ({
+          jobId: job.jobId,
+          jobArn: `arn:aws:batch:local:000000000000:job/${job.jobId}`,
+          jobName: job.jobName,
+          status: job.status,
+          createdAt: job.createdAt,
+          stoppedAt: job.stoppedAt,
+          statusReason: job.statusReason,
+        }));
+      return send(200, { jobSummaryList });
+    }
+    if (operation === '/v1/terminatejob') {
+      if (!params.jobId || !this.terminate(params.jobId, params.reason ?? 'no reason given')) {
+        return send(400, { __type: 'ClientException', message: `Job ${params.jobId} not found` });
+      }
+      return send(200, {});
+    }
+    return send(400, {
+      __type: 'ClientException',
+      message: `The local Batch does not implement ${operation}`,
+    });
+  };
 
   /** Stops every running container, as terminating the compute environment would. */
   stop() {
@@ -184,12 +265,25 @@ export class LocalBatch {
   readonly submitJobSync = async (input: unknown): Promise<unknown> => {
     const request = input as SubmitJobRequest;
     const jobId = randomUUID();
+    const tracked: TrackedJob = {
+      jobId,
+      jobName: request.JobName,
+      jobQueue: request.JobQueue,
+      status: 'RUNNABLE',
+      createdAt: Date.now(),
+      children: new Set(),
+    };
+    this.jobs.set(jobId, tracked);
     const size = request.ArrayProperties?.Size;
     const children =
       size === undefined
-        ? [await this.runJob(jobId, request)]
-        : await Promise.all(Array.from({ length: size }, (_, index) => this.runJob(jobId, request, index)));
+        ? [await this.runJob(tracked, request)]
+        : await Promise.all(Array.from({ length: size }, (_, index) => this.runJob(tracked, request, index)));
     const failed = children.filter((c) => c.status === 'FAILED').length;
+    tracked.status = failed === 0 ? 'SUCCEEDED' : 'FAILED';
+    tracked.stoppedAt = Date.now();
+    tracked.statusReason =
+      tracked.terminatedBecause ?? (failed === 0 ? undefined : 'Essential container in task exited');
     const job = {
       JobId: jobId,
       JobName: request.JobName,
@@ -200,9 +294,10 @@ export class LocalBatch {
       StatusReason:
         failed === 0
           ? undefined
-          : size === undefined
-            ? 'Essential container in task exited'
-            : `${failed} of ${size} child jobs failed`,
+          : (tracked.terminatedBecause ??
+            (size === undefined
+              ? 'Essential container in task exited'
+              : `${failed} of ${size} child jobs failed`)),
       Attempts: size === undefined ? children[0]?.attempts : [],
       ...(size === undefined
         ? {}

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { resetClients } from '../lib/aws/clients';
 import { startAwsEndpoint } from './aws-endpoint';
+import type { ServiceHandler } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
 import { matchesPattern } from './event-pattern';
@@ -114,16 +115,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     jobDefinition: `${prefix}-worker`,
   };
 
+  const services: Record<string, ServiceHandler> = {};
   const stepFunctions = new LocalStepFunctions(
     region,
     accountId,
     join(dataDir, 'stepfunctions', 'executions.json'),
   );
+  services.states = stepFunctions.serve;
   const endpoint = await startAwsEndpoint({
     host,
     port: options.awsPort ?? 4566,
     dataDir,
-    services: { states: stepFunctions.serve },
+    // Batch registers itself once it exists (it needs this endpoint's address).
+    services,
   });
 
   // The same variable names serverless.yml sets, pointed at the emulators.
@@ -211,6 +215,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     DROP_OWNER_ID: apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev',
     // No CloudWatch here to read embedded metrics, and no console to link to.
     POWERTOOLS_METRICS_DISABLED: 'true',
+    BATCH_JOB_QUEUE: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
     LONGTAIL_CONSOLE_LINKS: 'false',
   });
 
@@ -266,6 +271,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     concurrency: options.batchConcurrency ?? 2,
     onLog: options.onWorkerLog,
   });
+
+  services.batch = batch.serve;
 
   const publishToSns: TaskHandler = async (input) => {
     const params = input as {

@@ -21,7 +21,7 @@ export interface ListJobsQuery {
 
 /** Fields a transition may set besides the status. */
 export type TransitionFields = Partial<
-  Pick<Job, 'startedAt' | 'completedAt' | 'counts' | 'error' | 'executionArn'>
+  Pick<Job, 'startedAt' | 'completedAt' | 'counts' | 'error' | 'executionArn' | 'cancelRequestedAt'>
 >;
 
 export interface JobStore {
@@ -30,6 +30,8 @@ export interface JobStore {
   listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage>;
   /** Moves a job to `to` if its current status allows it; throws `TransitionRejected` otherwise. */
   transition(jobId: string, to: JobStatus, fields?: TransitionFields): Promise<Job>;
+  /** Records what a job cancelled while running had done: its counts and finished shards' outputs. */
+  recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
   recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }): Promise<void>;
 }
@@ -138,6 +140,25 @@ export class DynamoJobStore implements JobStore {
       }),
     );
     return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };
+  }
+
+  async recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }) {
+    const { Attributes } = await this.client().send(
+      new UpdateCommand({
+        TableName: this.tableName(),
+        Key: { jobId },
+        UpdateExpression: 'SET counts = :counts, partialOutputs = :outputs',
+        ConditionExpression: '#status = :cancelled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':counts': done.counts,
+          ':outputs': done.partialOutputs,
+          ':cancelled': 'cancelled',
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return fromStored(Attributes ?? {});
   }
 
   async recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }) {

@@ -39,6 +39,8 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) =>
   startedAt: job.startedAt ?? null,
   completedAt: job.completedAt ?? null,
   error: job.error ?? null,
+  cancelRequestedAt: job.cancelRequestedAt ?? null,
+  partialOutputs: job.partialOutputs ?? null,
   executionArn: job.executionArn ?? null,
   consoleUrl: consoleUrlOf(job.executionArn),
   webhookUrl: job.webhookUrl ?? null,

@@ -52,6 +52,10 @@ export interface Job {
   parentJobId?: string;
   /** Set when the shards are planned. */
   shardCount?: number;
+  /** When the owner asked to cancel it (absent for a job the reconciler cancelled). */
+  cancelRequestedAt?: string;
+  /** For a job cancelled while it ran: the outputs of the shards that had finished. */
+  partialOutputs?: string[];
 }
 
 /** The move each status may be reached from: only forward, and cancel only before the end. */

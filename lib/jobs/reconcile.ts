@@ -34,6 +34,8 @@ const errorFor = (execution: EndedExecution): JobError =>
 /** Whether the job's end is the one reconciling this execution would have recorded. */
 const endedByReconciling = (job: Job, execution: EndedExecution) =>
   job.executionArn === execution.executionArn &&
+  // A cancellation the owner asked for was announced by the cancel call itself.
+  job.cancelRequestedAt === undefined &&
   (execution.status === 'ABORTED'
     ? job.status === 'cancelled'
     : job.status === 'failed' && job.error?.code === errorFor(execution).code);

@@ -1,6 +1,12 @@
 import type { ObjectStore } from '../aws/object-store';
 import { toS3Uri } from '../aws/s3-uri';
-import { AllRecordsFailed, LongtailError, TooManyFailedRecords, TransitionRejected } from '../errors';
+import {
+  AllRecordsFailed,
+  JobNotRunnable,
+  LongtailError,
+  TooManyFailedRecords,
+  TransitionRejected,
+} from '../errors';
 import { logger } from '../logger';
 import { findModel } from '../models/registry';
 import { assembleOutputs } from './assemble';

@@ -60,6 +60,12 @@ export class TestStack {
 
   private seenEvents: Record<string, unknown>[] = [];
 
+  /** Every job-events message for `jobId` that arrives within `windowMs`. */
+  async jobEvents(jobId: string, windowMs: number): Promise<Record<string, unknown>[]> {
+    await this.jobEvent(`${jobId}\u0000none`, windowMs);
+    return this.seenEvents.filter((event) => event.jobId === jobId);
+  }
+
   /** The job-events message for `jobId`, waiting up to `timeoutMs` for it. */
   async jobEvent(jobId: string, timeoutMs = 10_000): Promise<Record<string, unknown> | undefined> {
     const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,28 @@
+import { AwsBatchJobTerminator, StepFunctionsExecutionStopper, cancelJob } from '../lib/jobs/cancel';
+import { resources } from '../lib/config';
+import { SnsJobEventPublisher } from '../lib/jobs/job-events';
+import { DynamoJobStore } from '../lib/jobs/job-store';
+import { jobView } from '../lib/jobs/job-view';
+import { DynamoShardProgressStore } from '../lib/jobs/shard-progress';
+import { logger } from '../lib/logger';
+import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
+
+const deps = {
+  store: new DynamoJobStore(),
+  executions: new StepFunctionsExecutionStopper(),
+  batch: new AwsBatchJobTerminator(),
+  progress: new DynamoShardProgressStore(),
+  events: new SnsJobEventPublisher(),
+};
+
+/** POST /jobs/{jobId}/cancel: stops a pending or running job; repeating it is harmless. */
+export const handler = httpHandler(async (event) => {
+  const ownerId = ownerOf(event);
+  const jobId = event.pathParameters?.jobId ?? '';
+  const { job, alreadyCancelled } = await cancelJob(ownerId, jobId, {
+    ...deps,
+    outputsBucket: resources.outputsBucket(),
+  });
+  logger.info(alreadyCancelled ? 'Job was already cancelled' : 'Job cancelled', { jobId });
+  return json(200, jobView(job, apiBaseUrl(event)));
+});
