@@ -85,8 +85,14 @@ export const markJobRunning = async (
   try {
     await deps.store.transition(jobId, 'running', { startedAt: nowOf(deps), executionArn });
   } catch (error) {
-    const current = error instanceof TransitionRejected ? await deps.store.get(jobId) : undefined;
-    if (current?.status !== 'running' || current.executionArn !== executionArn) throw error;
+    if (!(error instanceof TransitionRejected)) throw error;
+    const current = await deps.store.get(jobId);
+    if (current?.status === 'running' && current.executionArn === executionArn) return { jobId };
+    // Cancelled (or otherwise ended) before it could run: the execution stops there, quietly.
+    throw new JobNotRunnable(
+      'JOB_NOT_RUNNABLE',
+      `Job ${jobId} is ${current?.status ?? 'gone'}; it will not run.`,
+    );
   }
   return { jobId };
 };

@@ -555,8 +555,9 @@ describe('the permissions in the packaged template', () => {
       .flatMap(({ owner, statement }) => listOf(statement.Action).map((action) => ({ owner, action })));
 
     expect([...new Set(onEverything.map((g) => g.action))].sort()).toEqual(resourceStarAllowList);
-    // ...and only where they are used: the state machine's .sync integration and the RUNNABLE monitor.
+    // ...and only where they are used: the state machine's .sync integration, cancel and the RUNNABLE monitor.
     expect(onEverything.map((g) => `${g.owner}: ${g.action}`).sort()).toEqual([
+      'CancelJobIamRoleLambdaExecution: batch:ListJobs',
       'InferenceJobStateMachineRole: batch:DescribeJobs',
       'InferenceJobStateMachineRole: batch:SubmitJob',
       'InferenceJobStateMachineRole: batch:TerminateJob',

@@ -49,6 +49,8 @@ describe('get-job handler', () => {
       startedAt: '2025-01-01T00:01:00.000Z',
       completedAt: '2025-01-01T00:05:00.000Z',
       error: null,
+      cancelRequestedAt: null,
+      partialOutputs: null,
       executionArn,
       consoleUrl: `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${executionArn}`,
       webhookUrl: null,

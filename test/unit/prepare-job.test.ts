@@ -59,7 +59,7 @@ describe('prepare-job handler', () => {
     dynamo.on(GetCommand).resolves({ Item: storedJob(running) });
     dynamo.on(UpdateCommand).rejects(conditionFailed());
 
-    await expect(prepare()).rejects.toMatchObject({ name: 'TransitionRejected', code: 'INVALID_TRANSITION' });
+    await expect(prepare()).rejects.toMatchObject({ name: 'JobNotRunnable', code: 'JOB_NOT_RUNNABLE' });
   });
 
   it('refuses a job that was cancelled before it started', async () => {
@@ -67,15 +67,18 @@ describe('prepare-job handler', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
 
     await expect(prepare()).rejects.toMatchObject({
-      name: 'TransitionRejected',
-      message: `Job ${jobId} is cancelled; it cannot become running.`,
+      name: 'JobNotRunnable',
+      message: `Job ${jobId} is cancelled; it will not run.`,
     });
   });
 
   it('refuses a job that does not exist', async () => {
     dynamo.on(GetCommand).resolves({});
 
-    await expect(prepare()).rejects.toMatchObject({ name: 'TransitionRejected', code: 'JOB_NOT_FOUND' });
+    await expect(prepare()).rejects.toMatchObject({
+      name: 'JobNotRunnable',
+      message: `Job ${jobId} is gone; it will not run.`,
+    });
     expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
   });
 });
