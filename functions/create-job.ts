@@ -4,8 +4,8 @@ import { InvalidInput } from '../lib/errors';
 import { createJob, createJobRequestSchema } from '../lib/jobs/create-job';
 import { SqsJobQueue } from '../lib/jobs/job-queue';
 import { DynamoJobStore } from '../lib/jobs/job-store';
-import { jobView } from '../lib/jobs/job-view';
 import { logger } from '../lib/logger';
+import { jobView, webhookSecretOf } from '../lib/jobs/job-view';
 import { parseOrThrow } from '../lib/validation';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 import type { HttpEvent } from './middleware';
@@ -48,7 +48,13 @@ export const handler = httpHandler(
     const view = jobView(job, apiBaseUrl(event));
     return json(
       202,
-      { jobId: job.jobId, status: job.status, statusUrl: view.statusUrl, outputUri: job.outputUri },
+      {
+        jobId: job.jobId,
+        status: job.status,
+        statusUrl: view.statusUrl,
+        outputUri: job.outputUri,
+        ...webhookSecretOf(job),
+      },
       { location: view.statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
     );
   },

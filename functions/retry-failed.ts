@@ -2,9 +2,9 @@ import { S3ObjectStore } from '../lib/aws/object-store';
 import { resources } from '../lib/config';
 import { SqsJobQueue } from '../lib/jobs/job-queue';
 import { DynamoJobStore } from '../lib/jobs/job-store';
-import { jobView } from '../lib/jobs/job-view';
 import { retryFailedRecords } from '../lib/jobs/retry-failed';
 import { logger } from '../lib/logger';
+import { jobView, webhookSecretOf } from '../lib/jobs/job-view';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 
 const store = new DynamoJobStore();
@@ -35,6 +35,7 @@ export const handler = httpHandler(async (event) => {
       status: job.status,
       statusUrl: view.statusUrl,
       outputUri: job.outputUri,
+      ...webhookSecretOf(job),
     },
     { location: view.statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
   );

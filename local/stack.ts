@@ -1,6 +1,6 @@
 import './polyfills';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -106,8 +106,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const prefix = `${config.service}-${stage}`;
   const names = {
     jobsTable: `${prefix}-jobs`,
-    jobsQueue: `${prefix}-jobs`,
-    deadLetterQueue: `${prefix}-jobs-dlq`,
     jobEventsTopic: `${prefix}-job-events`,
     inputsBucket: `${prefix}-inputs`,
     outputsBucket: `${prefix}-outputs`,
@@ -165,31 +163,82 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  const { QueueUrl: deadLetterQueueUrl = '' } = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.deadLetterQueue,
-      Attributes: {
-        MessageRetentionPeriod: String(propertiesOf(resources, 'JobsDeadLetterQueue').MessageRetentionPeriod),
-      },
-    }),
-  );
-  const jobsQueue = propertiesOf(resources, 'JobsQueue');
-  const redrive = jobsQueue.RedrivePolicy as { maxReceiveCount: number };
-  const { QueueUrl: jobsQueueUrl = '' } = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.jobsQueue,
-      Attributes: {
-        VisibilityTimeout: String(jobsQueue.VisibilityTimeout),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: `arn:aws:sqs:${region}:${accountId}:${names.deadLetterQueue}`,
-          maxReceiveCount: redrive.maxReceiveCount,
-        }),
-      },
-    }),
-  );
+  // Every queue serverless.yml declares: dead-letter queues first, then those that redrive to them.
+  const queueNameOf = (logicalId: string) =>
+    `${prefix}-${logicalId
+      .replace(/DeadLetterQueue$/, 'Dlq')
+      .replace(/Queue$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1-$2')
+      .toLowerCase()}`;
+  const queueResources = Object.entries(resources)
+    .filter(([, resource]) => resource.Type === 'AWS::SQS::Queue')
+    .sort(
+      ([, a], [, b]) =>
+        Number(Boolean(a.Properties?.RedrivePolicy)) - Number(Boolean(b.Properties?.RedrivePolicy)),
+    );
+  const queues: Record<string, { url: string; arn: string }> = {};
+  for (const [logicalId, resource] of queueResources) {
+    const props = resource.Properties ?? {};
+    const redrive = props.RedrivePolicy as
+      { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number } | undefined;
+    const deadLetter = redrive ? queues[redrive.deadLetterTargetArn['Fn::GetAtt'][0]] : undefined;
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: queueNameOf(logicalId),
+        Attributes: {
+          ...(props.VisibilityTimeout !== undefined
+            ? { VisibilityTimeout: String(props.VisibilityTimeout) }
+            : {}),
+          ...(props.MessageRetentionPeriod !== undefined
+            ? { MessageRetentionPeriod: String(props.MessageRetentionPeriod) }
+            : {}),
+          ...(redrive && deadLetter
+            ? {
+                RedrivePolicy: JSON.stringify({
+                  deadLetterTargetArn: deadLetter.arn,
+                  maxReceiveCount: redrive.maxReceiveCount,
+                }),
+              }
+            : {}),
+        },
+      }),
+    );
+    queues[logicalId] = {
+      url: QueueUrl,
+      arn: `arn:aws:sqs:${region}:${accountId}:${queueNameOf(logicalId)}`,
+    };
+  }
+  const queueOf = (logicalId: string) => {
+    const queue = queues[logicalId];
+    if (!queue) throw new Error(`serverless.yml declares no queue ${logicalId}`);
+    return queue;
+  };
+  const jobsQueueUrl = queueOf('JobsQueue').url;
+  const deadLetterQueueUrl = queueOf('JobsDeadLetterQueue').url;
   const { TopicArn: jobEventsTopicArn = '' } = await sns.send(
     new CreateTopicCommand({ Name: names.jobEventsTopic }),
   );
+  // SNS → SQS subscriptions (fauxqs delivers them, raw or enveloped, with filter policies).
+  for (const resource of Object.values(resources).filter((r) => r.Type === 'AWS::SNS::Subscription')) {
+    const props = resource.Properties as {
+      Protocol: string;
+      Endpoint: { 'Fn::GetAtt': [string, string] };
+      RawMessageDelivery?: boolean;
+      FilterPolicy?: unknown;
+    };
+    if (props.Protocol !== 'sqs') continue;
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: jobEventsTopicArn,
+        Protocol: 'sqs',
+        Endpoint: queueOf(props.Endpoint['Fn::GetAtt'][0]).arn,
+        Attributes: {
+          RawMessageDelivery: String(Boolean(props.RawMessageDelivery)),
+          ...(props.FilterPolicy ? { FilterPolicy: JSON.stringify(props.FilterPolicy) } : {}),
+        },
+      }),
+    );
+  }
   for (const bucket of [names.inputsBucket, names.outputsBucket]) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
@@ -206,6 +255,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   Object.assign(process.env, {
     JOBS_TABLE: names.jobsTable,
     JOBS_QUEUE_URL: jobsQueueUrl,
+    WEBHOOKS_QUEUE_URL: queueOf('WebhooksQueue').url,
+    // Webhook receivers on this machine are plain HTTP on loopback; AWS allows neither.
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     JOB_EVENTS_TOPIC_ARN: jobEventsTopicArn,
     INPUTS_BUCKET: names.inputsBucket,
     OUTPUTS_BUCKET: names.outputsBucket,
@@ -225,7 +278,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   };
   const logicalIds: Record<string, string> = {
     JobsTable: names.jobsTable,
-    JobsQueue: jobsQueueUrl,
+    ...Object.fromEntries(Object.entries(queues).map(([logicalId, queue]) => [logicalId, queue.url])),
     JobEventsTopic: jobEventsTopicArn,
     InputsBucket: names.inputsBucket,
     OutputsBucket: names.outputsBucket,
@@ -359,11 +412,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const eventSources = Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? []).flatMap(({ sqs: source }) => {
       if (!source) return [];
-      const queueLogicalId = source.arn['Fn::GetAtt'][0];
-      if (queueLogicalId !== 'JobsQueue') throw new Error(`The local runtime has no queue ${queueLogicalId}`);
       return [
         startSqsEventSource(sqs, lambdas, {
-          queueUrl: jobsQueueUrl,
+          queueUrl: queueOf(source.arn['Fn::GetAtt'][0]).url,
           functionName: fn.name,
           batchSize: source.batchSize ?? 10,
           reportBatchItemFailures: source.functionResponseType === 'ReportBatchItemFailures',

@@ -12,6 +12,8 @@ import { findModel, listModels } from '../models/registry';
 import { RecordTransformError, compileDataProcessing, modelInputOf } from '../transform/data-processing';
 import type { CompiledDataProcessing } from '../transform/data-processing';
 import { parseOrThrow } from '../validation';
+import { newWebhookSecret } from '../webhooks/signing';
+import { checkWebhookUrl, webhookPolicyFromEnv } from '../webhooks/target-policy';
 import { emptyCounts } from './job';
 import type { Job, JobSource, S3DataType } from './job';
 import { jobOptionsSchema } from './job-options';
@@ -180,6 +182,7 @@ export const createJob = async (
 ): Promise<CreatedJob> => {
   const request: ParsedCreateJobRequest = parseOrThrow(createJobRequestSchema, rawRequest, 'job request');
   const model = modelOrThrow(request.model);
+  if (request.webhookUrl) checkWebhookUrl(request.webhookUrl, webhookPolicyFromEnv());
   const options = request.options ?? jobOptionsSchema.parse({});
   // The format is known for inline records, and usually from the key; filters are checked against it.
   const knownFormat = formatIfKnown(request, options);
@@ -235,7 +238,7 @@ export const createJob = async (
     source: context.source,
     requestHash,
     ...(context.parentJobId ? { parentJobId: context.parentJobId } : {}),
-    ...(request.webhookUrl ? { webhookUrl: request.webhookUrl } : {}),
+    ...(request.webhookUrl ? { webhookUrl: request.webhookUrl, webhookSecret: newWebhookSecret() } : {}),
   };
   try {
     await deps.store.create(job);

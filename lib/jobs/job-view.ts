@@ -44,6 +44,10 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) =>
   executionArn: job.executionArn ?? null,
   consoleUrl: consoleUrlOf(job.executionArn),
   webhookUrl: job.webhookUrl ?? null,
+  webhookAttempts: job.webhookAttempts ?? [],
   statusUrl: `${apiBaseUrl}/jobs/${job.jobId}`,
 });
 export type JobView = ReturnType<typeof jobView>;
+
+/** The webhook secret, for the answer to the request that made the job (never in its status). */
+export const webhookSecretOf = (job: Job) => (job.webhookSecret ? { webhookSecret: job.webhookSecret } : {});

@@ -1,4 +1,5 @@
 /** The job record and the only moves it may make. Pure: no AWS imports. */
+import type { WebhookAttempt } from '../webhooks/attempt';
 import type { JobOptions } from './job-options';
 
 export const jobStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -44,6 +45,11 @@ export interface Job {
   error?: JobError;
   executionArn?: string;
   webhookUrl?: string;
+  /** Standard Webhooks secret (`whsec_…`) the job's webhooks are signed with; shown once, at submit. */
+  webhookSecret?: string;
+  /** The latest webhook deliveries, newest last. */
+  webhookAttempts?: WebhookAttempt[];
+  webhookAttemptCount?: number;
   options: JobOptions;
   source: JobSource;
   /** Hash of the request that made the job: a replay with the same idempotency key must match it. */

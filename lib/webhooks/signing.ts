@@ -7,18 +7,22 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 const secretPrefix = 'whsec_';
 
 /** The three headers every delivery carries, names in lower case as the specification writes them. */
-export interface WebhookHeaders {
+// A type, not an interface, so that it fits Record<string, string> and Node's header types.
+export type WebhookHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /** A new signing secret: `whsec_` and the base64 of 24 random bytes, as the specification suggests. */
 export const newWebhookSecret = (): string => `${secretPrefix}${randomBytes(24).toString('base64')}`;
 
-/** The key bytes of a secret: the base64 after `whsec_` (the prefix is optional, as in the reference libraries). */
+/** The key bytes of a secret: the base64 after `whsec_` (optional, as in the reference libraries). */
 const keyOf = (secret: string): Buffer => {
-  const key = Buffer.from(secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret, 'base64');
+  const key = Buffer.from(
+    secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret,
+    'base64',
+  );
   if (key.length === 0) throw new Error('A webhook secret must hold at least one byte of key.');
   return key;
 };
@@ -82,5 +86,7 @@ export const verifyWebhook = (
   return signatures
     .split(' ')
     .map((entry) => entry.split(','))
-    .some(([version, signature]) => version === 'v1' && signature !== undefined && sameText(signature, expected));
+    .some(
+      ([version, signature]) => version === 'v1' && signature !== undefined && sameText(signature, expected),
+    );
 };

@@ -1058,9 +1058,14 @@ describe('operating the packaged stack', () => {
       (resource('JobsQueue') as { RedrivePolicy: { deadLetterTargetArn: Json } }).RedrivePolicy
         .deadLetterTargetArn,
     );
-    const alarm = alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+    const queuesAlarmed = alarms()
+      .filter(
+        (alarm) => alarm.Namespace === 'AWS/SQS' && alarm.MetricName === 'ApproximateNumberOfMessagesVisible',
+      )
+      .map((alarm) => dimensionsOf(alarm).QueueName);
 
-    expect(dimensionsOf(alarm).QueueName).toEqual({ 'Fn::GetAtt': [deadLetterId, 'QueueName'] });
+    expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': [deadLetterId, 'QueueName'] });
+    expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': ['WebhooksDeadLetterQueue', 'QueueName'] });
   });
 
   it('alarms on failed executions of the inference-job state machine', () => {

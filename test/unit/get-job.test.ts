@@ -54,6 +54,7 @@ describe('get-job handler', () => {
       executionArn,
       consoleUrl: `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${executionArn}`,
       webhookUrl: null,
+      webhookAttempts: [],
       statusUrl: `${testResources.publicApiUrl}/jobs/${jobId}`,
     });
   });
