@@ -202,52 +202,37 @@ export const planJob = async (
     const fileIndex = files.length;
     const firstShard = shards.length;
 
+    let ranges: { start: number; end: number; firstLine: number; records: number }[];
+    let header: string[] | undefined;
     if (job.options.splitType === 'None') {
-      if (format !== 'jsonl')
+      if (format !== 'jsonl') {
         throw new InvalidInput(
           'INVALID_OPTIONS',
           'splitType None reads one JSON record per object; the input is CSV.',
         );
+      }
       if (input.size > job.options.maxPayloadMB * mib) {
         throw new LongtailError(
           'RECORD_TOO_LARGE',
           `${toS3Uri({ bucket, key: input.key })} is larger than maxPayloadMB (${job.options.maxPayloadMB} MB).`,
         );
       }
-      shards.push({
-        index: firstShard,
-        file: fileIndex,
-        start: 0,
-        end: input.size,
-        firstLine: 1,
-        records: 1,
-        atObjectStart: true,
-      });
-      files.push({
-        inputUri: toS3Uri({ bucket, key: input.key }),
-        format,
-        outputFormat,
-        outputUri,
-        failureUri,
-        bytes: input.size,
-        records: 1,
-        firstShard,
-        shardCount: 1,
-      });
-      continue;
+      ranges = [{ start: 0, end: input.size, firstLine: 1, records: 1 }];
+    } else {
+      header = format === 'csv' ? await csvHeaderOf(input, bucket, job, model, deps.objects) : undefined;
+      // Every file needs a shard; the rest are shared by size, so the total stays within maxShards.
+      const share = 1 + Math.floor(((maxShards - inputs.length) * input.size) / Math.max(1, totalBytes));
+      const stream = await deps.objects.openRead({ bucket, key: input.key });
+      ranges = (
+        await planShards(stream, format, {
+          targetShardBytes: job.options.shardSizeMB * mib,
+          maxShards: share,
+          csvHeader: header !== undefined,
+          totalBytes: input.size,
+        })
+      ).shards;
     }
-
-    const header = format === 'csv' ? await csvHeaderOf(input, bucket, job, model, deps.objects) : undefined;
-    // Every file needs a shard; the rest are shared by size, so the total stays within maxShards.
-    const share = 1 + Math.floor(((maxShards - inputs.length) * input.size) / Math.max(1, totalBytes));
-    const stream = await deps.objects.openRead({ bucket, key: input.key });
-    const plan = await planShards(stream, format, {
-      targetShardBytes: job.options.shardSizeMB * mib,
-      maxShards: share,
-      csvHeader: header !== undefined,
-      totalBytes: input.size,
-    });
-    for (const range of plan.shards) {
+    for (const range of ranges) {
       shards.push({ ...range, index: shards.length, file: fileIndex, atObjectStart: range.start === 0 });
     }
     files.push({
@@ -258,9 +243,9 @@ export const planJob = async (
       failureUri,
       ...(header ? { header } : {}),
       bytes: input.size,
-      records: plan.totalRecords,
+      records: ranges.reduce((sum, range) => sum + range.records, 0),
       firstShard,
-      shardCount: plan.shards.length,
+      shardCount: ranges.length,
     });
   }
 
