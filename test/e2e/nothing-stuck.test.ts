@@ -2,7 +2,8 @@ import { StopExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
 
-/** Long enough that the worker is still running when the test acts: ~60,000 records. */
+/** Long enough that the worker is still running when the test acts: ~60,000 records in shards run one at a time. */
+const longRunning = { shardSizeMB: 1, maxShards: 8 };
 const bigInput = toJsonLines(demoCustomers(60_000, 5));
 
 const waitForStatus = async (local: TestStack, jobId: string, status: string, timeoutMs = 20_000) => {
@@ -24,12 +25,12 @@ describe('jobs whose execution ends outside the state machine', () => {
   });
 
   it('are cancelled, with a job.cancelled event, when their execution is stopped', async () => {
-    await local.start();
+    await local.start({ batchConcurrency: 1 });
     await local.listenToJobEvents();
     const inputUri = await local.putInput('big/customers.jsonl', bigInput);
     const submitted = await local.api('/jobs', {
       method: 'POST',
-      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+      body: { model: 'churn-risk', input: { s3Uri: inputUri }, options: longRunning },
     });
     const jobId = String(submitted.json.jobId);
     const running = await waitForStatus(local, jobId, 'running');
@@ -48,13 +49,13 @@ describe('jobs whose execution ends outside the state machine', () => {
     const inputUri = await local.putInput('big/customers-2.jsonl', bigInput);
     const submitted = await local.api('/jobs', {
       method: 'POST',
-      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+      body: { model: 'churn-risk', input: { s3Uri: inputUri }, options: longRunning },
     });
     const jobId = String(submitted.json.jobId);
     await waitForStatus(local, jobId, 'running');
 
     await local.stop();
-    await local.start();
+    await local.start({ batchConcurrency: 1 });
     const job = await local.waitForJob(jobId);
 
     expect(job.status).toBe('failed');
