@@ -24,7 +24,12 @@ export interface FunctionConfig {
   handler: string;
   timeout?: number;
   environment?: Record<string, unknown>;
-  events?: { httpApi?: HttpApiEvent; sqs?: SqsEvent; eventBridge?: { pattern: Record<string, unknown> } }[];
+  events?: {
+    httpApi?: HttpApiEvent;
+    sqs?: SqsEvent;
+    eventBridge?: { pattern: Record<string, unknown> };
+    schedule?: string;
+  }[];
 }
 
 export interface ServerlessConfig {

@@ -2,7 +2,14 @@ import './polyfills';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { UpdateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -67,6 +74,26 @@ const propertiesOf = (resources: Record<string, CfnResource>, logicalId: string)
   const resource = resources[logicalId];
   if (!resource?.Properties) throw new Error(`serverless.yml defines no ${logicalId}`);
   return resource.Properties;
+};
+
+/** A data folder from an older version lacks indexes serverless.yml has since gained: add them. */
+const addMissingIndexes = async (
+  dynamo: DynamoDBClient,
+  tableName: string,
+  table: Record<string, unknown>,
+) => {
+  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const declared = (table.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
+  for (const index of declared.filter((i) => !existing.has(i.IndexName))) {
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: table.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      } as UpdateTableCommandInput),
+    );
+  }
 };
 
 /** The event Step Functions sends EventBridge when an execution's status changes. */
@@ -162,6 +189,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    await addMissingIndexes(dynamo, names.jobsTable, table);
   }
   // Every queue serverless.yml declares: dead-letter queues first, then those that redrive to them.
   const queueNameOf = (logicalId: string) =>
@@ -423,6 +451,26 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }),
   );
 
+  // EventBridge schedules (`rate(N minutes)`), as AWS runs them.
+  const schedules = Object.values(config.functions).flatMap((fn) =>
+    (fn.events ?? []).flatMap(({ schedule }) => {
+      const minutes = /^rate\((\d+) minutes?\)$/.exec(typeof schedule === 'string' ? schedule : '')?.[1];
+      if (!minutes) return [];
+      const timer = setInterval(
+        () => {
+          lambdas
+            .invoke(fn.name, { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} })
+            .catch((error: Error) => {
+              console.error(`Scheduled ${fn.name} failed: ${error.message}`);
+            });
+        },
+        Number(minutes) * 60_000,
+      );
+      timer.unref();
+      return [timer];
+    }),
+  );
+
   const api = await startHttpApi(config, lambdas, { host, port: options.apiPort ?? 3000 });
   process.env.LONGTAIL_PUBLIC_API_URL = api.url;
 
@@ -444,6 +492,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       s3Listeners.push(listener);
     },
     stop: async () => {
+      for (const timer of schedules) clearInterval(timer);
       await api.stop();
       await Promise.all(eventSources.map((source) => source.stop()));
       batch.stop();

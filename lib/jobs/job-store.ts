@@ -30,6 +30,8 @@ export interface JobStore {
   listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage>;
   /** Moves a job to `to` if its current status allows it; throws `TransitionRejected` otherwise. */
   transition(jobId: string, to: JobStatus, fields?: TransitionFields): Promise<Job>;
+  /** Jobs still `status` (pending or running) created before `before`, oldest first. */
+  listActive(status: 'pending' | 'running', before: string, limit: number): Promise<Job[]>;
   /** Records what a job cancelled while running had done: its counts and finished shards' outputs. */
   recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
@@ -40,6 +42,7 @@ export interface JobStore {
 export const jobTableIndexes = {
   byOwner: 'byOwner',
   byOwnerStatus: 'byOwnerStatus',
+  byActiveStatus: 'byActiveStatus',
 } as const;
 
 const ownerStatusKey = (ownerId: string, status: JobStatus) => `${ownerId}#${status}`;
@@ -47,16 +50,26 @@ const ownerStatusKey = (ownerId: string, status: JobStatus) => `${ownerId}#${sta
 /** Records are kept 90 days after creation; DynamoDB's TTL removes them. */
 const retentionSeconds = 90 * 24 * 3600;
 
-type StoredJob = Job & { ownerStatus: string; expiresAt: number };
+type StoredJob = Job & { ownerStatus: string; expiresAt: number; activeStatus?: string };
+
+/** Set only while a job is pending or running: the sparse index the sweeper reads. */
+const activeStatusOf = (status: JobStatus) =>
+  status === 'pending' || status === 'running' ? status : undefined;
 
 const toStored = (job: Job): StoredJob => ({
   ...job,
   ownerStatus: ownerStatusKey(job.ownerId, job.status),
+  ...(activeStatusOf(job.status) ? { activeStatus: activeStatusOf(job.status) } : {}),
   expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + retentionSeconds,
 });
 
 const fromStored = (item: Record<string, unknown>): Job => {
-  const { ownerStatus: _ownerStatus, expiresAt: _expiresAt, ...job } = item as unknown as StoredJob;
+  const {
+    ownerStatus: _ownerStatus,
+    expiresAt: _expiresAt,
+    activeStatus: _active,
+    ...job
+  } = item as unknown as StoredJob;
   return job;
 };
 
@@ -142,6 +155,19 @@ export class DynamoJobStore implements JobStore {
     return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };
   }
 
+  async listActive(status: 'pending' | 'running', before: string, limit: number): Promise<Job[]> {
+    const { Items = [] } = await this.client().send(
+      new QueryCommand({
+        TableName: this.tableName(),
+        IndexName: jobTableIndexes.byActiveStatus,
+        KeyConditionExpression: 'activeStatus = :status AND createdAt < :before',
+        ExpressionAttributeValues: { ':status': status, ':before': before },
+        Limit: limit,
+      }),
+    );
+    return Items.map(fromStored);
+  }
+
   async recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }) {
     const { Attributes } = await this.client().send(
       new UpdateCommand({
@@ -186,6 +212,7 @@ export class DynamoJobStore implements JobStore {
       ...fields,
       status: to,
       ownerStatus: ownerStatusKey(job.ownerId, to),
+      activeStatus: activeStatusOf(to),
     };
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -204,7 +231,7 @@ export class DynamoJobStore implements JobStore {
         new UpdateCommand({
           TableName: this.tableName(),
           Key: { jobId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${activeStatusOf(to) ? '' : ' REMOVE activeStatus'}`,
           ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
           ExpressionAttributeNames: { ...names, '#status': 'status' },
           ExpressionAttributeValues: values,

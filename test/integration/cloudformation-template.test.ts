@@ -48,7 +48,7 @@ beforeAll(() => {
 afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
 
 describe('the packaged CloudFormation template', () => {
-  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries and the shard index', () => {
+  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries, the shard index and the sweeper's', () => {
     const table = resource('JobsTable') as {
       BillingMode: string;
       KeySchema: { AttributeName: string }[];
@@ -62,6 +62,7 @@ describe('the packaged CloudFormation template', () => {
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.KeySchema).toEqual([{ AttributeName: 'jobId', KeyType: 'HASH' }]);
     expect(table.GlobalSecondaryIndexes.map((i) => i.IndexName).sort()).toEqual([
+      'byActiveStatus',
       'byOwner',
       'byOwnerStatus',
       'byShardOf',
