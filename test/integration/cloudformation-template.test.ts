@@ -48,7 +48,7 @@ beforeAll(() => {
 afterAll(() => rmSync(packageDir, { recursive: true, force: true }));
 
 describe('the packaged CloudFormation template', () => {
-  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries, the shard index and the sweeper's', () => {
+  it('has the jobs table on demand, keyed by job id, with the owner indexes the API queries, the shard index and the sweeper’s', () => {
     const table = resource('JobsTable') as {
       BillingMode: string;
       KeySchema: { AttributeName: string }[];
