@@ -1,0 +1,20 @@
+import { runFaultSuite } from '../fault/fault-suite';
+
+describe('the fault suite, bounded', () => {
+  it('loses nothing and doubles nothing under seeded faults of every kind', async () => {
+    const report = await runFaultSuite({ jobs: 12, seed: 7, records: 1500 });
+
+    expect(report.faults.duplicateSqs).toBeGreaterThan(0);
+    expect(report.faults.duplicateS3).toBeGreaterThan(0);
+    expect(report.faults.workerKills).toBeGreaterThan(0);
+    expect(report.faults.webhook500s).toBeGreaterThan(0);
+    expect(report).toMatchObject({
+      jobsLost: 0,
+      duplicateJobs: 0,
+      jobsWithOneExecution: 12,
+      jobsWithOneWebhookIdPerEvent: 12,
+      statuses: { completed: 12 },
+    });
+    expect(report.recordsOut).toBe(report.recordsIn);
+  }, 240_000);
+});
