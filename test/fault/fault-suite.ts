@@ -80,6 +80,21 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
+  /** Every job the owner has, through all pages. */
+  const allJobs = async () => {
+    const jobs: { jobId: string; input: { s3Uri?: string } }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await local.api(`/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).json as {
+        jobs: typeof jobs;
+        nextCursor: string | null;
+      };
+      jobs.push(...page.jobs);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return jobs;
+  };
+
   const s3Events: S3Event[] = [];
   local.stack.onS3Notification((event) => s3Events.push(event));
   const faults = { duplicateSqs: 0, duplicateS3: 0, workerKills: 0, webhook500s: 0 };
@@ -111,7 +126,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
     const deadline = Date.now() + 60_000;
     let listed: { jobId: string; input: { s3Uri?: string } }[] = [];
     while (Date.now() < deadline) {
-      listed = (await local.api('/jobs?limit=100')).json.jobs as typeof listed;
+      listed = await allJobs();
       if (listed.length >= options.jobs) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -175,7 +190,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
     const executionsPerJob = new Map<string, number>();
     for (const execution of executions)
       executionsPerJob.set(execution.name ?? '', (executionsPerJob.get(execution.name ?? '') ?? 0) + 1);
-    const finalJobs = ((await local.api('/jobs?limit=100')).json.jobs as unknown[]).length;
+    const finalJobs = (await allJobs()).length;
 
     faults.webhook500s = webhook500s;
     return {
