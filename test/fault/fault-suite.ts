@@ -35,17 +35,20 @@ export interface FaultReport {
   seconds: number;
 }
 
-const workerPidsOf = (jobId: string): number[] =>
+/** Running worker processes and the job each works for, from their environment. */
+const runningWorkers = (): { pid: number; jobId: string }[] =>
   readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
+    .flatMap((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`LONGTAIL_JOB_ID=${jobId}`);
+        const variable = readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .find((entry) => entry.startsWith('LONGTAIL_JOB_ID='));
+        return variable ? [{ pid: Number(pid), jobId: variable.slice('LONGTAIL_JOB_ID='.length) }] : [];
       } catch {
-        return false;
+        return [];
       }
-    })
-    .map(Number);
+    });
 
 export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultReport> => {
   const started = Date.now();
@@ -98,6 +101,22 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
   const s3Events: S3Event[] = [];
   local.stack.onS3Notification((event) => s3Events.push(event));
   const faults = { duplicateSqs: 0, duplicateS3: 0, workerKills: 0, webhook500s: 0 };
+  // Kills a seeded share of workers as they run: each job is decided once, at its first worker seen.
+  const decided = new Set<string>();
+  const killer = setInterval(() => {
+    for (const { pid, jobId } of runningWorkers()) {
+      if (decided.has(jobId)) continue;
+      decided.add(jobId);
+      if (random() < 0.25) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          faults.workerKills++;
+        } catch {
+          // it ended first
+        }
+      }
+    }
+  }, 10);
   const expected = new Map<string, number>();
   const jobIds = new Set<string>();
 
@@ -149,21 +168,6 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
         faults.duplicateSqs++;
       }
     }
-    // Kill a seeded share of workers in the middle of their shards.
-    const killDeadline = Date.now() + 30_000;
-    const killTargets = [...jobIds].filter(() => random() < 0.3);
-    while (killTargets.length > 0 && Date.now() < killDeadline) {
-      for (const jobId of [...killTargets]) {
-        const [pid] = workerPidsOf(jobId);
-        if (pid) {
-          process.kill(pid, 'SIGKILL');
-          faults.workerKills++;
-          killTargets.splice(killTargets.indexOf(jobId), 1);
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-
     const statuses: Record<string, number> = {};
     let recordsIn = 0;
     let recordsOut = 0;
@@ -176,6 +180,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
         (await local.readJsonLines(job.outputUri)).length +
         (await local.readJsonLines(job.failureUri)).length;
     }
+    clearInterval(killer);
     log(`all ${jobIds.size} jobs ended; waiting for webhooks`);
     const webhookDeadline = Date.now() + 60_000;
     while ([...jobIds].some((id) => (deliveries.get(id)?.ok ?? 0) === 0) && Date.now() < webhookDeadline) {
@@ -208,6 +213,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
       seconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
+    clearInterval(killer);
     receiver.close();
     await local.stop();
     local.cleanUp();
