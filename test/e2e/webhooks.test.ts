@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { demoCustomers } from '../../local/demo-data';
+import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../lib/webhooks/signing';
 import { TestStack } from '../support/local-stack';
 
@@ -68,6 +69,10 @@ describe('webhooks', () => {
     const [first, second] = receiver.received as [Received, Received];
     expect(first.headers['webhook-id']).toBe(second.headers['webhook-id']);
     expect(verifyWebhook(second.headers as Record<string, string>, second.body, secret)).toBe(true);
+    // The reference library verifies it too, as any receiver would.
+    expect(new Webhook(secret).verify(second.body, second.headers as Record<string, string>)).toMatchObject({
+      type: 'job.completed',
+    });
     expect(
       verifyWebhook(
         second.headers as Record<string, string>,
