@@ -24,6 +24,10 @@ export class Unauthorized extends LongtailError {
   }
 }
 
+export class Forbidden extends LongtailError {
+  override name = 'Forbidden';
+}
+
 export class NotFound extends LongtailError {
   override name = 'NotFound';
 }
@@ -63,6 +67,7 @@ export class TooManyFailedRecords extends LongtailError {
 export const httpStatusOf = (error: unknown): number => {
   if (error instanceof InvalidInput) return 400;
   if (error instanceof Unauthorized) return 401;
+  if (error instanceof Forbidden) return 403;
   if (error instanceof NotFound) return 404;
   if (error instanceof Conflict || error instanceof TransitionRejected) return 409;
   if (error instanceof PayloadTooLarge) return 413;

@@ -11,6 +11,7 @@ import type { RecordFormat } from '../records/formats';
 import { findModel, listModels } from '../models/registry';
 import { RecordTransformError, compileDataProcessing, modelInputOf } from '../transform/data-processing';
 import type { CompiledDataProcessing } from '../transform/data-processing';
+import { checkInputAllowed } from '../auth/input-scopes';
 import { parseOrThrow } from '../validation';
 import { newWebhookSecret } from '../webhooks/signing';
 import { checkWebhookUrl, webhookPolicyFromEnv } from '../webhooks/target-policy';
@@ -212,6 +213,8 @@ export const createJob = async (
   } else {
     const s3DataType = s3DataTypeOf(request.input);
     const key = inputKeyOrThrow(request.input.s3Uri, deps.inputsBucket, s3DataType, deps.allowReservedInputs);
+    // Drops are in drop/ by construction and retries in their own copies: only callers' URIs are scoped.
+    if (context.source === 'api') checkInputAllowed(context.ownerId, key);
     inputUri = request.input.s3Uri;
     input = { type: 's3', s3Uri: request.input.s3Uri, s3DataType };
     locations =

@@ -1,3 +1,4 @@
+import { checkInputAllowed } from '../auth/input-scopes';
 import type { ObjectInfo, ObjectStore } from '../aws/object-store';
 import { ObjectNotFound, locationOf } from '../aws/object-store';
 import { parseS3Uri, toS3Uri } from '../aws/s3-uri';
@@ -138,6 +139,8 @@ const resolveInputs = async (
         `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
       );
     }
+    // A manifest may list only what its owner could have submitted itself.
+    if (dataType === 'ManifestFile' && job.source === 'api') checkInputAllowed(job.ownerId, location.key);
     const info = await objects.head(location);
     if (!info) throw inputNotFound(`The input ${uri} does not exist.`);
     resolved.push({ ...info, outputName });

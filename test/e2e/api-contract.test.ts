@@ -158,6 +158,43 @@ describe('the job API over HTTP', () => {
     });
   });
 
+  describe('input scopes', () => {
+    afterEach(() => {
+      delete process.env.LONGTAIL_OWNER_INPUT_PREFIXES;
+    });
+
+    it('refuses an s3Uri outside what its owner may read, directly or through a manifest', async () => {
+      process.env.LONGTAIL_OWNER_INPUT_PREFIXES = 'alice:alice/,bob:bob/';
+      const aliceFile = await local.putInput('alice/private.jsonl', `${JSON.stringify(record)}\n`);
+      const bobManifest = await local.putInput(
+        'bob/sneaky.manifest',
+        JSON.stringify([{ prefix: `s3://${local.stack.names.inputsBucket}/alice/` }, 'private.jsonl']),
+      );
+
+      const direct = await local.api('/jobs', {
+        method: 'POST',
+        key: apiKeys.bob,
+        body: { model: 'churn-risk', input: { s3Uri: aliceFile } },
+      });
+      const viaManifest = await local.api('/jobs', {
+        method: 'POST',
+        key: apiKeys.bob,
+        body: { model: 'churn-risk', input: { s3Uri: bobManifest, s3DataType: 'ManifestFile' } },
+      });
+      const own = await local.api('/jobs', {
+        method: 'POST',
+        body: { model: 'churn-risk', input: { s3Uri: aliceFile } },
+      });
+
+      expect(direct.status).toBe(403);
+      expect(direct.json.error?.code).toBe('INPUT_NOT_ALLOWED');
+      expect((await local.waitForJob(String(viaManifest.json.jobId), apiKeys.bob)).error?.code).toBe(
+        'INPUT_NOT_ALLOWED',
+      );
+      expect((await local.waitForJob(String(own.json.jobId))).status).toBe('completed');
+    });
+  });
+
   describe('dispatch', () => {
     it('starts one execution for a job whose message is delivered twice', async () => {
       const submitted = await local.api('/jobs', {
