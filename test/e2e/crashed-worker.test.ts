@@ -1,20 +1,13 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
+import { runningWorkers } from '../support/workers';
 
-/** The worker processes running a job's shards: found by the LONGTAIL_JOB_ID in their environment. */
-const workerPidsOf = (jobId: string): number[] =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`LONGTAIL_JOB_ID=${jobId}`);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+const workerPidsOf = (jobId: string) =>
+  runningWorkers()
+    .filter((worker) => worker.jobId === jobId)
+    .map((worker) => worker.pid);
 
 describe('a worker killed in the middle of its shard', () => {
   const local = new TestStack();

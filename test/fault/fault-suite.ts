@@ -1,12 +1,12 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mulberry32 } from '../../lib/seeded-random';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
+import { runningWorkers } from '../support/workers';
 
 /**
  * N jobs through the API and S3 drops with seeded faults — a dispatch crash after
@@ -34,21 +34,6 @@ export interface FaultReport {
   statuses: Record<string, number>;
   seconds: number;
 }
-
-/** Running worker processes and the job each works for, from their environment. */
-const runningWorkers = (): { pid: number; jobId: string }[] =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((pid) => {
-      try {
-        const variable = readFileSync(`/proc/${pid}/environ`, 'utf8')
-          .split('\0')
-          .find((entry) => entry.startsWith('LONGTAIL_JOB_ID='));
-        return variable ? [{ pid: Number(pid), jobId: variable.slice('LONGTAIL_JOB_ID='.length) }] : [];
-      } catch {
-        return [];
-      }
-    });
 
 export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultReport> => {
   const started = Date.now();
