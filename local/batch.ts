@@ -256,9 +256,11 @@ export class LocalBatch {
     });
   };
 
-  /** Stops every running container, as terminating the compute environment would. */
-  stop() {
+  /** Stops every running container, as terminating the compute environment would, and waits for them to exit. */
+  async stop() {
+    const exits = [...this.children].map((child) => new Promise((resolve) => child.once('close', resolve)));
     for (const child of this.children) child.kill('SIGTERM');
+    await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 5000))]);
   }
 
   /** The `arn:aws:states:::batch:submitJob.sync` task: resolves with the job, or fails like `.sync` does. */

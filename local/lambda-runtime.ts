@@ -20,6 +20,7 @@ export class LambdaFunctionError extends Error {
  */
 export class LocalLambdas {
   private handlers = new Map<string, Promise<Handler>>();
+  private inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly config: ServerlessConfig,
@@ -81,11 +82,27 @@ export class LocalLambdas {
       fail: () => undefined,
       succeed: () => undefined,
     };
+    const invocation = handler(structuredClone(event), context);
+    this.inFlight.add(invocation);
     try {
-      return await handler(structuredClone(event), context);
+      return await invocation;
     } catch (error) {
       const err = error as Error;
       throw new LambdaFunctionError(err.name || 'Error', err.message);
+    } finally {
+      this.inFlight.delete(invocation);
     }
+  }
+
+  /** Waits (up to `timeoutMs`) for the invocations under way, so that stopping the emulators does not cut them off. */
+  async settle(timeoutMs = 10_000) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }

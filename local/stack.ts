@@ -495,9 +495,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       for (const timer of schedules) clearInterval(timer);
       await api.stop();
       await Promise.all(eventSources.map((source) => source.stop()));
-      batch.stop();
+      // Executions first (as a crash would leave them), then their containers, then what was in flight.
       await stepFunctions.shutdown();
+      await batch.stop();
       await Promise.allSettled([...ruleInvocations]);
+      await lambdas.settle();
       await endpoint.stop();
       for (const client of [sqs, sns, s3, dynamo]) client.destroy();
     },
