@@ -45,6 +45,11 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
   process.env.WEBHOOK_RETRY_BASE_SECONDS = '1';
   await local.start({ batchConcurrency: 2 });
 
+  // Each fault kind draws from its own generator, so that timing cannot shift one kind's draws
+  // into another's, and the first chance of each kind is always taken, so every run has all kinds.
+  const hookRandom = mulberry32(options.seed + 2);
+  const s3Random = mulberry32(options.seed + 3);
+  const sqsRandom = mulberry32(options.seed + 4);
   // A webhook receiver that answers 500 to a seeded share of first deliveries.
   const deliveries = new Map<string, { ids: Set<string>; ok: number }>();
   let webhook500s = 0;
@@ -56,7 +61,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
       const seen = deliveries.get(body.data.jobId) ?? { ids: new Set(), ok: 0 };
       deliveries.set(body.data.jobId, seen);
       seen.ids.add(String(req.headers['webhook-id']));
-      if (seen.ok === 0 && random() < 0.3) {
+      if (seen.ok === 0 && (webhook500s === 0 || hookRandom() < 0.3)) {
         webhook500s++;
         res.writeHead(500).end();
         return;
@@ -86,13 +91,16 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
   const s3Events: S3Event[] = [];
   local.stack.onS3Notification((event) => s3Events.push(event));
   const faults = { duplicateSqs: 0, duplicateS3: 0, workerKills: 0, webhook500s: 0 };
-  // Kills a seeded share of workers as they run: each job is decided once, at its first worker seen.
+  // Kills a seeded share of workers as they run — always the first one seen, so every run has a
+  // kill — deciding each job once, at its first worker. Its own generator, so that timing does
+  // not shift the other faults' draws.
+  const killRandom = mulberry32(options.seed + 1);
   const decided = new Set<string>();
   const killer = setInterval(() => {
     for (const { pid, jobId } of runningWorkers()) {
       if (decided.has(jobId)) continue;
       decided.add(jobId);
-      if (random() < 0.25) {
+      if (faults.workerKills === 0 || killRandom() < 0.25) {
         try {
           process.kill(pid, 'SIGKILL');
           faults.workerKills++;
@@ -135,7 +143,8 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     for (const event of s3Events) {
-      if (random() < 0.4 && !event.Records[0]?.s3.object.key.endsWith('.options.json')) {
+      if (event.Records[0]?.s3.object.key.endsWith('.options.json')) continue;
+      if (faults.duplicateS3 === 0 || s3Random() < 0.4) {
         await local.stack.invoke('s3Drop', event);
         faults.duplicateS3++;
       }
@@ -143,7 +152,7 @@ export const runFaultSuite = async (options: FaultSuiteOptions): Promise<FaultRe
     for (const job of listed) jobIds.add(job.jobId);
     // Redelivered job messages: what a dispatch crash after StartExecution leaves behind.
     for (const jobId of jobIds) {
-      if (random() < 0.5) {
+      if (faults.duplicateSqs === 0 || sqsRandom() < 0.5) {
         await local.sqs.send(
           new SendMessageCommand({
             QueueUrl: local.stack.names.jobsQueueUrl,
