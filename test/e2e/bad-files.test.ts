@@ -2,19 +2,12 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { encodeCsvRow } from '../../lib/transform/data-processing';
+import { customerColumns } from '../support/csv-fixtures';
 import { TestStack } from '../support/local-stack';
 
 type Customer = ReturnType<typeof demoCustomers>[number];
 const [c1, c2, c3] = demoCustomers(3, 31) as [Customer, Customer, Customer];
-const header = [
-  'customer_id',
-  'tenure_months',
-  'monthly_charges',
-  'support_calls',
-  'contract',
-  'paperless_billing',
-  'senior_citizen',
-];
+const header = customerColumns;
 const row = (c: typeof c1) => encodeCsvRow(header.map((h) => c[h as keyof typeof c1]));
 
 interface BadFile {

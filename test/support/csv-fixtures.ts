@@ -7,7 +7,8 @@ export interface CsvFixture {
   rows: { id: string; bad: boolean }[];
 }
 
-const header = [
+/** A customer's columns as CSV files carry them: the id, then the model's fields. */
+export const customerColumns = [
   'customer_id',
   'tenure_months',
   'monthly_charges',
@@ -15,8 +16,9 @@ const header = [
   'contract',
   'paperless_billing',
   'senior_citizen',
-  'notes',
 ];
+
+const header = [...customerColumns, 'notes'];
 
 /**
  * A CSV of customers with a header, CRLF line ends, and notes that hold commas, quotes and
