@@ -10,7 +10,7 @@ export const handler = httpHandler(async (event) => {
       version: model.version,
       description: model.description,
       fields: model.fields,
-      prediction: { labels: model.postprocess.labels },
+      prediction: model.postprocess.type === 'ctc' ? { text: true } : { labels: model.postprocess.labels },
       example: model.example,
     })),
   });

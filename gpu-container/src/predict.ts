@@ -1,17 +1,18 @@
 import * as ort from 'onnxruntime-node';
 import type { ModelManifest } from '../../lib/models/manifest';
-import type { ModelRecord } from '../../lib/models/records';
-import { decodePredictions, encodeRecords } from '../../lib/models/tensors';
+import { decodePredictions } from '../../lib/models/tensors';
 import type { Prediction, TensorData } from '../../lib/models/tensors';
+import type { EncodedBatch } from './model-inputs';
 
-/** One inference call: records → input tensors → ONNX Runtime → one prediction per record. */
+/** One inference call: encoded tensors → ONNX Runtime → one prediction per record. */
 export const predict = async (
   session: ort.InferenceSession,
   manifest: ModelManifest,
-  records: ModelRecord[],
+  batch: EncodedBatch,
+  alphabet?: readonly string[],
 ): Promise<Prediction[]> => {
   const feeds = Object.fromEntries(
-    Object.entries(encodeRecords(manifest, records)).map(([name, { data, dims }]) => [
+    Object.entries(batch.feeds).map(([name, { data, dims }]) => [
       name,
       new ort.Tensor('float32', data, dims),
     ]),
@@ -21,5 +22,5 @@ export const predict = async (
   for (const [name, tensor] of Object.entries(results)) {
     outputs[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
   }
-  return decodePredictions(manifest, outputs, records.length);
+  return decodePredictions(manifest, outputs, batch.count, alphabet);
 };

@@ -14,6 +14,7 @@ import type { ModelManifest } from '../../lib/models/manifest';
 import { describeIssues, toModelRecord } from '../../lib/models/records';
 import type { ModelRecord } from '../../lib/models/records';
 import type { Prediction } from '../../lib/models/tensors';
+import type { EncodedBatch } from './model-inputs';
 import { decodeRecords } from '../../lib/records/decode';
 import type { DecodedRecord } from '../../lib/records/decode';
 import { contentTypeOf } from '../../lib/records/formats';
@@ -58,11 +59,19 @@ interface PendingRecord {
   input: ModelRecord;
 }
 
+/** The model as the shard runs it: encoding (possibly on other threads), then inference. */
+export interface ShardModel {
+  encode(records: ModelRecord[]): Promise<EncodedBatch>;
+  infer(batch: EncodedBatch): Promise<Prediction[]>;
+}
+
 export interface ShardWork {
   plan: JobPlan;
   shard: PlannedShard;
   manifest: ModelManifest;
-  predict: (records: ModelRecord[]) => Promise<Prediction[]>;
+  model: ShardModel;
+  /** Batches encoded ahead of the one being inferred (default 2). */
+  prefetchBatches?: number;
   objects: ObjectStore;
   outputsBucket: string;
   /** Called every few seconds and at the end with the counts so far. */
@@ -153,11 +162,15 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
   };
 
-  /** Infers a batch; when it fails, halves it until the failing records are alone. */
-  const inferIsolating = async (batch: PendingRecord[]): Promise<void> => {
+  /**
+   * Infers an encoded batch; when inference fails, halves it until the failing records are alone.
+   * A record its encoding rejected (an unreadable image) fails on its own.
+   */
+  const inferIsolating = async (batch: PendingRecord[], encoded?: EncodedBatch): Promise<void> => {
     let predictions: Prediction[];
     try {
-      predictions = await work.predict(batch.map((r) => r.input));
+      encoded ??= await work.model.encode(batch.map((r) => r.input));
+      predictions = await work.model.infer(encoded);
     } catch (error) {
       if (batch.length === 1) {
         const [only] = batch as [PendingRecord];
@@ -174,7 +187,11 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
       await inferIsolating(batch.slice(middle));
       return;
     }
-    for (const [i, record] of batch.entries()) await write(record, predictions[i] as Prediction);
+    for (const [i, record] of batch.entries()) {
+      const encodingFailure = encoded.failures[i];
+      if (encodingFailure) await fail(record.line, record.raw, 'INVALID_IMAGE', encodingFailure);
+      else await write(record, predictions[i] as Prediction);
+    }
   };
 
   const checkFailureBudget = () => {
@@ -188,18 +205,34 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
   };
 
+  // Batches whose encoding has started, in input order: while one is inferred, the next ones are
+  // read and encoded, so that the model never waits for decoding.
+  const encoding: { batch: PendingRecord[]; encoded: Promise<EncodedBatch> }[] = [];
+  const prefetch = work.prefetchBatches ?? 2;
+  const inferOldest = async () => {
+    const oldest = encoding.shift();
+    if (!oldest) return;
+    await inferIsolating(oldest.batch, await oldest.encoded);
+    checkFailureBudget();
+    if (Date.now() - lastProgress >= progressEvery) {
+      lastProgress = Date.now();
+      await work.onProgress({ ...counts });
+    }
+  };
+
   let pending: PendingRecord[] = [];
   let pendingBytes = 0;
   const flush = async () => {
     const batch = pending;
     pending = [];
     pendingBytes = 0;
-    if (batch.length > 0) await inferIsolating(batch);
-    checkFailureBudget();
-    if (Date.now() - lastProgress >= progressEvery) {
-      lastProgress = Date.now();
-      await work.onProgress({ ...counts });
+    if (batch.length > 0) {
+      const encoded = work.model.encode(batch.map((r) => r.input));
+      // Awaited in turn by inferOldest; until then a failure must not count as unhandled.
+      encoded.catch(() => undefined);
+      encoding.push({ batch, encoded });
     }
+    while (encoding.length > prefetch) await inferOldest();
   };
 
   const source = await openShard(work, file);
@@ -238,6 +271,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
       if (pending.length >= batchSize) await flush();
     }
     await flush();
+    while (encoding.length > 0) await inferOldest();
   } catch (error) {
     // What was written is uploaded as is; a retried attempt replaces it.
     source.destroy();

@@ -1,9 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { gpuVisible, openSession, supportedBackends } from './execution-provider';
+import { gpuVisible, supportedBackends } from './execution-provider';
+import type { ProviderChoice } from './execution-provider';
 import { loadModelFiles } from './model-loader';
-import { predict } from './predict';
+import { openShardModel } from './shard-model';
 
 /**
  * `worker --self-check`: the first thing to run on a new GPU instance. Prints what ONNX Runtime
@@ -11,7 +12,7 @@ import { predict } from './predict';
  */
 export const selfCheck = async (): Promise<number> => {
   const modelsDir = process.env.LONGTAIL_MODELS_DIR ?? resolve('models');
-  const choice = (process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto') as 'auto' | 'cuda' | 'cpu';
+  const choice = (process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto') as ProviderChoice;
   console.log(
     JSON.stringify({
       onnxruntime: ort.env.versions,
@@ -20,12 +21,15 @@ export const selfCheck = async (): Promise<number> => {
     }),
   );
   let failures = 0;
-  for (const name of await readdir(modelsDir)) {
+  for (const entry of await readdir(modelsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const name = entry.name;
     try {
-      const { manifest, onnxPath } = await loadModelFiles(modelsDir, name);
-      const { session, provider } = await openSession(onnxPath, choice);
+      const files = await loadModelFiles(modelsDir, name);
+      const { model, provider, close } = await openShardModel(files, choice);
       const started = performance.now();
-      const [prediction] = await predict(session, manifest, [manifest.example]);
+      const [prediction] = await model.infer(await model.encode([files.manifest.example]));
+      await close();
       console.log(
         JSON.stringify({ model: name, provider, ms: +(performance.now() - started).toFixed(2), prediction }),
       );

@@ -22,6 +22,16 @@ const fieldSchema = (field: RecordField): z.ZodType => {
       return z.boolean();
     case 'category':
       return z.enum(field.values as [string, ...string[]]);
+    case 'image':
+      // Base64 (or a base64 data URL) no longer than maxBytes once decoded; whether it really is
+      // an image is found when the worker decodes it.
+      return z
+        .string()
+        .max(Math.ceil(field.maxBytes / 3) * 4 + 64, `the image is larger than ${field.maxBytes} bytes`)
+        .regex(
+          /^(data:image\/[a-z+.-]+;base64,)?[A-Za-z0-9+/]+={0,2}$/i,
+          'expected a base64-encoded PNG or JPEG',
+        );
   }
 };
 
@@ -81,6 +91,7 @@ const coerceCell = (field: RecordField, value: unknown): unknown => {
     case 'boolean':
       return parseBoolean(value);
     case 'category':
+    case 'image':
       return value.trim();
   }
 };

@@ -1,4 +1,5 @@
-import type { ModelManifest, RecordField } from './manifest';
+import { isImageInput } from './manifest';
+import type { FeatureInput, ModelManifest, RecordField } from './manifest';
 import type { ModelRecord } from './records';
 
 /** Tensor data in the shape ONNX Runtime takes, without depending on onnxruntime itself. */
@@ -8,10 +9,12 @@ export interface TensorData {
 }
 
 export interface Prediction {
+  /** The class, or the text a recognizer read. */
   label: string;
   /** The probability (or score) of `label`. */
   score: number;
-  scores: Record<string, number>;
+  /** Every class's probability, for classifiers. */
+  scores?: Record<string, number>;
 }
 
 const fieldsByName = (manifest: ModelManifest) =>
@@ -19,9 +22,10 @@ const fieldsByName = (manifest: ModelManifest) =>
 
 const columnsOf = (field: RecordField) => (field.type === 'category' ? field.values.length : 1);
 
-const inputSpec = (manifest: ModelManifest) => {
+const inputSpec = (manifest: ModelManifest): FeatureInput => {
   const [input] = manifest.inputs;
   if (!input) throw new Error(`Model ${manifest.name} declares no input tensor`);
+  if (isImageInput(input)) throw new Error(`Model ${manifest.name} reads images, not feature columns`);
   return input;
 };
 
@@ -71,16 +75,57 @@ const softmax = (values: number[]) => {
   return exps.map((value) => value / sum);
 };
 
-/** Turns the model's output tensors into one prediction per record. */
+/** Greedy CTC: the best class at each step, repeats merged, blanks (class 0) dropped. */
+const ctcPrediction = (steps: Float32Array, classes: number, alphabet: readonly string[]): Prediction => {
+  let text = '';
+  let confidence = 0;
+  let kept = 0;
+  let previous = -1;
+  for (let start = 0; start < steps.length; start += classes) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let k = 0; k < classes; k++) {
+      const score = steps[start + k] as number;
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    if (best !== 0 && best !== previous) {
+      text += alphabet[best - 1] ?? '';
+      confidence += bestScore;
+      kept++;
+    }
+    previous = best;
+  }
+  return { label: text, score: kept > 0 ? confidence / kept : 0 };
+};
+
+/**
+ * Turns the model's output tensors into one prediction per record. A `ctc` model needs its
+ * alphabet (the lines of its `alphabetFile`, with the space appended when `spaceLast`).
+ */
 export const decodePredictions = (
   manifest: ModelManifest,
   outputs: Record<string, TensorData>,
   count: number,
+  alphabet: readonly string[] = [],
 ): Prediction[] => {
   const post = manifest.postprocess;
   const output = outputs[post.output];
   if (!output) throw new Error(`Model ${manifest.name} produced no output named ${post.output}`);
   const perRecord = output.data.length / count;
+  if (post.type === 'ctc') {
+    const classes = output.dims.at(-1) ?? 1;
+    if (classes !== alphabet.length + 1) {
+      throw new Error(
+        `Model ${manifest.name} outputs ${classes} classes; its alphabet has ${alphabet.length} (+1 blank)`,
+      );
+    }
+    return Array.from({ length: count }, (_, row) =>
+      ctcPrediction(output.data.subarray(row * perRecord, (row + 1) * perRecord), classes, alphabet),
+    );
+  }
   const predictions: Prediction[] = [];
   for (let row = 0; row < count; row++) {
     const values = Array.from(output.data.subarray(row * perRecord, (row + 1) * perRecord));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { modelManifestSchema, type ModelManifest } from '../../lib/models/manifest';
+import { modelManifestSchema, type FeatureInput, type ModelManifest } from '../../lib/models/manifest';
 
 const MODEL_DIR = path.join(__dirname, '..', '..', 'models', 'churn-risk');
 
@@ -43,7 +43,7 @@ function loadManifest(): ModelManifest {
  * manifest that disagrees with how the model was trained.
  */
 function encode(manifest: ModelManifest, records: ChurnRecord[]): ort.Tensor {
-  const input = manifest.inputs[0]!;
+  const input = manifest.inputs[0] as FeatureInput;
   const fields = new Map(manifest.fields.map((f) => [f.name, f]));
   const columns = (record: ChurnRecord): number[] =>
     input.features.flatMap(({ field: name }) => {

@@ -342,6 +342,14 @@ describe('gpu-container Dockerfile', () => {
     expect(deps).toMatch(/rm -f [^\n]*libonnxruntime_providers_tensorrt\.so/);
   });
 
+  it('installs the piscina version pinned in package.json beside onnxruntime-node (the bundle leaves it out)', () => {
+    const pinned = packageJson.dependencies?.piscina;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(globalArgs.get('PISCINA_VERSION')).toBe(pinned);
+    expect(runText(runtimeDepsStage!)).toMatch(/"piscina":"%s"[^\n]*\$\{PISCINA_VERSION\}/);
+    expect(buildWorkerScript).toMatch(/--external:piscina\b/);
+  });
+
   it('fails the image build when ldd reports a library of the CUDA provider as not found', () => {
     const check = finalStage.instructions.findIndex(
       (instruction) =>
@@ -453,17 +461,29 @@ describe('gpu-container Dockerfile', () => {
       expect(buildWorkerScript).toMatch(/--platform=node\b/);
       expect(buildWorkerScript).toMatch(/--target=node22\b/);
       expect(buildWorkerScript).toMatch(/--external:onnxruntime-node\b/);
-      const entry = buildWorkerScript.match(/(?:^|\s)(gpu-container\/src\/\S+\.ts)(?=\s|$)/)?.[1];
-      const outfile = buildWorkerScript.match(/--outfile[= ](\S+)/)?.[1];
-      expect(entry).toBe('gpu-container/src/main.ts');
-      expect(outfile).toBeDefined();
-      const [buildWorkdir] = workdirs(buildStage!).slice(-1);
-      const bundled = path.posix.join(buildWorkdir!, outfile!);
-      const workerCopy = copies.find(
-        (copy) => copy.stage === finalStage && copy.destination === '/app/worker.js',
+      // esbuild's `name=entry` form with --outdir: each entry bundles to <outdir>/<name>.js.
+      const entries = Object.fromEntries(
+        [...buildWorkerScript.matchAll(/(?:^|\s)([\w-]+)=(gpu-container\/src\/\S+\.ts)(?=\s|$)/g)].map(
+          (m) => [m[1]!, m[2]!],
+        ),
       );
-      expect(workerCopy?.sources).toEqual([bundled]);
-      expect(stageByReference(workerCopy!.from!, finalStage)).toBe(buildStage);
+      const outdir = buildWorkerScript.match(/--outdir[= ](\S+)/)?.[1];
+      expect(entries).toEqual({
+        worker: 'gpu-container/src/main.ts',
+        'preprocess-worker': 'gpu-container/src/preprocess-worker.ts',
+      });
+      expect(outdir).toBeDefined();
+      const [buildWorkdir] = workdirs(buildStage!).slice(-1);
+      for (const name of Object.keys(entries)) {
+        const bundled = path.posix.join(buildWorkdir!, outdir!, `${name}.js`);
+        // Both bundles sit side by side in /app: the worker starts its threads from the file beside it.
+        const copy = copies.find(
+          (candidate) => candidate.stage === finalStage && candidate.destination === `/app/${name}.js`,
+        );
+        expect({ name, sources: copy?.sources }).toEqual({ name, sources: [bundled] });
+        expect(stageByReference(copy!.from!, finalStage)).toBe(buildStage);
+      }
+      const entry = entries.worker;
       // The bundle's sources reach the build stage.
       expect(contextSources.some((source) => entry === source || entry!.startsWith(`${source}/`))).toBe(true);
     });

@@ -1,5 +1,6 @@
 import { runPlannedShard } from '../../gpu-container/src/run-shard';
-import type { FailedRecord, ShardWork } from '../../gpu-container/src/run-shard';
+import type { EncodedBatch } from '../../gpu-container/src/model-inputs';
+import type { FailedRecord, ShardModel, ShardWork } from '../../gpu-container/src/run-shard';
 import type { Job, RecordCounts } from '../../lib/jobs/job';
 import type { JobOptions } from '../../lib/jobs/job-options';
 import { planJob, shardOutputLocationOf } from '../../lib/jobs/plan';
@@ -34,6 +35,20 @@ const fakePredict =
       };
     });
   };
+/** The stand-in model as the shard runs it: encoding keeps the records, inference reads them back. */
+const fakeModel = (calls: ModelRecord[][]): ShardModel => {
+  const recordsOf = new WeakMap<EncodedBatch, ModelRecord[]>();
+  const predict = fakePredict(calls);
+  return {
+    encode: async (records) => {
+      const batch: EncodedBatch = { count: records.length, feeds: {}, failures: records.map(() => null) };
+      recordsOf.set(batch, records);
+      return batch;
+    },
+    infer: async (batch) => predict(recordsOf.get(batch) ?? []),
+  };
+};
+
 const predictionFor = (record: { tenure_months: number }): Prediction =>
   record.tenure_months < 12
     ? { label: 'churns', score: 0.75, scores: { stays: 0.25, churns: 0.75 } }
@@ -88,7 +103,7 @@ describe('runPlannedShard', () => {
           plan,
           shard,
           manifest,
-          predict: fakePredict(predictCalls),
+          model: fakeModel(predictCalls),
           objects,
           outputsBucket: outputs,
           onProgress: async (soFar) => {
@@ -379,7 +394,7 @@ describe('runPlannedShard', () => {
           plan,
           shard: plan.shards[0]!,
           manifest,
-          predict: fakePredict([]),
+          model: fakeModel([]),
           objects,
           outputsBucket: outputs,
           onProgress: async () => undefined,
@@ -399,9 +414,10 @@ describe('runPlannedShard', () => {
         },
       );
 
+      // `total` counts records read: the batches encoded ahead of inference are already in it.
       expect(result.progress).toEqual([
-        { total: 2, succeeded: 2, failed: 0 },
-        { total: 4, succeeded: 4, failed: 0 },
+        { total: 5, succeeded: 2, failed: 0 },
+        { total: 5, succeeded: 4, failed: 0 },
         { total: 5, succeeded: 5, failed: 0 },
         { total: 5, succeeded: 5, failed: 0 },
       ]);

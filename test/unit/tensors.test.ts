@@ -105,8 +105,8 @@ describe('decodePredictions', () => {
 
     expect(high?.label).toBe('churns');
     expect(high?.score).toBeCloseTo(sigmoid(2), 6);
-    expect(high?.scores.churns).toBeCloseTo(sigmoid(2), 6);
-    expect(high?.scores.stays).toBeCloseTo(1 - sigmoid(2), 6);
+    expect(high?.scores?.churns).toBeCloseTo(sigmoid(2), 6);
+    expect(high?.scores?.stays).toBeCloseTo(1 - sigmoid(2), 6);
     expect(low?.label).toBe('stays');
     expect(low?.score).toBeCloseTo(1 - sigmoid(-2), 6);
     expect(even?.label).toBe('churns');
@@ -135,8 +135,8 @@ describe('decodePredictions', () => {
     const sum = e[0]! + e[1]! + e[2]!;
     expect(first?.label).toBe('virginica');
     expect(first?.score).toBeCloseTo(e[2]! / sum, 6);
-    expect(first?.scores.setosa).toBeCloseTo(e[0]! / sum, 6);
-    expect(first?.scores.versicolor).toBeCloseTo(e[1]! / sum, 6);
+    expect(first?.scores?.setosa).toBeCloseTo(e[0]! / sum, 6);
+    expect(first?.scores?.versicolor).toBeCloseTo(e[1]! / sum, 6);
     expect(second?.label).toBe('setosa');
     const secondTotal = Object.values(second?.scores ?? {}).reduce((a, b) => a + b, 0);
     expect(secondTotal).toBeCloseTo(1, 6);

@@ -1,0 +1,102 @@
+import { extname, join } from 'node:path';
+import Piscina from 'piscina';
+import { encodeImageBatch } from '../../lib/models/image-batch';
+import type { ImageBatchResult, ImageBatchTask } from '../../lib/models/image-batch';
+import { isImageInput } from '../../lib/models/manifest';
+import type { ImageInput, ModelManifest } from '../../lib/models/manifest';
+import type { ModelRecord } from '../../lib/models/records';
+import { encodeRecords } from '../../lib/models/tensors';
+import type { TensorData } from '../../lib/models/tensors';
+
+/** A batch of records as the model's input tensors. */
+export interface EncodedBatch {
+  count: number;
+  feeds: Record<string, TensorData>;
+  /** Why a record could not be encoded (its slot in the tensors is zeros), or null. */
+  failures: (string | null)[];
+}
+
+export interface InputEncoder {
+  encode(records: ModelRecord[]): Promise<EncodedBatch>;
+  close(): Promise<void>;
+}
+
+/** Feature columns cost next to nothing to encode: always on the calling thread. */
+const featureEncoder = (manifest: ModelManifest): InputEncoder => ({
+  encode: async (records) => ({
+    count: records.length,
+    feeds: encodeRecords(manifest, records),
+    failures: records.map(() => null),
+  }),
+  close: async () => undefined,
+});
+
+/** In the esbuild bundle the task is `preprocess-worker.js` beside the worker; from source, the .ts file. */
+const preprocessWorkerFile = () => join(__dirname, `preprocess-worker${extname(__filename)}`);
+
+const concatenated = (parts: ImageBatchResult[]) => {
+  const data = new Float32Array(parts.reduce((length, part) => length + part.data.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    data.set(part.data, offset);
+    offset += part.data.length;
+  }
+  return data;
+};
+
+/**
+ * Images: decoding and scaling cost as much as a small CNN's inference, so with `threads` > 0 they
+ * run on a pool of threads, each batch split across them, while the calling thread runs the model
+ * (onnxruntime-node's `run` holds the thread that calls it).
+ */
+const imageEncoder = (input: ImageInput, threads: number): InputEncoder => {
+  const [, , height, width] = input.shape;
+  const tensorOf = (count: number, data: Float32Array): Record<string, TensorData> => ({
+    [input.name]: { data, dims: [count, 3, height, width] },
+  });
+  const imagesOf = (records: ModelRecord[]) => records.map((record) => record[input.image.field] as string);
+  if (threads === 0) {
+    return {
+      encode: async (records) => {
+        const { data, failures } = encodeImageBatch({ input, images: imagesOf(records) });
+        return { count: records.length, feeds: tensorOf(records.length, data), failures };
+      },
+      close: async () => undefined,
+    };
+  }
+  const pool = new Piscina<ImageBatchTask, ImageBatchResult>({
+    filename: preprocessWorkerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    // Queued batches wait in the worker's prefetch, not here.
+    idleTimeout: Infinity,
+  });
+  return {
+    encode: async (records) => {
+      const images = imagesOf(records);
+      const chunk = Math.ceil(images.length / threads);
+      const parts = await Promise.all(
+        Array.from({ length: Math.ceil(images.length / chunk) }, (_, i) =>
+          pool.run({ input, images: images.slice(i * chunk, (i + 1) * chunk) }),
+        ),
+      );
+      const data = parts.length === 1 ? (parts[0] as ImageBatchResult).data : concatenated(parts);
+      return {
+        count: records.length,
+        feeds: tensorOf(records.length, data),
+        failures: parts.flatMap((part) => part.failures),
+      };
+    },
+    close: () => pool.destroy(),
+  };
+};
+
+/**
+ * How records become tensors for this model. `preprocessThreads` applies to image models; 0 keeps
+ * everything on the calling thread.
+ */
+export const createInputEncoder = (manifest: ModelManifest, preprocessThreads: number): InputEncoder => {
+  const [input] = manifest.inputs;
+  if (!input) throw new Error(`Model ${manifest.name} declares no input tensor`);
+  return isImageInput(input) ? imageEncoder(input, preprocessThreads) : featureEncoder(manifest);
+};

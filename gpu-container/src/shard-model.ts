@@ -1,0 +1,41 @@
+import { availableParallelism } from 'node:os';
+import { openSession } from './execution-provider';
+import type { ProviderChoice } from './execution-provider';
+import { createInputEncoder } from './model-inputs';
+import type { ModelFiles } from './model-loader';
+import { predict } from './predict';
+import type { ShardModel } from './run-shard';
+
+export interface OpenedModel {
+  model: ShardModel;
+  provider: 'cuda' | 'cpu';
+  preprocessThreads: number;
+  close(): Promise<void>;
+}
+
+/** See LONGTAIL_PREPROCESS_THREADS in settings.ts. */
+export const preprocessThreadsFor = (provider: 'cuda' | 'cpu', configured?: number) =>
+  configured ?? (provider === 'cuda' ? Math.max(1, availableParallelism() - 1) : 1);
+
+/** The model opened once for the process: its session, and the encoder that feeds it. */
+export const openShardModel = async (
+  files: ModelFiles,
+  choice: ProviderChoice,
+  preprocessThreads?: number,
+): Promise<OpenedModel> => {
+  const { session, provider } = await openSession(files.onnxPath, choice);
+  const threads = preprocessThreadsFor(provider, preprocessThreads);
+  const encoder = createInputEncoder(files.manifest, threads);
+  return {
+    model: {
+      encode: (records) => encoder.encode(records),
+      infer: (batch) => predict(session, files.manifest, batch, files.alphabet),
+    },
+    provider,
+    preprocessThreads: threads,
+    close: async () => {
+      await encoder.close();
+      await session.release();
+    },
+  };
+};
