@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -61,9 +61,23 @@ const close = (server: Server) =>
     server.close(() => done());
   });
 
+/**
+ * Node's servers drop a kept-alive connection after 5 s idle, and the default agent keeps one for
+ * 5 s too: reusing one just as the emulator closes it fails the request ("socket hang up"). Idle
+ * connections are closed here first.
+ */
+const upstreamAgent = new Agent({ keepAlive: true, timeout: 2_000 });
+
 const proxyTo = (port: number) => (req: IncomingMessage, res: ServerResponse) => {
   const upstream = httpRequest(
-    { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+    {
+      host: '127.0.0.1',
+      port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent: upstreamAgent,
+    },
     (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -92,11 +92,14 @@ export class LocalBatch {
   private children = new Set<ChildProcess>();
   private jobs = new Map<string, TrackedJob>();
 
+  private stopped = false;
+
   constructor(private readonly options: LocalBatchOptions) {
     this.slots = options.concurrency;
   }
 
   private async acquire() {
+    if (this.stopped) return;
     if (this.slots > 0) {
       this.slots--;
       return;
@@ -114,6 +117,8 @@ export class LocalBatch {
     const jobName = tracked.jobName;
     return new Promise<AttemptOutcome>((resolve) => {
       const log = createWriteStream(logFile);
+      // The log is a convenience: a data folder removed under a stopping runtime must not crash it.
+      log.on('error', () => undefined);
       const child = spawn(
         this.options.entrypoint[0] as string,
         [...this.options.entrypoint.slice(1), ...command],
@@ -169,8 +174,9 @@ export class LocalBatch {
       await this.acquire();
       let outcome: AttemptOutcome;
       try {
-        // A terminated job starts nothing more, as Batch cancels what has not started.
-        if (tracked.terminatedBecause) return { status: 'FAILED' as const, attempts };
+        // A terminated job starts nothing more, as Batch cancels what has not started; nor does
+        // a stopped runtime, whose queued jobs would otherwise start as running ones exit.
+        if (tracked.terminatedBecause || this.stopped) return { status: 'FAILED' as const, attempts };
         const env = {
           ...this.options.baseEnvironment,
           ...definition.environment,
@@ -258,6 +264,8 @@ export class LocalBatch {
 
   /** Stops every running container, as terminating the compute environment would, and waits for them to exit. */
   async stop() {
+    this.stopped = true;
+    for (const waiter of this.waiting.splice(0)) waiter();
     const exits = [...this.children].map((child) => new Promise((resolve) => child.once('close', resolve)));
     for (const child of this.children) child.kill('SIGTERM');
     await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 5000))]);

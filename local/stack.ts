@@ -44,6 +44,8 @@ export interface LocalStackOptions {
   /** Worker processes running at once. */
   batchConcurrency?: number;
   onWorkerLog?: (jobName: string, line: string) => void;
+  /** The workers' POWERTOOLS_LOG_LEVEL (default: this process's, else INFO). */
+  workerLogLevel?: string;
 }
 
 export interface LocalStack {
@@ -344,18 +346,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       LONGTAIL_INTRA_OP_THREADS:
         process.env.LONGTAIL_INTRA_OP_THREADS ??
         String(Math.max(1, Math.floor(availableParallelism() / batchConcurrency))),
+      ...(process.env.LONGTAIL_PREPROCESS_THREADS
+        ? { LONGTAIL_PREPROCESS_THREADS: process.env.LONGTAIL_PREPROCESS_THREADS }
+        : {}),
     },
     attempts: jobDefinitionProps.RetryStrategy.Attempts,
     evaluateOnExit: jobDefinitionProps.RetryStrategy.EvaluateOnExit,
   };
   const batch = new LocalBatch({
-    entrypoint: [process.execPath, '--import', 'tsx', join(projectRoot, 'gpu-container/src/main.ts')],
+    entrypoint: [
+      process.execPath,
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile the workers of `npm run bench`.
+      ...(process.env.LONGTAIL_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      join(projectRoot, 'gpu-container/src/main.ts'),
+    ],
     cwd: projectRoot,
     baseEnvironment: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       ...awsEnvironment,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      POWERTOOLS_LOG_LEVEL: options.workerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     },
     jobDefinition,
     logDir: join(dataDir, 'logs', 'batch'),

@@ -15,9 +15,9 @@ export interface LoadedSession {
 
 /**
  * Threads for the CPU provider's operators. A Batch job owns its vCPUs, and on the CPU provider
- * inference is where they go: measured (npm run bench), one intra-op thread per vCPU beats
- * leaving one free for decoding, because the threads' spin-waits give the preprocessing thread
- * its time. Under CUDA these threads only run the few operators left on the CPU.
+ * inference is where they go: one intra-op thread per vCPU, with images preprocessed between
+ * batches (see preprocessThreadsFor). Under CUDA these threads only run the few operators left on
+ * the CPU.
  */
 export const intraOpThreadsFor = (
   provider: 'cuda' | 'cpu',

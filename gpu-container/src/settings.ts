@@ -13,8 +13,9 @@ const settingsSchema = z.object({
   LONGTAIL_MODELS_DIR: z.string().default(resolve('models')),
   LONGTAIL_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   /**
-   * Threads that decode and preprocess images while the model runs. Unset: one on the CPU
-   * provider (the cores run inference), every vCPU but one under CUDA (the GPU waits on them).
+   * Threads that decode and preprocess images while the model runs. Unset: none on the CPU
+   * provider (the vCPUs run inference; images are decoded between batches), every vCPU but one
+   * under CUDA (the GPU waits on them).
    */
   LONGTAIL_PREPROCESS_THREADS: z.coerce.number().int().min(0).optional(),
   /** The table the shard's progress row goes to. */

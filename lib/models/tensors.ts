@@ -127,10 +127,11 @@ export const decodePredictions = (
     );
   }
   const predictions: Prediction[] = [];
+  const { data } = output;
   for (let row = 0; row < count; row++) {
-    const values = Array.from(output.data.subarray(row * perRecord, (row + 1) * perRecord));
+    const at = row * perRecord;
     if (post.type === 'binary') {
-      const raw = values[0] ?? Number.NaN;
+      const raw = data[at] ?? Number.NaN;
       const positive = post.activation === 'sigmoid' ? sigmoid(raw) : raw;
       const [negativeLabel, positiveLabel] = post.labels;
       const label = positive >= post.threshold ? positiveLabel : negativeLabel;
@@ -140,6 +141,7 @@ export const decodePredictions = (
         scores: { [negativeLabel]: 1 - positive, [positiveLabel]: positive },
       });
     } else {
+      const values = Array.from(data.subarray(at, at + perRecord));
       const probabilities = post.activation === 'softmax' ? softmax(values) : values;
       let best = 0;
       probabilities.forEach((p, i) => {

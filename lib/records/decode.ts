@@ -180,14 +180,16 @@ const decodeOne = (
 
 /**
  * Decodes the records of a byte range that starts at a record boundary (a whole object, or a shard
- * from `planShards`), one at a time. A record that cannot be decoded is yielded with `ok: false`
- * and the rest go on; only a source that fails, or yields something other than bytes, throws.
+ * from `planShards`): one array per chunk the source yields, so that a consumer handles a chunk's
+ * records without an await (and its microtasks) for each. A record that cannot be decoded comes
+ * with `ok: false` and the rest go on; only a source that fails, or yields something other than
+ * bytes, throws.
  */
-export async function* decodeRecords(
+export async function* decodeRecordChunks(
   source: AsyncIterable<Uint8Array>,
   format: RecordFormat,
   options: DecodeOptions,
-): AsyncGenerator<DecodedRecord> {
+): AsyncGenerator<DecodedRecord[]> {
   const atObjectStart = options.atObjectStart ?? options.firstLine === 1;
   const cap = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const scanner = new RecordScanner(format, { offset: 0, line: options.firstLine, atObjectStart });
@@ -198,16 +200,27 @@ export async function* decodeRecords(
     const view = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     const base = scanner.fedEnd;
     scanner.feed(chunk);
+    const records: DecodedRecord[] = [];
     while (scanner.next()) {
       const taken = pending.take(scanner.start, scanner.end, view, base);
-      yield decodeOne(taken, scanner.start, scanner.line, format, atObjectStart, cap);
+      records.push(decodeOne(taken, scanner.start, scanner.line, format, atObjectStart, cap));
     }
     pending.keep(scanner.pendingStart, view, base);
+    if (records.length > 0) yield records;
   }
   if (scanner.finish()) {
     const taken = pending.take(scanner.start, scanner.end, EMPTY, scanner.end);
-    yield decodeOne(taken, scanner.start, scanner.line, format, atObjectStart, cap);
+    yield [decodeOne(taken, scanner.start, scanner.line, format, atObjectStart, cap)];
   }
+}
+
+/** `decodeRecordChunks`, one record at a time. */
+export async function* decodeRecords(
+  source: AsyncIterable<Uint8Array>,
+  format: RecordFormat,
+  options: DecodeOptions,
+): AsyncGenerator<DecodedRecord> {
+  for await (const records of decodeRecordChunks(source, format, options)) yield* records;
 }
 
 /** The column names of a CSV header row (a BOM and the trailing newline are dropped). */

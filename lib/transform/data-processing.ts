@@ -154,6 +154,28 @@ const joined = (record: unknown, prediction: Prediction, format: RecordFormat): 
 };
 
 /**
+ * `$['a','b']` over a JSON record joined with its prediction, without building the joined
+ * record: the common "keep the id with the prediction" case, run once per record. Undefined when
+ * it does not apply; the general path then gives the same result (or error).
+ */
+const pickFromJoined = (
+  compiled: CompiledDataProcessing,
+  record: unknown,
+  prediction: Prediction,
+): Record<string, unknown> | undefined => {
+  const [only, ...rest] = compiled.outputFilter.segments;
+  if (compiled.joinSource !== 'Input' || only?.kind !== 'names' || rest.length > 0) return undefined;
+  if (!isObject(record) || Object.hasOwn(record, PREDICTION_FIELD)) return undefined;
+  const picked: Record<string, unknown> = {};
+  for (const name of only.names) {
+    if (name === PREDICTION_FIELD) picked[name] = prediction;
+    else if (Object.hasOwn(record, name) && name !== '__proto__') picked[name] = record[name];
+    else return undefined;
+  }
+  return picked;
+};
+
+/**
  * What is written for one record: the prediction (joined with the raw record when
  * `joinSource` is `Input`), then the output filter. CSV results are always a row of cells: a filter
  * that selects one cell (`$[0]`) gives a one-cell row. Throws `RecordTransformError`.
@@ -164,6 +186,8 @@ export const outputRecordOf = (
   prediction: Prediction,
   format: RecordFormat,
 ): unknown => {
+  const picked = format === 'csv' ? undefined : pickFromJoined(compiled, record, prediction);
+  if (picked) return picked;
   const full =
     compiled.joinSource === 'Input'
       ? joined(record, prediction, format)

@@ -1,0 +1,166 @@
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import * as ort from 'onnxruntime-node';
+import { S3ObjectStore, locationOf } from '../lib/aws/object-store';
+import { toModelRecord } from '../lib/models/records';
+import type { ModelRecord } from '../lib/models/records';
+import { decodePredictions } from '../lib/models/tensors';
+import { openSession, sessionOptions } from '../gpu-container/src/execution-provider';
+import type { ProviderChoice } from '../gpu-container/src/execution-provider';
+import { createInputEncoder } from '../gpu-container/src/model-inputs';
+import { loadModelFiles } from '../gpu-container/src/model-loader';
+import { openShardModel } from '../gpu-container/src/shard-model';
+
+/**
+ * Measurements that `bench/run.ts` starts each in a process of its own, so that none shares a
+ * heap, a JIT or an ONNX Runtime thread pool with another or with the local runtime.
+ */
+
+export interface LimitPoint {
+  threads: number;
+  batchSize: number;
+  recordsPerSecond: number;
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+/** The first `count` records of a JSON Lines object, as the model reads them. */
+const readRecords = async (uri: string, model: string, count: number): Promise<ModelRecord[]> => {
+  const { manifest } = await loadModelFiles('models', model);
+  const lines = createInterface({ input: await new S3ObjectStore().openRead(locationOf(uri)) });
+  const records: ModelRecord[] = [];
+  for await (const line of lines) {
+    const check = toModelRecord(manifest, JSON.parse(line));
+    if (check.ok) records.push(check.record);
+    if (records.length >= count) break;
+  }
+  lines.close();
+  return records;
+};
+
+/**
+ * The limit: ONNX Runtime alone, tensors already in memory (encoded once from the job's own
+ * records), for each thread count and batch size, each point run for `secondsPerPoint`.
+ */
+export const measureLimit = async (args: {
+  model: string;
+  inputUri: string;
+  provider: ProviderChoice;
+  threads: number[];
+  batchSizes: number[];
+  secondsPerPoint: number;
+}): Promise<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }> => {
+  const files = await loadModelFiles('models', args.model);
+  const records = await readRecords(args.inputUri, args.model, Math.max(...args.batchSizes));
+  const opened = await openShardModel(files, args.provider, 0);
+  const provider = opened.provider;
+  await opened.close();
+  const points: LimitPoint[] = [];
+  for (const threads of args.threads) {
+    process.env.LONGTAIL_INTRA_OP_THREADS = String(threads);
+    const session = await ort.InferenceSession.create(files.onnxPath, sessionOptions(provider));
+    for (const batchSize of args.batchSizes) {
+      const encoded = await createInputEncoder(files.manifest, 0).encode(records.slice(0, batchSize));
+      const feeds = Object.fromEntries(
+        Object.entries(encoded.feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
+      );
+      for (let i = 0; i < 3; i++) await session.run(feeds);
+      let runs = 0;
+      const started = performance.now();
+      while (seconds(started) < args.secondsPerPoint || runs < 3) {
+        await session.run(feeds);
+        runs++;
+      }
+      points.push({ threads, batchSize, recordsPerSecond: (runs * batchSize) / seconds(started) });
+    }
+    await session.release();
+  }
+  // What turning records into tensors costs, on one thread: the work the pipeline adds.
+  const encoder = createInputEncoder(files.manifest, 0);
+  let encoded = 0;
+  const started = performance.now();
+  while (seconds(started) < args.secondsPerPoint || encoded < records.length) {
+    await encoder.encode(records);
+    encoded += records.length;
+  }
+  return { provider, points, encodeRecordsPerSecond: encoded / seconds(started) };
+};
+
+/**
+ * The worker most people write first: read a line, await the model on it, keep the result, next
+ * line; one upload at the end. Same model, session options and records as the pipeline.
+ */
+export const runNaiveWorker = async (args: {
+  model: string;
+  inputUri: string;
+  outputUri: string;
+  provider: ProviderChoice;
+}): Promise<{ records: number; seconds: number; recordsPerSecond: number }> => {
+  const files = await loadModelFiles('models', args.model);
+  const { session } = await openSession(files.onnxPath, args.provider);
+  const encoder = createInputEncoder(files.manifest, 0);
+  const objects = new S3ObjectStore();
+  const started = performance.now();
+  const lines = createInterface({ input: await objects.openRead(locationOf(args.inputUri)) });
+  const output: string[] = [];
+  for await (const line of lines) {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const check = toModelRecord(files.manifest, record);
+    if (!check.ok) continue;
+    const { feeds, count } = await encoder.encode([check.record]);
+    const results = await session.run(
+      Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
+      ),
+    );
+    const outputs = Object.fromEntries(
+      Object.entries(results).map(([name, t]) => [name, { data: t.data as Float32Array, dims: [...t.dims] }]),
+    );
+    const [prediction] = decodePredictions(files.manifest, outputs, count, files.alphabet);
+    output.push(JSON.stringify({ id: record.id, prediction }));
+  }
+  await objects.putText(locationOf(args.outputUri), output.join('\n') + '\n', 'application/x-ndjson');
+  const elapsed = seconds(started);
+  return { records: output.length, seconds: elapsed, recordsPerSecond: output.length / elapsed };
+};
+
+/**
+ * The I/O limit: what reading the file from S3, parsing each record and serializing it back to S3
+ * costs with no model at all, streamed as the worker streams.
+ */
+export const runRawIo = async (args: {
+  inputUri: string;
+  outputUri: string;
+}): Promise<{ records: number; seconds: number; recordsPerSecond: number }> => {
+  const objects = new S3ObjectStore();
+  const started = performance.now();
+  const body = new PassThrough();
+  const upload = objects.upload(locationOf(args.outputUri), body, 'application/x-ndjson');
+  const lines = createInterface({ input: await objects.openRead(locationOf(args.inputUri)) });
+  let records = 0;
+  for await (const line of lines) {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (!body.write(`${JSON.stringify(record)}\n`))
+      await new Promise((resolve) => body.once('drain', resolve));
+    records++;
+  }
+  body.end();
+  await upload;
+  const elapsed = seconds(started);
+  return { records, seconds: elapsed, recordsPerSecond: records / elapsed };
+};
+
+const probes = { limit: measureLimit, naive: runNaiveWorker, 'raw-io': runRawIo } as const;
+
+/** `tsx bench/probes.ts <probe> '<json args>'`: prints the result as one JSON line. */
+if (require.main === module) {
+  const [name, json] = process.argv.slice(2);
+  const probe = probes[name as keyof typeof probes] as (args: unknown) => Promise<unknown>;
+  probe(JSON.parse(json ?? '{}')).then(
+    (result) => console.log(JSON.stringify(result)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

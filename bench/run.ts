@@ -1,0 +1,442 @@
+import './quiet';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { developmentApiKeys } from '../lib/auth/api-keys';
+import { S3ObjectStore } from '../lib/aws/object-store';
+import { gpuVisible } from '../gpu-container/src/execution-provider';
+import { demoCustomers, toJsonLines } from '../local/demo-data';
+import { startLocalStack } from '../local/stack';
+import type { LocalStack } from '../local/stack';
+import { measureSubmitLoad, measureSubmitToCompleted } from './api-load';
+import type { SubmitLoad } from './api-load';
+import { throughputChart } from './chart';
+import type { ChartPoint } from './chart';
+import type { LimitPoint } from './probes';
+import { textCrops } from './text-crops';
+
+/**
+ * `npm run bench [-- --quick]`: every figure a ratio or a pair measured in this one run, on the
+ * same records. Prints a table, writes bench/reports/<mode>.json and a chart of throughput
+ * against batch size. `--quick` (under a minute) is for routine checks; the full run is what the
+ * README shows.
+ */
+
+const run = promisify(execFile);
+const quick = process.argv.includes('--quick');
+const mode = quick ? 'quick' : 'full';
+const apiKey = developmentApiKeys.split(':')[1] ?? '';
+const reportsDir = resolve(__dirname, 'reports');
+
+const plan = quick
+  ? {
+      orientation: { records: 3_000, batchSizes: [1, 8, 32, 64], pipelineBatchSizes: [] as number[] },
+      recognition: { records: 120, batchSizes: [1, 8] },
+      naiveRecords: { orientation: 1_000, recognition: 40 },
+      tabular: { records: 100_000, memoryRecords: 40_000 },
+      secondsPerPoint: 0.4,
+      submitToCompleted: 2,
+      load: { seconds: 4, connections: 16 },
+    }
+  : {
+      orientation: { records: 30_000, batchSizes: [1, 2, 4, 8, 16, 32, 64, 128], pipelineBatchSizes: [1, 8] },
+      recognition: { records: 800, batchSizes: [1, 2, 4, 8, 16] },
+      naiveRecords: { orientation: 6_000, recognition: 200 },
+      tabular: { records: 400_000, memoryRecords: 100_000 },
+      secondsPerPoint: 2,
+      submitToCompleted: 5,
+      load: { seconds: 15, connections: 32 },
+    };
+
+const threadCounts = [...new Set([1, Math.max(1, availableParallelism() / 2), availableParallelism()])];
+const provider = process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto';
+
+const probe = async <T>(name: string, args: unknown, stack: LocalStack): Promise<T> => {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'probes.ts'), name, JSON.stringify(args)],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: stack.awsEndpoint,
+        AWS_REGION: stack.region,
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
+};
+
+interface ShardDone {
+  recordsPerSecond: number;
+  seconds: number;
+  peakRssMiB: number;
+  counts: { total: number; succeeded: number; failed: number };
+}
+
+/** One job through the local runtime (API → Step Functions → Batch → worker); the worker's own timing. */
+const runJob = async (
+  stack: LocalStack,
+  shardReports: Map<string, ShardDone>,
+  model: string,
+  inputUri: string,
+  options: Record<string, unknown>,
+): Promise<ShardDone & { jobSeconds: number }> => {
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  const started = performance.now();
+  const response = await fetch(`${stack.apiUrl}/jobs`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      model,
+      input: { s3Uri: inputUri },
+      options: {
+        maxShards: 1,
+        shardSizeMB: 10_240,
+        joinSource: 'Input',
+        outputFilter: "$['id','prediction']",
+        ...options,
+      },
+    }),
+  });
+  if (response.status !== 202)
+    throw new Error(`POST /jobs answered ${response.status}: ${await response.text()}`);
+  const { jobId } = (await response.json()) as { jobId: string };
+  for (;;) {
+    const job = (await (await fetch(`${stack.apiUrl}/jobs/${jobId}`, { headers })).json()) as {
+      status: string;
+      error?: unknown;
+    };
+    if (job.status === 'completed') break;
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      throw new Error(`Bench job ${jobId} ${job.status}: ${JSON.stringify(job.error)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const report = shardReports.get(jobId);
+  if (!report) throw new Error(`The worker of job ${jobId} logged no "Shard done"`);
+  if (report.counts.failed > 0) throw new Error(`Bench job ${jobId}: ${report.counts.failed} records failed`);
+  return { ...report, jobSeconds: (performance.now() - started) / 1000 };
+};
+
+const hostOf = async () => {
+  let gpu: string | undefined;
+  try {
+    gpu = (
+      await run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'])
+    ).stdout.trim();
+  } catch {
+    gpu = undefined;
+  }
+  return {
+    cpu: cpus()[0]?.model.trim(),
+    vcpus: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    gpu: gpu ?? null,
+    gpuVisible: gpuVisible(),
+    node: process.version,
+    onnxruntime: ort.env.versions.node,
+  };
+};
+
+const best = (points: LimitPoint[]) =>
+  points.reduce((top, point) => (point.recordsPerSecond > top.recordsPerSecond ? point : top));
+
+const round = (value: number, digits = 0) => Number(value.toFixed(digits));
+
+const main = async () => {
+  const benchStarted = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'longtail-bench-'));
+  const shardReports = new Map<string, ShardDone>();
+  const stack = await startLocalStack({
+    apiPort: 0,
+    awsPort: 0,
+    dataDir,
+    apiKeys: developmentApiKeys,
+    batchConcurrency: 1,
+    workerLogLevel: 'INFO',
+    onWorkerLog: (_jobName, line) => {
+      try {
+        const entry = JSON.parse(line) as { message?: string; jobId?: string } & ShardDone;
+        if (entry.message === 'Shard done' && entry.jobId) shardReports.set(entry.jobId, entry);
+      } catch {
+        // not a log line of ours
+      }
+    },
+  });
+  const objects = new S3ObjectStore();
+  const bucket = stack.names.inputsBucket;
+  const put = async (key: string, body: string) => {
+    await objects.upload({ bucket, key }, Readable.from([body]), 'application/x-ndjson');
+    return `s3://${bucket}/${key}`;
+  };
+  const log = (message: string) =>
+    console.error(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+
+  try {
+    const host = await hostOf();
+    log(`${mode} bench on ${host.cpu} (${host.vcpus} vCPUs${host.gpu ? `, ${host.gpu}` : ''})`);
+    const crops = await textCrops(96);
+    const imageLines = (count: number) =>
+      toJsonLines(
+        Array.from({ length: count }, (_, i) => ({
+          id: `crop-${i}`,
+          image: (crops[i % crops.length] as { png: Buffer }).png.toString('base64'),
+        })),
+      );
+    const customerLines = (count: number) =>
+      toJsonLines(demoCustomers(count).map(({ customer_id, ...rest }) => ({ id: customer_id, ...rest })));
+
+    // --- CNN models: the limit, the pipeline, the naive worker ------------------------------------
+    const cnn = [];
+    const chart: ChartPoint[] = [];
+    for (const [model, sizes, naiveCount] of [
+      ['text-orientation', plan.orientation, plan.naiveRecords.orientation],
+      ['text-recognition', plan.recognition, plan.naiveRecords.recognition],
+    ] as const) {
+      const inputUri = await put(`bench/${model}.jsonl`, imageLines(sizes.records));
+      const naiveUri = await put(`bench/${model}-naive.jsonl`, imageLines(naiveCount));
+      log(
+        `${model}: ONNX Runtime limit over batch sizes ${sizes.batchSizes.join(', ')} × threads ${threadCounts.join(', ')}`,
+      );
+      const limit = await probe<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }>(
+        'limit',
+        {
+          model,
+          inputUri,
+          provider,
+          threads: threadCounts,
+          batchSizes: sizes.batchSizes,
+          secondsPerPoint: plan.secondsPerPoint,
+        },
+        stack,
+      );
+      const top = best(limit.points);
+      log(`${model}: pipeline, ${sizes.records} records at batch size ${top.batchSize}`);
+      const pipeline = await runJob(stack, shardReports, model, inputUri, { maxBatchSize: top.batchSize });
+      log(`${model}: naive worker, ${naiveCount} records one at a time`);
+      const naive = await probe<{ recordsPerSecond: number; records: number }>(
+        'naive',
+        {
+          model,
+          inputUri: naiveUri,
+          outputUri: `s3://${stack.names.outputsBucket}/bench/${model}-naive.out`,
+          provider,
+        },
+        stack,
+      );
+      const pipelineBySize = [{ batchSize: top.batchSize, recordsPerSecond: pipeline.recordsPerSecond }];
+      if (model === 'text-orientation') {
+        for (const batchSize of 'pipelineBatchSizes' in sizes ? sizes.pipelineBatchSizes : []) {
+          if (batchSize === top.batchSize) continue;
+          log(`${model}: pipeline at batch size ${batchSize}, for the chart`);
+          const at = await runJob(stack, shardReports, model, inputUri, { maxBatchSize: batchSize });
+          pipelineBySize.push({ batchSize, recordsPerSecond: at.recordsPerSecond });
+        }
+        for (const point of limit.points) {
+          chart.push({
+            series: `ONNX Runtime alone, ${point.threads} thread${point.threads > 1 ? 's' : ''}`,
+            batchSize: point.batchSize,
+            recordsPerSecond: round(point.recordsPerSecond),
+          });
+        }
+        for (const point of pipelineBySize) {
+          chart.push({ series: 'Longtail worker, S3 to S3', ...point });
+        }
+      }
+      // The most a pipeline can do on this host when turning records into tensors takes the same
+      // cores as inference (CPU provider): each record costs its inference plus its encoding,
+      // spread over every vCPU. Under CUDA, encoding runs beside the GPU: the slower of the two.
+      const encodeOnAllCores = limit.encodeRecordsPerSecond * host.vcpus;
+      const ceiling =
+        limit.provider === 'cuda'
+          ? Math.min(top.recordsPerSecond, encodeOnAllCores)
+          : 1 / (1 / top.recordsPerSecond + 1 / encodeOnAllCores);
+      cnn.push({
+        model,
+        provider: limit.provider,
+        records: sizes.records,
+        limit: { ...top, recordsPerSecond: round(top.recordsPerSecond) },
+        encodeRecordsPerSecondOneThread: round(limit.encodeRecordsPerSecond),
+        ceilingWithEncoding: round(ceiling),
+        pipelineToCeiling: round(pipeline.recordsPerSecond / ceiling, 3),
+        limitPoints: limit.points.map((p) => ({ ...p, recordsPerSecond: round(p.recordsPerSecond) })),
+        pipeline: {
+          batchSize: top.batchSize,
+          recordsPerSecond: pipeline.recordsPerSecond,
+          seconds: pipeline.seconds,
+          jobSeconds: round(pipeline.jobSeconds, 2),
+          peakRssMiB: pipeline.peakRssMiB,
+          bySize: pipelineBySize.sort((a, b) => a.batchSize - b.batchSize),
+        },
+        pipelineToLimit: round(pipeline.recordsPerSecond / top.recordsPerSecond, 3),
+        naive: { records: naive.records, recordsPerSecond: round(naive.recordsPerSecond) },
+        pipelineOverNaive: round(pipeline.recordsPerSecond / naive.recordsPerSecond, 2),
+      });
+    }
+
+    // --- Tabular model: the I/O limit, and memory on a 10× larger input ---------------------------
+    const tabularUri = await put('bench/churn.jsonl', customerLines(plan.tabular.records));
+    log(`churn-risk: raw read + parse + serialize of ${plan.tabular.records} records`);
+    const rawIo = await probe<{ recordsPerSecond: number }>(
+      'raw-io',
+      { inputUri: tabularUri, outputUri: `s3://${stack.names.outputsBucket}/bench/churn-raw.out` },
+      stack,
+    );
+    log(`churn-risk: pipeline over the same ${plan.tabular.records} records`);
+    const tabular = await runJob(stack, shardReports, 'churn-risk', tabularUri, { maxBatchSize: 1024 });
+    const smallUri = await put('bench/churn-small.jsonl', customerLines(plan.tabular.memoryRecords));
+    const largeUri = await put('bench/churn-large.jsonl', customerLines(plan.tabular.memoryRecords * 10));
+    log(
+      `churn-risk: peak RSS on ${plan.tabular.memoryRecords} and ${plan.tabular.memoryRecords * 10} records`,
+    );
+    const small = await runJob(stack, shardReports, 'churn-risk', smallUri, { maxBatchSize: 1024 });
+    const large = await runJob(stack, shardReports, 'churn-risk', largeUri, { maxBatchSize: 1024 });
+
+    // --- API -------------------------------------------------------------------------------------
+    const oneRecord = { model: 'churn-risk', input: { records: [demoCustomers(1)[0]] } };
+    log(`API: submit → completed of a one-record job, ${plan.submitToCompleted} times`);
+    const completions: number[] = [];
+    for (let i = 0; i < plan.submitToCompleted; i++) {
+      const { seconds, status } = await measureSubmitToCompleted({
+        apiUrl: stack.apiUrl,
+        apiKey,
+        body: oneRecord,
+      });
+      if (status !== 'completed') throw new Error(`A one-record job ended ${status}`);
+      completions.push(seconds);
+    }
+    completions.sort((a, b) => a - b);
+    log(`API: POST /jobs from ${plan.load.connections} connections for ${plan.load.seconds} s`);
+    const load: SubmitLoad = await measureSubmitLoad({
+      apiUrl: stack.apiUrl,
+      apiKey,
+      body: oneRecord,
+      ...plan.load,
+    });
+
+    const report = {
+      generatedAt: new Date().toISOString(),
+      mode,
+      host: { ...host, provider: cnn[0]?.provider },
+      cnn,
+      io: {
+        model: 'churn-risk',
+        records: plan.tabular.records,
+        pipelineRecordsPerSecond: tabular.recordsPerSecond,
+        rawReadParseSerializeRecordsPerSecond: round(rawIo.recordsPerSecond),
+        pipelineToRaw: round(tabular.recordsPerSecond / rawIo.recordsPerSecond, 3),
+      },
+      memory: {
+        model: 'churn-risk',
+        records: [plan.tabular.memoryRecords, plan.tabular.memoryRecords * 10],
+        peakRssMiB: [small.peakRssMiB, large.peakRssMiB],
+        largeToSmall: round(large.peakRssMiB / small.peakRssMiB, 3),
+      },
+      api: {
+        submitToCompletedSeconds: {
+          runs: completions.map((s) => round(s, 3)),
+          median: round(completions[Math.floor(completions.length / 2)] ?? NaN, 3),
+        },
+        submitLoad: load,
+      },
+      benchSeconds: round((performance.now() - benchStarted) / 1000, 1),
+    };
+
+    mkdirSync(reportsDir, { recursive: true });
+    writeFileSync(join(reportsDir, `${mode}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(
+      join(reportsDir, `throughput-${mode}.svg`),
+      await throughputChart(
+        `text-orientation on ${host.gpu ?? `${host.vcpus} vCPUs`} (${cnn[0]?.provider})`,
+        chart,
+      ),
+    );
+    printTable(report);
+    console.log(`\nReport: bench/reports/${mode}.json, chart: bench/reports/throughput-${mode}.svg`);
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+const printTable = (report: {
+  host: { cpu?: string; vcpus: number; gpu: string | null; provider?: string };
+  cnn: {
+    model: string;
+    limit: LimitPoint;
+    pipeline: { recordsPerSecond: number };
+    pipelineToLimit: number;
+    encodeRecordsPerSecondOneThread: number;
+    ceilingWithEncoding: number;
+    pipelineToCeiling: number;
+    naive: { recordsPerSecond: number };
+    pipelineOverNaive: number;
+  }[];
+  io: {
+    pipelineRecordsPerSecond: number;
+    rawReadParseSerializeRecordsPerSecond: number;
+    pipelineToRaw: number;
+  };
+  memory: { records: number[]; peakRssMiB: number[]; largeToSmall: number };
+  api: { submitToCompletedSeconds: { median: number }; submitLoad: SubmitLoad };
+  benchSeconds: number;
+}) => {
+  const rows: [string, string, string][] = [['measure', 'paired figures', 'ratio']];
+  for (const model of report.cnn) {
+    rows.push([
+      `${model.model}: pipeline / ONNX Runtime limit`,
+      `${model.pipeline.recordsPerSecond} vs ${model.limit.recordsPerSecond} rec/s (batch ${model.limit.batchSize}, ${model.limit.threads} threads)`,
+      model.pipelineToLimit.toFixed(2),
+    ]);
+    rows.push([
+      `${model.model}: pipeline / ceiling with encoding`,
+      `${model.pipeline.recordsPerSecond} vs ${model.ceilingWithEncoding} rec/s (encoding alone: ${model.encodeRecordsPerSecondOneThread} rec/s a thread)`,
+      model.pipelineToCeiling.toFixed(2),
+    ]);
+    rows.push([
+      `${model.model}: pipeline / naive worker`,
+      `${model.pipeline.recordsPerSecond} vs ${model.naive.recordsPerSecond} rec/s`,
+      `${model.pipelineOverNaive.toFixed(1)}×`,
+    ]);
+  }
+  rows.push([
+    'churn-risk: pipeline / raw read+parse+serialize',
+    `${report.io.pipelineRecordsPerSecond} vs ${report.io.rawReadParseSerializeRecordsPerSecond} rec/s`,
+    report.io.pipelineToRaw.toFixed(2),
+  ]);
+  rows.push([
+    'churn-risk: peak RSS, 10× input / 1×',
+    `${report.memory.peakRssMiB[1]} vs ${report.memory.peakRssMiB[0]} MiB (${report.memory.records[1]} vs ${report.memory.records[0]} records)`,
+    report.memory.largeToSmall.toFixed(2),
+  ]);
+  const load = report.api.submitLoad;
+  rows.push([
+    'API: POST /jobs under load',
+    `${load.requestsPerSecond} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms (${load.connections} connections)`,
+    `${load.accepted}/${load.requests} accepted`,
+  ]);
+  rows.push([
+    'API: submit → completed, one record',
+    `median ${report.api.submitToCompletedSeconds.median} s`,
+    '',
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(
+    `\n${report.host.cpu}, ${report.host.vcpus} vCPUs${report.host.gpu ? `, ${report.host.gpu}` : ''}; provider ${report.host.provider}; bench ${report.benchSeconds} s\n`,
+  );
+  console.log(line(rows[0] as string[]));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows.slice(1)) console.log(line(row));
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
