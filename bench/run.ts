@@ -34,11 +34,12 @@ const reportsDir = resolve(__dirname, 'reports');
 
 const plan = quick
   ? {
-      orientation: { records: 3_000, batchSizes: [1, 8, 32, 64], pipelineBatchSizes: [] as number[] },
-      recognition: { records: 120, batchSizes: [1, 8] },
-      naiveRecords: { orientation: 1_000, recognition: 40 },
-      tabular: { records: 100_000, memoryRecords: 40_000 },
+      orientation: { records: 3_000, batchSizes: [1, 8, 32], pipelineBatchSizes: [] as number[] },
+      recognition: { records: 100, batchSizes: [1, 8] },
+      naiveRecords: { orientation: 1_000, recognition: 30 },
+      tabular: { records: 100_000, memoryRecords: 100_000 },
       secondsPerPoint: 0.4,
+      repeats: 1,
       submitToCompleted: 2,
       load: { seconds: 4, connections: 16 },
     }
@@ -46,8 +47,11 @@ const plan = quick
       orientation: { records: 30_000, batchSizes: [1, 2, 4, 8, 16, 32, 64, 128], pipelineBatchSizes: [1, 8] },
       recognition: { records: 800, batchSizes: [1, 2, 4, 8, 16] },
       naiveRecords: { orientation: 6_000, recognition: 200 },
-      tabular: { records: 400_000, memoryRecords: 100_000 },
+      tabular: { records: 400_000, memoryRecords: 200_000 },
       secondsPerPoint: 2,
+      // This host's neighbours take its CPU now and then: each ratio's two sides are measured
+      // this many times, alternating, and the best of each kept.
+      repeats: 2,
       submitToCompleted: 5,
       load: { seconds: 15, connections: 32 },
     };
@@ -79,10 +83,30 @@ interface ShardDone {
   counts: { total: number; succeeded: number; failed: number };
 }
 
-/** One job through the local runtime (API → Step Functions → Batch → worker); the worker's own timing. */
+/** The workers' "Shard done" lines, by job id, as they are logged. */
+class ShardReports {
+  private readonly reports = new Map<string, ShardDone>();
+  private readonly waiting = new Map<string, (report: ShardDone) => void>();
+
+  add(jobId: string, report: ShardDone) {
+    this.reports.set(jobId, report);
+    this.waiting.get(jobId)?.(report);
+  }
+
+  next(jobId: string): Promise<ShardDone> {
+    const report = this.reports.get(jobId);
+    if (report) return Promise.resolve(report);
+    return new Promise((resolve) => this.waiting.set(jobId, resolve));
+  }
+}
+
+/**
+ * One job through the local runtime (API → Step Functions → Batch → worker); the worker's own
+ * timing. Nothing polls the API while the worker runs: on two vCPUs that would take time from it.
+ */
 const runJob = async (
   stack: LocalStack,
-  shardReports: Map<string, ShardDone>,
+  shardReports: ShardReports,
   model: string,
   inputUri: string,
   options: Record<string, unknown>,
@@ -107,6 +131,7 @@ const runJob = async (
   if (response.status !== 202)
     throw new Error(`POST /jobs answered ${response.status}: ${await response.text()}`);
   const { jobId } = (await response.json()) as { jobId: string };
+  const report = await shardReports.next(jobId);
   for (;;) {
     const job = (await (await fetch(`${stack.apiUrl}/jobs/${jobId}`, { headers })).json()) as {
       status: string;
@@ -118,8 +143,6 @@ const runJob = async (
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const report = shardReports.get(jobId);
-  if (!report) throw new Error(`The worker of job ${jobId} logged no "Shard done"`);
   if (report.counts.failed > 0) throw new Error(`Bench job ${jobId}: ${report.counts.failed} records failed`);
   return { ...report, jobSeconds: (performance.now() - started) / 1000 };
 };
@@ -152,7 +175,7 @@ const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 const main = async () => {
   const benchStarted = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'longtail-bench-'));
-  const shardReports = new Map<string, ShardDone>();
+  const shardReports = new ShardReports();
   const stack = await startLocalStack({
     apiPort: 0,
     awsPort: 0,
@@ -163,7 +186,7 @@ const main = async () => {
     onWorkerLog: (_jobName, line) => {
       try {
         const entry = JSON.parse(line) as { message?: string; jobId?: string } & ShardDone;
-        if (entry.message === 'Shard done' && entry.jobId) shardReports.set(entry.jobId, entry);
+        if (entry.message === 'Shard done' && entry.jobId) shardReports.add(entry.jobId, entry);
       } catch {
         // not a log line of ours
       }
@@ -216,9 +239,30 @@ const main = async () => {
         },
         stack,
       );
-      const top = best(limit.points);
-      log(`${model}: pipeline, ${sizes.records} records at batch size ${top.batchSize}`);
-      const pipeline = await runJob(stack, shardReports, model, inputUri, { maxBatchSize: top.batchSize });
+      let top = best(limit.points);
+      let pipeline: Awaited<ReturnType<typeof runJob>> | undefined;
+      for (let repeat = 1; repeat <= plan.repeats; repeat++) {
+        if (repeat > 1) {
+          log(`${model}: ONNX Runtime limit again at batch size ${top.batchSize}, ${top.threads} threads`);
+          const again = await probe<{ points: LimitPoint[] }>(
+            'limit',
+            {
+              model,
+              inputUri,
+              provider,
+              threads: [top.threads],
+              batchSizes: [top.batchSize],
+              secondsPerPoint: plan.secondsPerPoint,
+            },
+            stack,
+          );
+          top = best([top, ...again.points]);
+        }
+        log(`${model}: pipeline, ${sizes.records} records at batch size ${top.batchSize} (run ${repeat})`);
+        const run = await runJob(stack, shardReports, model, inputUri, { maxBatchSize: top.batchSize });
+        if (!pipeline || run.recordsPerSecond > pipeline.recordsPerSecond) pipeline = run;
+      }
+      if (!pipeline) throw new Error('no pipeline run');
       log(`${model}: naive worker, ${naiveCount} records one at a time`);
       const naive = await probe<{ recordsPerSecond: number; records: number }>(
         'naive',

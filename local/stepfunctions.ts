@@ -1,6 +1,6 @@
 import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -65,6 +65,25 @@ const taskStatesOf = (states: object, found: Record<string, string> = {}): Recor
 };
 
 /**
+ * The executions file: one JSON line per change of an execution, the last line of each winning.
+ * (A file from before the journal holds one JSON array.)
+ */
+const readJournal = (text: string): ExecutionRecord[] => {
+  if (text.trimStart().startsWith('[')) return JSON.parse(text) as ExecutionRecord[];
+  const latest = new Map<string, ExecutionRecord>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const record = JSON.parse(line) as ExecutionRecord;
+      latest.set(record.executionArn, record);
+    } catch {
+      // a line cut short by a crash mid-append
+    }
+  }
+  return [...latest.values()];
+};
+
+/**
  * Step Functions for the local runtime: the StartExecution / DescribeExecution / StopExecution
  * / ListExecutions API on the shared AWS endpoint, with each execution run by
  * aws-local-stepfunctions over the same ASL the deployment uses. Task resources are served by
@@ -84,7 +103,7 @@ export class LocalStepFunctions {
     private readonly recordsFile: string,
   ) {
     if (existsSync(recordsFile)) {
-      for (const record of JSON.parse(readFileSync(recordsFile, 'utf8')) as ExecutionRecord[]) {
+      for (const record of readJournal(readFileSync(recordsFile, 'utf8'))) {
         // An execution that was running when the runtime stopped did not survive it.
         if (record.status === 'RUNNING') {
           Object.assign(record, {
@@ -98,6 +117,9 @@ export class LocalStepFunctions {
         this.executions.set(record.executionArn, record);
       }
     }
+    // Compacted to one line per execution, as it stands now.
+    mkdirSync(dirname(recordsFile), { recursive: true });
+    writeFileSync(recordsFile, [...this.executions.values()].map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   /** Runs for each execution that ends other than by succeeding, as an EventBridge rule would. */
@@ -150,7 +172,7 @@ export class LocalStepFunctions {
       input,
     };
     this.executions.set(executionArn, record);
-    this.save();
+    this.save(record);
 
     const stateMachine = new StateMachine(machine.definition as never, {
       validationOptions: { noValidate: true },
@@ -224,13 +246,13 @@ export class LocalStepFunctions {
     if (this.closing) return;
     Object.assign(record, outcome, { stopDate: Date.now() / 1000 });
     this.running.delete(record.executionArn);
-    this.save();
+    this.save(record);
     if (record.status !== 'SUCCEEDED') for (const listener of this.endedListeners) listener(record);
   }
 
-  private save() {
-    mkdirSync(dirname(this.recordsFile), { recursive: true });
-    writeFileSync(this.recordsFile, JSON.stringify([...this.executions.values()]));
+  /** Appends the record as it is now: rewriting every execution at each change grew with their number. */
+  private save(record: ExecutionRecord) {
+    appendFileSync(this.recordsFile, `${JSON.stringify(record)}\n`);
   }
 
   /** The JSON-protocol API (`X-Amz-Target: AWSStepFunctions.<Operation>`) served on the AWS endpoint. */

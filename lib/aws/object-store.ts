@@ -110,6 +110,9 @@ export class S3ObjectStore implements ObjectStore {
     await new Upload({
       client: this.client(),
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+      // One 5 MiB part uploading while the next fills: a worker writes far slower than S3 takes
+      // a part, and each part queued is 5 MiB more of resident memory.
+      queueSize: 1,
     }).done();
   }
 }

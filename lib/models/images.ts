@@ -7,6 +7,10 @@ export interface DecodedImage {
   width: number;
   height: number;
   rgba: Uint8Array;
+  /** R = G = B everywhere (a grayscale PNG): one channel is sampled and written three times. */
+  gray?: boolean;
+  /** No alpha channel: nothing to composite. */
+  opaque?: boolean;
 }
 
 /** A record's image could not be read; the record fails, not its batch. */
@@ -33,7 +37,8 @@ export const decodeImage = (bytes: Buffer): DecodedImage => {
   try {
     if (isPng(bytes)) {
       const png = PNG.sync.read(bytes, { skipRescale: false });
-      return { width: png.width, height: png.height, rgba: png.data };
+      const { color, alpha } = png as PNG & { color: boolean; alpha: boolean };
+      return { width: png.width, height: png.height, rgba: png.data, gray: !color, opaque: !alpha };
     }
     if (isJpeg(bytes)) {
       const image = jpeg.decode(bytes, {
@@ -42,7 +47,7 @@ export const decodeImage = (bytes: Buffer): DecodedImage => {
         maxResolutionInMP: maxPixels / 1_000_000,
         maxMemoryUsageInMB: 512,
       });
-      return { width: image.width, height: image.height, rgba: image.data };
+      return { width: image.width, height: image.height, rgba: image.data, opaque: true };
     }
   } catch (error) {
     throw new ImageDecodeError(`The image cannot be decoded: ${(error as Error).message}`);
@@ -103,7 +108,12 @@ export const writeImageTensor = (
   const bias2 = -mean[2] / std[2];
   // A plain Uint8Array view, not the decoder's Buffer subclass: keeps the loop's element loads monomorphic.
   const rgba = new Uint8Array(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
-  const opaque = isOpaque(rgba);
+  const opaque = image.opaque ?? isOpaque(rgba);
+  // Gray: every channel reads the red byte (and one interpolation does for three).
+  const gray = image.gray === true;
+  const s0 = gray ? 0 : c0;
+  const s1 = gray ? 0 : c1;
+  const s2 = gray ? 0 : c2;
   const rowBytes = image.width * 4;
   const xs = samplingOf(image.width, scaledWidth);
   const ys = samplingOf(image.height, height);
@@ -126,20 +136,24 @@ export const writeImageTensor = (
       const wc = (1 - fx) * fy;
       const wd = fx * fy;
       let v0 =
-        (rgba[a + c0] as number) * wa +
-        (rgba[b + c0] as number) * wb +
-        (rgba[c + c0] as number) * wc +
-        (rgba[d + c0] as number) * wd;
-      let v1 =
-        (rgba[a + c1] as number) * wa +
-        (rgba[b + c1] as number) * wb +
-        (rgba[c + c1] as number) * wc +
-        (rgba[d + c1] as number) * wd;
-      let v2 =
-        (rgba[a + c2] as number) * wa +
-        (rgba[b + c2] as number) * wb +
-        (rgba[c + c2] as number) * wc +
-        (rgba[d + c2] as number) * wd;
+        (rgba[a + s0] as number) * wa +
+        (rgba[b + s0] as number) * wb +
+        (rgba[c + s0] as number) * wc +
+        (rgba[d + s0] as number) * wd;
+      let v1 = v0;
+      let v2 = v0;
+      if (!gray) {
+        v1 =
+          (rgba[a + s1] as number) * wa +
+          (rgba[b + s1] as number) * wb +
+          (rgba[c + s1] as number) * wc +
+          (rgba[d + s1] as number) * wd;
+        v2 =
+          (rgba[a + s2] as number) * wa +
+          (rgba[b + s2] as number) * wb +
+          (rgba[c + s2] as number) * wc +
+          (rgba[d + s2] as number) * wd;
+      }
       if (!opaque) {
         const alpha =
           ((rgba[a + 3] as number) * wa +
