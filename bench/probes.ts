@@ -52,7 +52,7 @@ export const measureLimit = async (args: {
 }): Promise<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }> => {
   const files = await loadModelFiles('models', args.model);
   const records = await readRecords(args.inputUri, args.model, Math.max(...args.batchSizes));
-  const opened = await openShardModel(files, args.provider, 0);
+  const opened = await openShardModel(files, args.provider, { preprocessThreads: 0 });
   const provider = opened.provider;
   await opened.close();
   const points: LimitPoint[] = [];

@@ -61,14 +61,7 @@ const close = (server: Server) =>
     server.close(() => done());
   });
 
-/**
- * Node's servers drop a kept-alive connection after 5 s idle, and the default agent keeps one for
- * 5 s too: reusing one just as the emulator closes it fails the request ("socket hang up"). Idle
- * connections are closed here first.
- */
-const upstreamAgent = new Agent({ keepAlive: true, timeout: 2_000 });
-
-const proxyTo = (port: number) => (req: IncomingMessage, res: ServerResponse) => {
+const proxyTo = (port: number, upstreamAgent: Agent) => (req: IncomingMessage, res: ServerResponse) => {
   const upstream = httpRequest(
     {
       host: '127.0.0.1',
@@ -130,8 +123,12 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
   await fauxqs.listen({ host: '127.0.0.1', port: 0 });
   const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
 
-  const toDynamo = proxyTo(dynamoPort);
-  const toFauxqs = proxyTo(fauxqsPort);
+  // Node's servers drop a kept-alive connection after 5 s idle, and the default agent keeps one
+  // for 5 s too: reusing one just as the emulator closes it fails the request ("socket hang up").
+  // Idle connections are closed here first, and all of them when the endpoint stops.
+  const upstreamAgent = new Agent({ keepAlive: true, timeout: 2_000 });
+  const toDynamo = proxyTo(dynamoPort, upstreamAgent);
+  const toFauxqs = proxyTo(fauxqsPort, upstreamAgent);
   const services = options.services ?? {};
 
   const gateway = createServer((req, res) => {
@@ -157,6 +154,7 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
       (s3Store as unknown as { onObjectCreated(l: ObjectCreatedListener): void }).onObjectCreated(listener),
     stop: async () => {
       await close(gateway);
+      upstreamAgent.destroy();
       await fauxqs.close();
       await close(dynamo);
     },

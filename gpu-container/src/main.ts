@@ -55,11 +55,10 @@ const runJob = async (): Promise<number> => {
     const shard = plan?.shards[shardIndex];
     if (!plan || !shard) throw new Error(`No shard ${shardIndex} in ${settings.LONGTAIL_PLAN_URI}`);
     const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
-    const opened = await openShardModel(
-      files,
-      settings.LONGTAIL_EXECUTION_PROVIDER,
-      settings.LONGTAIL_PREPROCESS_THREADS,
-    );
+    const opened = await openShardModel(files, settings.LONGTAIL_EXECUTION_PROVIDER, {
+      preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
+      batchSize: plan.options.batchStrategy === 'SingleRecord' ? 1 : plan.options.maxBatchSize,
+    });
     logger.info('Model loaded', {
       model: files.manifest.name,
       provider: opened.provider,

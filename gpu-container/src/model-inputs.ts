@@ -70,6 +70,8 @@ const imageEncoder = (input: ImageInput, threads: number): InputEncoder => {
     maxThreads: threads,
     // Queued batches wait in the worker's prefetch, not here.
     idleTimeout: Infinity,
+    // From source (tests, the local runtime) the task file is TypeScript: its threads load tsx.
+    ...(extname(__filename) === '.ts' ? { execArgv: ['--import', 'tsx'] } : {}),
   });
   return {
     encode: async (records) => {

@@ -298,7 +298,7 @@ describe('create-job handler', () => {
       const error = errorOf(response);
       expect(error.code).toBe('UNKNOWN_MODEL');
       expect(error.message).toContain('"fraud"');
-      expect(error.details).toEqual({ available: ['churn-risk'] });
+      expect(error.details).toEqual({ available: ['churn-risk', 'text-orientation', 'text-recognition'] });
       expectNothingWritten();
     });
 

@@ -1,4 +1,6 @@
 import churnManifest from '../../models/churn-risk/model.json';
+import orientationManifest from '../../models/text-orientation/model.json';
+import recognitionManifest from '../../models/text-recognition/model.json';
 import { handler } from '../../functions/list-models';
 import { setHandlerEnv } from '../fixtures/env';
 import { bodyOf, httpEvent } from '../fixtures/http-events';
@@ -34,6 +36,23 @@ describe('list-models handler', () => {
         prediction: { labels: ['stays', 'churns'] },
         example: churnManifest.example,
       },
+      {
+        name: 'text-orientation',
+        version: '1',
+        description: orientationManifest.description,
+        fields: orientationManifest.fields,
+        prediction: { labels: ['0', '180'] },
+        example: orientationManifest.example,
+      },
+      {
+        name: 'text-recognition',
+        version: '1',
+        description: recognitionManifest.description,
+        fields: recognitionManifest.fields,
+        // A recognizer's label is the text it read.
+        prediction: { text: true },
+        example: recognitionManifest.example,
+      },
     ]);
   });
 
@@ -42,6 +61,8 @@ describe('list-models handler', () => {
 
     expect(response.body).not.toContain('model.onnx');
     expect(response.body).not.toContain('churn_logit');
+    expect(response.body).not.toContain('softmax');
+    expect(response.body).not.toContain('node_modules');
   });
 
   it('answers 401 without an authorizer context', async () => {

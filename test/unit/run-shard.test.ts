@@ -298,6 +298,79 @@ describe('runPlannedShard', () => {
       expect(result.predictCalls.map((batch) => batch.length)).toEqual([8, 4, 4, 2, 1, 1, 2]);
     });
 
+    it('fails a record its encoding rejects with INVALID_IMAGE and writes the rest of its batch', async () => {
+      const base = fakeModel([]);
+      const unreadable: ShardModel = {
+        encode: async (records) => {
+          const batch = await base.encode(records);
+          batch.failures = records.map((r) =>
+            r.tenure_months === 7 ? 'The image cannot be decoded: bad CRC.' : null,
+          );
+          return batch;
+        },
+        infer: base.infer,
+      };
+      const records = [customer(1), customer(7), customer(30)];
+
+      const result = await run('in.jsonl', jsonl(records), { maxBatchSize: 8 }, { model: unreadable });
+
+      expect(result.counts).toEqual([{ total: 3, succeeded: 2, failed: 1 }]);
+      expect(result.failures).toEqual([
+        {
+          line: 2,
+          record: JSON.stringify(records[1]),
+          error: { code: 'INVALID_IMAGE', message: 'The image cannot be decoded: bad CRC.' },
+        },
+      ]);
+      expect(result.outputs.map((line) => JSON.parse(line) as Prediction)).toEqual(
+        [records[0]!, records[2]!].map(predictionFor),
+      );
+    });
+
+    it('encodes the next batches while one is inferred, and infers them in input order', async () => {
+      const base = fakeModel([]);
+      const events: string[] = [];
+      const numbered = new WeakMap<EncodedBatch, number>();
+      let encoded = 0;
+      const traced: ShardModel = {
+        encode: (records) => {
+          const number = ++encoded;
+          events.push(`encode ${number}`);
+          return base.encode(records).then((batch) => {
+            numbered.set(batch, number);
+            return batch;
+          });
+        },
+        infer: async (batch) => {
+          events.push(`infer ${numbered.get(batch)}`);
+          return base.infer(batch);
+        },
+      };
+
+      await run(
+        'in.jsonl',
+        jsonl(Array.from({ length: 10 }, (_, i) => customer(i))),
+        { maxBatchSize: 2 },
+        {
+          model: traced,
+          prefetchBatches: 2,
+        },
+      );
+
+      expect(events).toEqual([
+        'encode 1',
+        'encode 2',
+        'encode 3',
+        'infer 1',
+        'encode 4',
+        'infer 2',
+        'encode 5',
+        'infer 3',
+        'infer 4',
+        'infer 5',
+      ]);
+    });
+
     it('sends records in batches of maxBatchSize', async () => {
       const result = await run('in.jsonl', jsonl(Array.from({ length: 10 }, (_, i) => customer(i))), {
         maxBatchSize: 4,

@@ -1,6 +1,7 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
 import { decodePredictions, encodeRecords, featureWidth } from '../../lib/models/tensors';
+import { findModel } from '../../lib/models/registry';
 
 const churn = modelManifestSchema.parse(churnManifest);
 
@@ -159,5 +160,39 @@ describe('decodePredictions', () => {
     const outputs = { something_else: { data: new Float32Array([1]), dims: [1, 1] } };
 
     expect(() => decodePredictions(churn, outputs, 1)).toThrow('churn_logit');
+  });
+});
+
+describe('decodePredictions for a CTC recognizer', () => {
+  const recognizer = modelManifestSchema.parse({
+    ...findModel('text-recognition'),
+    outputs: [{ name: 'probs', dtype: 'float32', shape: ['batch', 5, 4] }],
+    postprocess: { type: 'ctc', output: 'probs', alphabetFile: 'keys.txt', spaceLast: true },
+  });
+  const alphabet = ['a', 'b', ' '];
+  /** One row per time step: the probability of blank, a, b, space. */
+  const steps = (...rows: number[][]) => rows.flat();
+
+  it('keeps the best class per step, merges repeats, drops blanks, and scores the mean kept probability', () => {
+    const data = new Float32Array([
+      ...steps([0.9, 0.1, 0, 0], [0.2, 0.8, 0, 0], [0.4, 0.6, 0, 0], [0.7, 0.3, 0, 0], [0, 0.5, 0, 0.5]),
+      ...steps([0, 0, 1, 0], [0.9, 0, 0.1, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0.7, 0.3, 0]),
+    ]);
+
+    const [first, second] = decodePredictions(recognizer, { probs: { data, dims: [2, 5, 4] } }, 2, alphabet);
+
+    // a a (merged), blank, a (after a blank, a new a)
+    expect(first?.label).toBe('aa');
+    expect(first?.score).toBeCloseTo((0.8 + 0.5) / 2, 6);
+    expect(first?.scores).toBeUndefined();
+    expect(second?.label).toBe('bb a');
+    expect(second?.score).toBeCloseTo((1 + 1 + 1 + 0.7) / 4, 6);
+  });
+
+  it('refuses an alphabet that does not match the output classes', () => {
+    const data = new Float32Array(20);
+    expect(() => decodePredictions(recognizer, { probs: { data, dims: [1, 5, 4] } }, 1, ['a'])).toThrow(
+      /4 classes; its alphabet has 1/,
+    );
   });
 });

