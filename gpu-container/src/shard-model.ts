@@ -16,9 +16,9 @@ export interface OpenedModel {
 /**
  * Threads that decode images while the model runs. Under CUDA the GPU waits on the CPU, so every
  * vCPU but the one feeding the GPU decodes. On the CPU provider the vCPUs already run inference:
- * a decoding thread beside the intra-op threads oversubscribes them and stalls ORT's parallel
- * loops (measured on 2 vCPUs: 925 images/s with one, 1,021 with decoding between batches), so
- * none. See LONGTAIL_PREPROCESS_THREADS in settings.ts.
+ * a decoding thread beside one intra-op thread per vCPU only oversubscribes them (on 2 vCPUs,
+ * interleaved runs of text-orientation showed no gain from one, within the host's noise), so none
+ * and one thread less to reason about. See LONGTAIL_PREPROCESS_THREADS in settings.ts.
  */
 export const preprocessThreadsFor = (provider: 'cuda' | 'cpu', configured?: number) =>
   configured ?? (provider === 'cuda' ? Math.max(1, availableParallelism() - 1) : 0);
