@@ -27,7 +27,12 @@ export const throughputChart = async (title: string, points: ChartPoint[]): Prom
         axis: { values: [...new Set(points.map((p) => p.batchSize))] },
       },
       y: { field: 'recordsPerSecond', type: 'quantitative', title: 'records per second' },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom', columns: 1, labelLimit: 400 },
+      },
     },
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });

@@ -338,8 +338,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           String(resolveIntrinsics(e.Value, resolver)),
         ]),
       ),
-      // No GPU here: ONNX Runtime runs on the CPU, chosen explicitly.
-      LONGTAIL_EXECUTION_PROVIDER: 'cpu',
+      // CUDA only where a GPU is visible (and the CUDA binaries installed); the CPU otherwise.
+      LONGTAIL_EXECUTION_PROVIDER: process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto',
       LONGTAIL_MODELS_DIR: join(projectRoot, 'models'),
       // Workers share this machine's cores (on Batch each owns its instance's): spinning
       // intra-op threads beyond the cores would slow every worker down.
