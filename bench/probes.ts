@@ -57,8 +57,7 @@ export const measureLimit = async (args: {
   await opened.close();
   const points: LimitPoint[] = [];
   for (const threads of args.threads) {
-    process.env.LONGTAIL_INTRA_OP_THREADS = String(threads);
-    const session = await ort.InferenceSession.create(files.onnxPath, sessionOptions(provider));
+    const session = await ort.InferenceSession.create(files.onnxPath, sessionOptions(provider, threads));
     for (const batchSize of args.batchSizes) {
       const encoded = await createInputEncoder(files.manifest, 0).encode(records.slice(0, batchSize));
       const feeds = Object.fromEntries(

@@ -24,13 +24,16 @@ export const intraOpThreadsFor = (
   configured = process.env.LONGTAIL_INTRA_OP_THREADS,
 ) => Number(configured) || (provider === 'cuda' ? 1 : availableParallelism());
 
-export const sessionOptions = (provider: 'cuda' | 'cpu'): ort.InferenceSession.SessionOptions => ({
+export const sessionOptions = (
+  provider: 'cuda' | 'cpu',
+  intraOpThreads = intraOpThreadsFor(provider),
+): ort.InferenceSession.SessionOptions => ({
   executionProviders: [provider],
   graphOptimizationLevel: 'all',
   // One model, one stream of batches: parallelism inside operators, not between them.
   executionMode: 'sequential',
   interOpNumThreads: 1,
-  intraOpNumThreads: intraOpThreadsFor(provider),
+  intraOpNumThreads: intraOpThreads,
   enableCpuMemArena: true,
   // Batches share one shape (the last may be shorter), so ORT can reuse its memory plan.
   enableMemPattern: true,
