@@ -2,14 +2,14 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import * as ort from 'onnxruntime-node';
 import { S3ObjectStore, locationOf } from '../lib/aws/object-store';
+import type { ModelManifest } from '../lib/models/manifest';
 import { toModelRecord } from '../lib/models/records';
 import type { ModelRecord } from '../lib/models/records';
-import { decodePredictions } from '../lib/models/tensors';
-import { openSession, sessionOptions } from '../gpu-container/src/execution-provider';
+import { openSession } from '../gpu-container/src/execution-provider';
 import type { ProviderChoice } from '../gpu-container/src/execution-provider';
 import { createInputEncoder } from '../gpu-container/src/model-inputs';
 import { loadModelFiles } from '../gpu-container/src/model-loader';
-import { openShardModel } from '../gpu-container/src/shard-model';
+import { predict } from '../gpu-container/src/predict';
 
 /**
  * Measurements that `bench/run.ts` starts each in a process of its own, so that none shares a
@@ -25,8 +25,7 @@ export interface LimitPoint {
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /** The first `count` records of a JSON Lines object, as the model reads them. */
-const readRecords = async (uri: string, model: string, count: number): Promise<ModelRecord[]> => {
-  const { manifest } = await loadModelFiles('models', model);
+const readRecords = async (uri: string, manifest: ModelManifest, count: number): Promise<ModelRecord[]> => {
   const lines = createInterface({ input: await new S3ObjectStore().openRead(locationOf(uri)) });
   const records: ModelRecord[] = [];
   for await (const line of lines) {
@@ -51,31 +50,36 @@ export const measureLimit = async (args: {
   secondsPerPoint: number;
 }): Promise<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }> => {
   const files = await loadModelFiles('models', args.model);
-  const records = await readRecords(args.inputUri, args.model, Math.max(...args.batchSizes));
-  const opened = await openShardModel(files, args.provider, { preprocessThreads: 0 });
-  const provider = opened.provider;
-  await opened.close();
+  const records = await readRecords(args.inputUri, files.manifest, Math.max(...args.batchSizes));
+  const encoder = createInputEncoder(files.manifest, 0);
+  const feedsBySize = new Map<number, Record<string, ort.Tensor>>();
+  for (const batchSize of args.batchSizes) {
+    const { feeds } = await encoder.encode(records.slice(0, batchSize));
+    feedsBySize.set(
+      batchSize,
+      Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
+      ),
+    );
+  }
+  let provider = 'cpu';
   const points: LimitPoint[] = [];
   for (const threads of args.threads) {
-    const session = await ort.InferenceSession.create(files.onnxPath, sessionOptions(provider, threads));
-    for (const batchSize of args.batchSizes) {
-      const encoded = await createInputEncoder(files.manifest, 0).encode(records.slice(0, batchSize));
-      const feeds = Object.fromEntries(
-        Object.entries(encoded.feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
-      );
-      for (let i = 0; i < 3; i++) await session.run(feeds);
+    const opened = await openSession(files.onnxPath, args.provider, threads);
+    provider = opened.provider;
+    for (const [batchSize, feeds] of feedsBySize) {
+      for (let i = 0; i < 3; i++) await opened.session.run(feeds);
       let runs = 0;
       const started = performance.now();
       while (seconds(started) < args.secondsPerPoint || runs < 3) {
-        await session.run(feeds);
+        await opened.session.run(feeds);
         runs++;
       }
       points.push({ threads, batchSize, recordsPerSecond: (runs * batchSize) / seconds(started) });
     }
-    await session.release();
+    await opened.session.release();
   }
   // What turning records into tensors costs, on one thread: the work the pipeline adds.
-  const encoder = createInputEncoder(files.manifest, 0);
   let encoded = 0;
   const started = performance.now();
   while (seconds(started) < args.secondsPerPoint || encoded < records.length) {
@@ -106,16 +110,8 @@ export const runNaiveWorker = async (args: {
     const record = JSON.parse(line) as Record<string, unknown>;
     const check = toModelRecord(files.manifest, record);
     if (!check.ok) continue;
-    const { feeds, count } = await encoder.encode([check.record]);
-    const results = await session.run(
-      Object.fromEntries(
-        Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]),
-      ),
-    );
-    const outputs = Object.fromEntries(
-      Object.entries(results).map(([name, t]) => [name, { data: t.data as Float32Array, dims: [...t.dims] }]),
-    );
-    const [prediction] = decodePredictions(files.manifest, outputs, count, files.alphabet);
+    const batch = await encoder.encode([check.record]);
+    const [prediction] = await predict(session, files.manifest, batch, files.alphabet);
     output.push(JSON.stringify({ id: record.id, prediction }));
   }
   await objects.putText(locationOf(args.outputUri), output.join('\n') + '\n', 'application/x-ndjson');

@@ -44,12 +44,16 @@ export const sessionOptions = (
  * otherwise. `auto` falls back to the CPU, loudly, when CUDA cannot load (missing libraries,
  * driver mismatch); an explicit `cuda` fails instead, so a misbuilt image cannot pass for a GPU one.
  */
-export const openSession = async (modelPath: string, choice: ProviderChoice): Promise<LoadedSession> => {
+export const openSession = async (
+  modelPath: string,
+  choice: ProviderChoice,
+  intraOpThreads?: number,
+): Promise<LoadedSession> => {
   const wantCuda = choice === 'cuda' || (choice === 'auto' && gpuVisible());
   if (wantCuda) {
     try {
       return {
-        session: await ort.InferenceSession.create(modelPath, sessionOptions('cuda')),
+        session: await ort.InferenceSession.create(modelPath, sessionOptions('cuda', intraOpThreads)),
         provider: 'cuda',
       };
     } catch (error) {
@@ -57,7 +61,10 @@ export const openSession = async (modelPath: string, choice: ProviderChoice): Pr
       logger.error('CUDA execution provider unavailable; falling back to CPU', { error: error as Error });
     }
   }
-  return { session: await ort.InferenceSession.create(modelPath, sessionOptions('cpu')), provider: 'cpu' };
+  return {
+    session: await ort.InferenceSession.create(modelPath, sessionOptions('cpu', intraOpThreads)),
+    provider: 'cpu',
+  };
 };
 
 export const supportedBackends = () => ort.listSupportedBackends();

@@ -1,5 +1,5 @@
 import { demoCustomers } from '../../local/demo-data';
-import { TestStack } from '../support/local-stack';
+import { useLocalStack } from '../support/local-stack';
 
 const record = demoCustomers(1)[0]!;
 const bucket = 'longtail-local-inputs';
@@ -144,16 +144,7 @@ const cases: Case[] = [
 ];
 
 describe('bad input to POST /jobs', () => {
-  const local = new TestStack();
-
-  beforeAll(async () => {
-    await local.start();
-  });
-
-  afterAll(async () => {
-    await local.stop();
-    local.cleanUp();
-  });
+  const local = useLocalStack();
 
   it(`answers each of ${cases.length} bad requests with a 4xx and an error code, and creates no job`, async () => {
     const answers = [];

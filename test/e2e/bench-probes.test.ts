@@ -2,22 +2,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureLimit, runNaiveWorker, runRawIo } from '../../bench/probes';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
-import { TestStack } from '../support/local-stack';
+import { useLocalStack } from '../support/local-stack';
 
 /** The bench's measurements, small, against the local runtime: `npm run bench` must keep working. */
 describe('bench probes', () => {
-  const local = new TestStack();
+  const local = useLocalStack();
   const imagesDir = join(__dirname, '../fixtures/images');
   const images = readdirSync(imagesDir).map((name) => readFileSync(join(imagesDir, name)).toString('base64'));
-
-  beforeAll(async () => {
-    await local.start();
-  });
-
-  afterAll(async () => {
-    await local.stop();
-    local.cleanUp();
-  });
 
   it('measures ONNX Runtime alone for each thread count and batch size, and the encoding cost', async () => {
     const inputUri = await local.putInput(

@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Prediction } from '../../lib/models/tensors';
-import { TestStack } from '../support/local-stack';
+import { useLocalStack } from '../support/local-stack';
+import type { FailedRecord } from '../../gpu-container/src/run-shard';
 
 const imagesDir = join(__dirname, '../fixtures/images');
 const crops = readdirSync(imagesDir)
@@ -11,23 +12,8 @@ const crops = readdirSync(imagesDir)
     image: readFileSync(join(imagesDir, name)).toString('base64'),
   }));
 
-interface FailureLine {
-  line: number;
-  record: string;
-  error: { code: string; message: string };
-}
-
 describe('image models on the local runtime', () => {
-  const local = new TestStack();
-
-  beforeAll(async () => {
-    await local.start();
-  });
-
-  afterAll(async () => {
-    await local.stop();
-    local.cleanUp();
-  });
+  const local = useLocalStack();
 
   it('classifies text orientation of inline crops, and fails only the record whose image cannot be read', async () => {
     const notAnImage = { id: 'not-an-image', image: Buffer.from('plain text').toString('base64') };
@@ -48,7 +34,7 @@ describe('image models on the local runtime', () => {
     expect(outputs.map(({ id, prediction }) => [id, prediction.label])).toEqual(
       crops.map(({ id }) => [id, id.endsWith('upside-down') ? '180' : '0']),
     );
-    const failures = await local.readJsonLines<FailureLine>(job.failureUri);
+    const failures = await local.readJsonLines<FailedRecord>(job.failureUri);
     expect(failures).toEqual([
       expect.objectContaining({
         line: 7,

@@ -4,7 +4,8 @@ import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { findModel } from '../../lib/models/registry';
 import { decodePredictions, encodeRecords } from '../../lib/models/tensors';
 import type { Prediction } from '../../lib/models/tensors';
-import { TestStack } from '../support/local-stack';
+import { useLocalStack } from '../support/local-stack';
+import type { FailedRecord } from '../../gpu-container/src/run-shard';
 
 const churnRisk = findModel('churn-risk')!;
 
@@ -28,24 +29,8 @@ const directPredictions = async (records: Record<string, unknown>[]): Promise<Pr
   );
 };
 
-interface FailureLine {
-  line: number;
-  record: unknown;
-  error: { code: string; message: string };
-}
-
 describe('an inference job on the local runtime', () => {
-  const local = new TestStack();
-
-  beforeAll(async () => {
-    await local.start();
-    await local.listenToJobEvents();
-  });
-
-  afterAll(async () => {
-    await local.stop();
-    local.cleanUp();
-  });
+  const local = useLocalStack((stack) => stack.listenToJobEvents());
 
   it('completes inline records with the model’s real predictions and announces it on job-events', async () => {
     const records = demoCustomers(25, 11);
@@ -96,7 +81,7 @@ describe('an inference job on the local runtime', () => {
     expect(job.status).toBe('completed');
     expect(job.counts).toEqual({ total: 200, succeeded: 198, failed: 2 });
     expect(job.outputUri).toMatch(/\/outputs\/[^/]+\/customers\.jsonl\.out$/);
-    const failures = await local.readJsonLines<FailureLine>(job.failureUri);
+    const failures = await local.readJsonLines<FailedRecord>(job.failureUri);
     expect(failures.map((f) => [f.line, f.error.code])).toEqual([
       [10, 'MALFORMED_JSON'],
       [50, 'INVALID_RECORD'],
@@ -155,7 +140,7 @@ describe('an inference job on the local runtime', () => {
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('ALL_RECORDS_FAILED');
     expect(job.counts).toEqual({ total: 2, succeeded: 0, failed: 2 });
-    expect(await local.readJsonLines<FailureLine>(job.failureUri)).toHaveLength(2);
+    expect(await local.readJsonLines<FailedRecord>(job.failureUri)).toHaveLength(2);
     expect(await local.jobEvent(jobId)).toMatchObject({
       type: 'job.failed',
       error: { code: 'ALL_RECORDS_FAILED' },

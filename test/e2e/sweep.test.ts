@@ -2,19 +2,10 @@ import { S3ObjectStore } from '../../lib/aws/object-store';
 import { DynamoJobStore } from '../../lib/jobs/job-store';
 import { defaultJobOptions } from '../../lib/jobs/job-options';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
-import { TestStack } from '../support/local-stack';
+import { useLocalStack } from '../support/local-stack';
 
 describe('the sweeper', () => {
-  const local = new TestStack();
-
-  beforeAll(async () => {
-    await local.start();
-  });
-
-  afterAll(async () => {
-    await local.stop();
-    local.cleanUp();
-  });
+  const local = useLocalStack();
 
   it('runs a job that was written but never enqueued (a crash between the two)', async () => {
     // What createJob leaves when it dies after the conditional write and before SendMessage.

@@ -174,3 +174,20 @@ export interface JobStatusView {
   startedAt: string | null;
   completedAt: string | null;
 }
+
+/**
+ * A TestStack started before the enclosing describe's tests (then `prepare`, e.g. to listen to
+ * job events) and stopped, its data folder removed, after them.
+ */
+export const useLocalStack = (prepare?: (local: TestStack) => Promise<void>): TestStack => {
+  const local = new TestStack();
+  beforeAll(async () => {
+    await local.start();
+    await prepare?.(local);
+  });
+  afterAll(async () => {
+    await local.stop();
+    local.cleanUp();
+  });
+  return local;
+};
