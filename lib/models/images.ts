@@ -8,9 +8,9 @@ export interface DecodedImage {
   height: number;
   rgba: Uint8Array;
   /** R = G = B everywhere (a grayscale PNG): one channel is sampled and written three times. */
-  gray?: boolean;
-  /** No alpha channel: nothing to composite. */
-  opaque?: boolean;
+  gray: boolean;
+  /** Neither an alpha channel nor a tRNS chunk (pngjs reports either as alpha): nothing to composite. */
+  opaque: boolean;
 }
 
 /** A record's image could not be read; the record fails, not its batch. */
@@ -47,7 +47,7 @@ export const decodeImage = (bytes: Buffer): DecodedImage => {
         maxResolutionInMP: maxPixels / 1_000_000,
         maxMemoryUsageInMB: 512,
       });
-      return { width: image.width, height: image.height, rgba: image.data, opaque: true };
+      return { width: image.width, height: image.height, rgba: image.data, gray: false, opaque: true };
     }
   } catch (error) {
     throw new ImageDecodeError(`The image cannot be decoded: ${(error as Error).message}`);
@@ -73,11 +73,6 @@ const samplingOf = (sourceSize: number, targetSize: number) => {
     weight[i] = at - floor;
   }
   return { low, high, weight };
-};
-
-const isOpaque = (rgba: Uint8Array) => {
-  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
-  return true;
 };
 
 /**
@@ -108,9 +103,9 @@ export const writeImageTensor = (
   const bias2 = -mean[2] / std[2];
   // A plain Uint8Array view, not the decoder's Buffer subclass: keeps the loop's element loads monomorphic.
   const rgba = new Uint8Array(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
-  const opaque = image.opaque ?? isOpaque(rgba);
+  const { opaque } = image;
   // Gray: every channel reads the red byte (and one interpolation does for three).
-  const gray = image.gray === true;
+  const { gray } = image;
   const s0 = gray ? 0 : c0;
   const s1 = gray ? 0 : c1;
   const s2 = gray ? 0 : c2;

@@ -1,3 +1,4 @@
+import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { encodeImageBatch } from '../../lib/models/image-batch';
@@ -105,6 +106,34 @@ describe('writeImageTensor', () => {
 
   it('composites transparency over white paper', () => {
     const tensor = tensorOf(solidPng(8, 4, [0, 0, 0, 0])); // transparent black
+
+    expect(at(tensor, 0, 2, 3)).toBeCloseTo(1, 6);
+  });
+
+  it('composites a PNG whose transparency is a tRNS chunk (no alpha channel) over white paper', () => {
+    // 8×4 grayscale, every pixel 0, and tRNS saying gray 0 is transparent.
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([length, body, crc]);
+    };
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(8, 0);
+    header.writeUInt32BE(4, 4);
+    header.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
+    const rows = Buffer.alloc(4 * (1 + 8)); // filter byte 0, then 8 black pixels, per row
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', header),
+      chunk('tRNS', Buffer.from([0, 0])),
+      chunk('IDAT', deflateSync(rows)),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+
+    const tensor = tensorOf(png);
 
     expect(at(tensor, 0, 2, 3)).toBeCloseTo(1, 6);
   });
