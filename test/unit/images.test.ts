@@ -46,20 +46,20 @@ describe('decodeImage', () => {
     const rgb = decodeImage(solidPng(3, 2, [10, 20, 30, 255], 2));
     const rgba = decodeImage(solidPng(3, 2, [10, 20, 30, 128], 6));
 
-    expect(gray).toMatchObject({ width: 3, height: 2, gray: true, opaque: true });
-    expect([...gray.rgba.subarray(0, 4)]).toEqual([90, 90, 90, 255]);
-    expect(rgb).toMatchObject({ gray: false, opaque: true });
-    expect([...rgb.rgba.subarray(0, 4)]).toEqual([10, 20, 30, 255]);
-    expect(rgba).toMatchObject({ gray: false, opaque: false });
-    expect([...rgba.rgba.subarray(0, 4)]).toEqual([10, 20, 30, 128]);
+    expect(gray).toMatchObject({ width: 3, height: 2, channels: 1, gray: true, opaque: true });
+    expect([...gray.pixels.subarray(0, 2)]).toEqual([90, 90]);
+    expect(rgb).toMatchObject({ channels: 3, gray: false, opaque: true });
+    expect([...rgb.pixels.subarray(0, 4)]).toEqual([10, 20, 30, 10]);
+    expect(rgba).toMatchObject({ channels: 4, gray: false, opaque: false });
+    expect([...rgba.pixels.subarray(0, 4)]).toEqual([10, 20, 30, 128]);
   });
 
   it('reads a JPEG', () => {
     const raw = { width: 16, height: 8, data: Buffer.alloc(16 * 8 * 4, 200) };
     const image = decodeImage(jpeg.encode(raw, 95).data);
 
-    expect(image).toMatchObject({ width: 16, height: 8, opaque: true });
-    expect(Math.abs((image.rgba[0] as number) - 200)).toBeLessThanOrEqual(2);
+    expect(image).toMatchObject({ width: 16, height: 8, channels: 3, opaque: true });
+    expect(Math.abs((image.pixels[0] as number) - 200)).toBeLessThanOrEqual(2);
   });
 
   it('rejects bytes that are neither PNG nor JPEG, and a PNG cut short, as INVALID_IMAGE', () => {
