@@ -51,7 +51,7 @@ export const measureLimit = async (args: {
 }): Promise<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }> => {
   const files = await loadModelFiles('models', args.model);
   const records = await readRecords(args.inputUri, files.manifest, Math.max(...args.batchSizes));
-  const encoder = createInputEncoder(files.manifest, 0);
+  const encoder = createInputEncoder(files.manifest, { preprocessThreads: 0 });
   const feedsBySize = new Map<number, Record<string, ort.Tensor>>();
   for (const batchSize of args.batchSizes) {
     const { feeds } = await encoder.encode(records.slice(0, batchSize));
@@ -63,7 +63,7 @@ export const measureLimit = async (args: {
     );
   }
   let provider = 'cpu';
-  const points: LimitPoint[] = [];
+  const points: Omit<LimitPoint, 'sessions'>[] = [];
   for (const threads of args.threads) {
     const opened = await openSession(files.onnxPath, args.provider, threads);
     provider = opened.provider;
@@ -101,7 +101,7 @@ export const runNaiveWorker = async (args: {
 }): Promise<{ records: number; seconds: number; recordsPerSecond: number }> => {
   const files = await loadModelFiles('models', args.model);
   const { session } = await openSession(files.onnxPath, args.provider);
-  const encoder = createInputEncoder(files.manifest, 0);
+  const encoder = createInputEncoder(files.manifest, { preprocessThreads: 0 });
   const objects = new S3ObjectStore();
   const started = performance.now();
   const lines = createInterface({ input: await objects.openRead(locationOf(args.inputUri)) });

@@ -346,9 +346,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       LONGTAIL_INTRA_OP_THREADS:
         process.env.LONGTAIL_INTRA_OP_THREADS ??
         String(Math.max(1, Math.floor(availableParallelism() / batchConcurrency))),
-      ...(process.env.LONGTAIL_PREPROCESS_THREADS
-        ? { LONGTAIL_PREPROCESS_THREADS: process.env.LONGTAIL_PREPROCESS_THREADS }
-        : {}),
+      ...Object.fromEntries(
+        ['LONGTAIL_INFERENCE_LANES', 'LONGTAIL_PREPROCESS_THREADS'].flatMap((name) =>
+          process.env[name] ? [[name, process.env[name]]] : [],
+        ),
+      ),
     },
     attempts: jobDefinitionProps.RetryStrategy.Attempts,
     evaluateOnExit: jobDefinitionProps.RetryStrategy.EvaluateOnExit,

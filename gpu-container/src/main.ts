@@ -56,12 +56,14 @@ const runJob = async (): Promise<number> => {
     if (!plan || !shard) throw new Error(`No shard ${shardIndex} in ${settings.LONGTAIL_PLAN_URI}`);
     const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
     const opened = await openShardModel(files, settings.LONGTAIL_EXECUTION_PROVIDER, {
+      lanes: settings.LONGTAIL_INFERENCE_LANES,
       preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
       batchSize: plan.options.batchStrategy === 'SingleRecord' ? 1 : plan.options.maxBatchSize,
     });
     logger.info('Model loaded', {
       model: files.manifest.name,
       provider: opened.provider,
+      lanes: opened.lanes,
       preprocessThreads: opened.preprocessThreads,
       shardRecords: shard.records,
     });

@@ -1,5 +1,3 @@
-import { extname, join } from 'node:path';
-import Piscina from 'piscina';
 import { encodeImageBatch } from '../../lib/models/image-batch';
 import type { ImageBatchResult, ImageBatchTask } from '../../lib/models/image-batch';
 import { isImageInput } from '../../lib/models/manifest';
@@ -7,6 +5,7 @@ import type { ImageInput, ModelManifest } from '../../lib/models/manifest';
 import type { ModelRecord } from '../../lib/models/records';
 import { encodeRecords } from '../../lib/models/tensors';
 import type { TensorData } from '../../lib/models/tensors';
+import { threadPool } from './thread-pool';
 
 /** A batch of records as the model's input tensors. */
 export interface EncodedBatch {
@@ -31,9 +30,6 @@ const featureEncoder = (manifest: ModelManifest): InputEncoder => ({
   close: async () => undefined,
 });
 
-/** In the esbuild bundle the task is `preprocess-worker.js` beside the worker; from source, the .ts file. */
-const preprocessWorkerFile = () => join(__dirname, `preprocess-worker${extname(__filename)}`);
-
 const concatenated = (parts: ImageBatchResult[]) => {
   const data = new Float32Array(parts.reduce((length, part) => length + part.data.length, 0));
   let offset = 0;
@@ -45,34 +41,28 @@ const concatenated = (parts: ImageBatchResult[]) => {
 };
 
 /**
- * Images: decoding and scaling cost as much as a small CNN's inference, so with `threads` > 0 they
+ * Images: under CUDA, decoding and scaling are what the GPU waits on, so with `threads` > 0 they
  * run on a pool of threads, each batch split across them, while the calling thread runs the model
  * (onnxruntime-node's `run` holds the thread that calls it).
  */
-const imageEncoder = (input: ImageInput, threads: number): InputEncoder => {
+const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean): InputEncoder => {
   const [, , height, width] = input.shape;
   const tensorOf = (count: number, data: Float32Array): Record<string, TensorData> => ({
     [input.name]: { data, dims: [count, 3, height, width] },
   });
   const imagesOf = (records: ModelRecord[]) => records.map((record) => record[input.image.field] as string);
   if (threads === 0) {
+    let reused: Float32Array | undefined;
     return {
       encode: async (records) => {
-        const { data, failures } = encodeImageBatch({ input, images: imagesOf(records) });
+        const { data, failures } = encodeImageBatch({ input, images: imagesOf(records) }, reused);
+        if (reuseTensor && data.buffer !== reused?.buffer) reused = data;
         return { count: records.length, feeds: tensorOf(records.length, data), failures };
       },
       close: async () => undefined,
     };
   }
-  const pool = new Piscina<ImageBatchTask, ImageBatchResult>({
-    filename: preprocessWorkerFile(),
-    minThreads: threads,
-    maxThreads: threads,
-    // Queued batches wait in the worker's prefetch, not here.
-    idleTimeout: Infinity,
-    // From source (tests, the local runtime) the task file is TypeScript: its threads load tsx.
-    ...(extname(__filename) === '.ts' ? { execArgv: ['--import', 'tsx'] } : {}),
-  });
+  const pool = threadPool<ImageBatchTask, ImageBatchResult>('preprocess-worker', threads);
   return {
     encode: async (records) => {
       const images = imagesOf(records);
@@ -93,12 +83,21 @@ const imageEncoder = (input: ImageInput, threads: number): InputEncoder => {
   };
 };
 
-/**
- * How records become tensors for this model. `preprocessThreads` applies to image models; 0 keeps
- * everything on the calling thread.
- */
-export const createInputEncoder = (manifest: ModelManifest, preprocessThreads: number): InputEncoder => {
+export interface InputEncoderOptions {
+  /** Threads that preprocess images; 0 keeps everything on the calling thread. */
+  preprocessThreads: number;
+  /**
+   * The caller is done with each batch's tensors before it encodes the next (an inference lane):
+   * images are encoded into one tensor buffer, kept and written over batch after batch.
+   */
+  reuseTensor?: boolean;
+}
+
+/** How records become tensors for this model. */
+export const createInputEncoder = (manifest: ModelManifest, options: InputEncoderOptions): InputEncoder => {
   const [input] = manifest.inputs;
   if (!input) throw new Error(`Model ${manifest.name} declares no input tensor`);
-  return isImageInput(input) ? imageEncoder(input, preprocessThreads) : featureEncoder(manifest);
+  return isImageInput(input)
+    ? imageEncoder(input, options.preprocessThreads, options.reuseTensor ?? false)
+    : featureEncoder(manifest);
 };

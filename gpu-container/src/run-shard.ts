@@ -14,7 +14,6 @@ import type { ModelManifest } from '../../lib/models/manifest';
 import { describeIssues, toModelRecord } from '../../lib/models/records';
 import type { ModelRecord } from '../../lib/models/records';
 import type { Prediction } from '../../lib/models/tensors';
-import type { EncodedBatch } from './model-inputs';
 import { decodeRecordChunks } from '../../lib/records/decode';
 import type { DecodedRecord } from '../../lib/records/decode';
 import { contentTypeOf } from '../../lib/records/formats';
@@ -59,10 +58,19 @@ interface PendingRecord {
   input: ModelRecord;
 }
 
-/** The model as the shard runs it: encoding (possibly on other threads), then inference. */
+/** What the model made of a batch: a prediction for each record, unless its input could not be read. */
+export interface BatchOutcome {
+  predictions: Prediction[];
+  /** Why a record could not be encoded (an unreadable image), or null. Its prediction means nothing. */
+  failures: (string | null)[];
+}
+
+/** The model as the shard runs it. */
 export interface ShardModel {
-  encode(records: ModelRecord[]): Promise<EncodedBatch>;
-  infer(batch: EncodedBatch): Promise<Prediction[]>;
+  /** Encodes and infers a batch; several may be in flight, and finish in any order. */
+  run(records: ModelRecord[]): Promise<BatchOutcome>;
+  /** How many batches it works on at once (its inference lanes): the shard keeps that many busy. */
+  parallelBatches: number;
 }
 
 export interface ShardWork {
@@ -70,7 +78,7 @@ export interface ShardWork {
   shard: PlannedShard;
   manifest: ModelManifest;
   model: ShardModel;
-  /** Batches encoded ahead of the one being inferred (default 2). */
+  /** Batches started beyond those the model works on at once (default 2): read and encoded ahead. */
   prefetchBatches?: number;
   objects: ObjectStore;
   outputsBucket: string;
@@ -172,15 +180,21 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
   };
 
+  /** Starts a batch; its failure is handled when it is settled, in input order. */
+  const start = (batch: PendingRecord[]) => {
+    const outcome = work.model.run(batch.map((r) => r.input));
+    outcome.catch(() => undefined);
+    return outcome;
+  };
+
   /**
-   * Infers an encoded batch; when inference fails, halves it until the failing records are alone.
-   * A record its encoding rejected (an unreadable image) fails on its own.
+   * Writes a batch's predictions; when inference fails, halves the batch until the failing records
+   * are alone. A record its encoding rejected (an unreadable image) fails on its own.
    */
-  const inferIsolating = async (batch: PendingRecord[], encoded?: EncodedBatch): Promise<void> => {
-    let predictions: Prediction[];
+  const settle = async (batch: PendingRecord[], outcome: Promise<BatchOutcome>): Promise<void> => {
+    let result: BatchOutcome;
     try {
-      encoded ??= await work.model.encode(batch.map((r) => r.input));
-      predictions = await work.model.infer(encoded);
+      result = await outcome;
     } catch (error) {
       if (batch.length === 1) {
         const [only] = batch as [PendingRecord];
@@ -193,14 +207,13 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
         return;
       }
       const middle = Math.ceil(batch.length / 2);
-      await inferIsolating(batch.slice(0, middle));
-      await inferIsolating(batch.slice(middle));
+      for (const half of [batch.slice(0, middle), batch.slice(middle)]) await settle(half, start(half));
       return;
     }
     for (const [i, record] of batch.entries()) {
-      const encodingFailure = encoded.failures[i];
+      const encodingFailure = result.failures[i];
       if (encodingFailure) fail(record.line, record.raw, 'INVALID_IMAGE', encodingFailure);
-      else write(record, predictions[i] as Prediction);
+      else write(record, result.predictions[i] as Prediction);
     }
   };
 
@@ -215,14 +228,14 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
   };
 
-  // Batches whose encoding has started, in input order: while one is inferred, the next ones are
-  // read and encoded, so that the model never waits for decoding.
-  const encoding: { batch: PendingRecord[]; encoded: Promise<EncodedBatch> }[] = [];
-  const prefetch = work.prefetchBatches ?? 2;
-  const inferOldest = async () => {
-    const oldest = encoding.shift();
+  // Batches started, in input order: while the model works on the oldest ones, the next are read
+  // and encoded, so that it never waits for decoding. They are written in input order.
+  const inFlight: { batch: PendingRecord[]; outcome: Promise<BatchOutcome> }[] = [];
+  const maxInFlight = work.model.parallelBatches + (work.prefetchBatches ?? 2);
+  const settleOldest = async () => {
+    const oldest = inFlight.shift();
     if (!oldest) return;
-    await inferIsolating(oldest.batch, await oldest.encoded);
+    await settle(oldest.batch, oldest.outcome);
     await Promise.all([outputs.flush(), failures.flush()]);
     checkFailureBudget();
     if (Date.now() - lastProgress >= progressEvery) {
@@ -237,13 +250,8 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     const batch = pending;
     pending = [];
     pendingBytes = 0;
-    if (batch.length > 0) {
-      const encoded = work.model.encode(batch.map((r) => r.input));
-      // Awaited in turn by inferOldest; until then a failure must not count as unhandled.
-      encoded.catch(() => undefined);
-      encoding.push({ batch, encoded });
-    }
-    while (encoding.length > prefetch) await inferOldest();
+    if (batch.length > 0) inFlight.push({ batch, outcome: start(batch) });
+    while (inFlight.length >= maxInFlight) await settleOldest();
   };
 
   const source = await openShard(work, file);
@@ -286,7 +294,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
       await failures.flush();
     }
     await flush();
-    while (encoding.length > 0) await inferOldest();
+    while (inFlight.length > 0) await settleOldest();
   } catch (error) {
     // What was written is uploaded as is; a retried attempt replaces it.
     source.destroy();

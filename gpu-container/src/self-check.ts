@@ -28,7 +28,9 @@ export const selfCheck = async (): Promise<number> => {
       const files = await loadModelFiles(modelsDir, name);
       const { model, provider, close } = await openShardModel(files, choice);
       const started = performance.now();
-      const [prediction] = await model.infer(await model.encode([files.manifest.example]));
+      const {
+        predictions: [prediction],
+      } = await model.run([files.manifest.example]);
       await close();
       console.log(
         JSON.stringify({ model: name, provider, ms: +(performance.now() - started).toFixed(2), prediction }),

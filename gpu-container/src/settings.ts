@@ -13,9 +13,16 @@ const settingsSchema = z.object({
   LONGTAIL_MODELS_DIR: z.string().default(resolve('models')),
   LONGTAIL_EXECUTION_PROVIDER: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
   /**
-   * Threads that decode and preprocess images while the model runs. Unset: none on the CPU
-   * provider (the vCPUs run inference; images are decoded between batches), every vCPU but one
-   * under CUDA (the GPU waits on them).
+   * Inference lanes: sessions on threads of their own, each decoding, preprocessing and inferring
+   * whole batches on one intra-op thread. Unset: on the CPU provider, one per vCPU for an image
+   * model (LONGTAIL_INTRA_OP_THREADS where set), none for a tabular one; none under CUDA. 0: one
+   * session on the main thread.
+   */
+  LONGTAIL_INFERENCE_LANES: z.coerce.number().int().min(0).optional(),
+  /**
+   * With one session (no lanes): threads that decode and preprocess images while it runs. Unset:
+   * every vCPU but one under CUDA (the GPU waits on them), none on the CPU provider (images are
+   * decoded between batches).
    */
   LONGTAIL_PREPROCESS_THREADS: z.coerce.number().int().min(0).optional(),
   /** The table the shard's progress row goes to. */

@@ -471,12 +471,13 @@ describe('gpu-container Dockerfile', () => {
       expect(entries).toEqual({
         worker: 'gpu-container/src/main.ts',
         'preprocess-worker': 'gpu-container/src/preprocess-worker.ts',
+        'lane-worker': 'gpu-container/src/lane-worker.ts',
       });
       expect(outdir).toBeDefined();
       const [buildWorkdir] = workdirs(buildStage!).slice(-1);
       for (const name of Object.keys(entries)) {
         const bundled = path.posix.join(buildWorkdir!, outdir!, `${name}.js`);
-        // Both bundles sit side by side in /app: the worker starts its threads from the file beside it.
+        // The bundles sit side by side in /app: the worker starts its threads from the file beside it.
         const copy = copies.find(
           (candidate) => candidate.stage === finalStage && candidate.destination === `/app/${name}.js`,
         );

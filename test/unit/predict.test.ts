@@ -18,7 +18,7 @@ describe('predict', () => {
 
   it('gives the same predictions for a batch padded to a fixed size as unpadded, one per record', async () => {
     const records = demoCustomers(3, 5) as unknown as Record<string, unknown>[];
-    const batch = await createInputEncoder(manifest, 0).encode(records);
+    const batch = await createInputEncoder(manifest, { preprocessThreads: 0 }).encode(records);
 
     const plain = await predict(session, manifest, batch);
     const padded = await predict(session, manifest, batch, undefined, 8);

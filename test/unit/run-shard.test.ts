@@ -1,5 +1,4 @@
 import { runPlannedShard } from '../../gpu-container/src/run-shard';
-import type { EncodedBatch } from '../../gpu-container/src/model-inputs';
 import type { FailedRecord, ShardModel, ShardWork } from '../../gpu-container/src/run-shard';
 import type { Job, RecordCounts } from '../../lib/jobs/job';
 import type { JobOptions } from '../../lib/jobs/job-options';
@@ -35,17 +34,12 @@ const fakePredict =
       };
     });
   };
-/** The stand-in model as the shard runs it: encoding keeps the records, inference reads them back. */
+/** The stand-in model as the shard runs it, one batch at a time. */
 const fakeModel = (calls: ModelRecord[][]): ShardModel => {
-  const recordsOf = new WeakMap<EncodedBatch, ModelRecord[]>();
   const predict = fakePredict(calls);
   return {
-    encode: async (records) => {
-      const batch: EncodedBatch = { count: records.length, feeds: {}, failures: records.map(() => null) };
-      recordsOf.set(batch, records);
-      return batch;
-    },
-    infer: async (batch) => predict(recordsOf.get(batch) ?? []),
+    run: async (records) => ({ predictions: await predict(records), failures: records.map(() => null) }),
+    parallelBatches: 1,
   };
 };
 
@@ -301,14 +295,13 @@ describe('runPlannedShard', () => {
     it('fails a record its encoding rejects with INVALID_IMAGE and writes the rest of its batch', async () => {
       const base = fakeModel([]);
       const unreadable: ShardModel = {
-        encode: async (records) => {
-          const batch = await base.encode(records);
-          batch.failures = records.map((r) =>
+        ...base,
+        run: async (records) => ({
+          ...(await base.run(records)),
+          failures: records.map((r) =>
             r.tenure_months === 7 ? 'The image cannot be decoded: bad CRC.' : null,
-          );
-          return batch;
-        },
-        infer: base.infer,
+          ),
+        }),
       };
       const records = [customer(1), customer(7), customer(30)];
 
@@ -327,48 +320,37 @@ describe('runPlannedShard', () => {
       );
     });
 
-    it('encodes the next batches while one is inferred, and infers them in input order', async () => {
+    it('keeps the model busy with batches ahead and writes them in input order, however they finish', async () => {
       const base = fakeModel([]);
-      const events: string[] = [];
-      const numbered = new WeakMap<EncodedBatch, number>();
-      let encoded = 0;
-      const traced: ShardModel = {
-        encode: (records) => {
-          const number = ++encoded;
-          events.push(`encode ${number}`);
-          return base.encode(records).then((batch) => {
-            numbered.set(batch, number);
-            return batch;
-          });
-        },
-        infer: async (batch) => {
-          events.push(`infer ${numbered.get(batch)}`);
-          return base.infer(batch);
+      let running = 0;
+      let mostRunning = 0;
+      let started = 0;
+      // Two lanes; a batch's turn takes longer the earlier it started, so later batches finish first.
+      const lanes: ShardModel = {
+        parallelBatches: 2,
+        run: async (records) => {
+          running++;
+          mostRunning = Math.max(mostRunning, running);
+          const delay = 12 - 2 * (started++ % 4);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          running--;
+          return base.run(records);
         },
       };
+      const records = Array.from({ length: 20 }, (_, i) => customer(20 + i, i));
 
-      await run(
+      const result = await run(
         'in.jsonl',
-        jsonl(Array.from({ length: 10 }, (_, i) => customer(i))),
-        { maxBatchSize: 2 },
-        {
-          model: traced,
-          prefetchBatches: 2,
-        },
+        jsonl(records),
+        { maxBatchSize: 2, joinSource: 'Input', outputFilter: "$['id','prediction']" },
+        { model: lanes, prefetchBatches: 2 },
       );
 
-      expect(events).toEqual([
-        'encode 1',
-        'encode 2',
-        'encode 3',
-        'infer 1',
-        'encode 4',
-        'infer 2',
-        'encode 5',
-        'infer 3',
-        'infer 4',
-        'infer 5',
-      ]);
+      // Both lanes busy and two batches more started: parallelBatches + prefetchBatches.
+      expect(mostRunning).toBe(4);
+      expect(result.outputs.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual(
+        records.map((r) => r.id),
+      );
     });
 
     it('sends records in batches of maxBatchSize', async () => {
