@@ -17,6 +17,8 @@ import { predict } from '../gpu-container/src/predict';
  */
 
 export interface LimitPoint {
+  /** Sessions side by side, each in a process of its own (bench/run.ts sums them). */
+  sessions: number;
   threads: number;
   batchSize: number;
   recordsPerSecond: number;
@@ -48,7 +50,7 @@ export const measureLimit = async (args: {
   threads: number[];
   batchSizes: number[];
   secondsPerPoint: number;
-}): Promise<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }> => {
+}): Promise<{ provider: string; points: Omit<LimitPoint, 'sessions'>[]; encodeRecordsPerSecond: number }> => {
   const files = await loadModelFiles('models', args.model);
   const records = await readRecords(args.inputUri, files.manifest, Math.max(...args.batchSizes));
   const encoder = createInputEncoder(files.manifest, { preprocessThreads: 0 });

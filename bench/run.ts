@@ -34,8 +34,8 @@ const reportsDir = resolve(__dirname, 'reports');
 
 const plan = quick
   ? {
-      orientation: { records: 2_000, batchSizes: [1, 8, 32], pipelineBatchSizes: [] as number[] },
-      recognition: { records: 80, batchSizes: [1, 8], pipelineBatchSizes: [] as number[] },
+      orientation: { records: 2_000, batchSizes: [1, 8, 32], pipelineBatchSizes: [16] },
+      recognition: { records: 80, batchSizes: [1, 8], pipelineBatchSizes: [4] },
       naiveRecords: { orientation: 600, recognition: 24 },
       tabular: { records: 60_000, memoryRecords: 60_000 },
       secondsPerPoint: 0.4,
@@ -47,9 +47,9 @@ const plan = quick
       orientation: {
         records: 8_000,
         batchSizes: [1, 2, 4, 8, 16, 32, 64, 128],
-        pipelineBatchSizes: [1, 8, 16, 32, 64],
+        pipelineBatchSizes: [1, 4, 8, 16, 32, 64],
       },
-      recognition: { records: 240, batchSizes: [1, 2, 4, 8, 16], pipelineBatchSizes: [4, 8] },
+      recognition: { records: 240, batchSizes: [1, 2, 4, 8, 16], pipelineBatchSizes: [1, 2, 4, 8] },
       naiveRecords: { orientation: 6_000, recognition: 200 },
       tabular: { records: 400_000, memoryRecords: 400_000 },
       secondsPerPoint: 2,
@@ -79,6 +79,48 @@ const probe = async <T>(name: string, args: unknown, stack: LocalStack): Promise
   );
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
 };
+
+interface LimitProbe {
+  provider: string;
+  points: LimitPoint[];
+  encodeRecordsPerSecond: number;
+}
+
+/**
+ * The ONNX Runtime limit at each thread count and batch size for `sessions` sessions side by side:
+ * one session, or one single-threaded session per vCPU (what the worker's CPU lanes run), each in
+ * a process of its own, their rates summed point by point. Side by side, the processes walk the
+ * grid in step; what one gains while the other starts or ends only raises the limit.
+ */
+const measureLimit = async (
+  stack: LocalStack,
+  sessions: number,
+  args: { model: string; inputUri: string; threads: number[]; batchSizes: number[]; secondsPerPoint: number },
+): Promise<LimitProbe> => {
+  const parts = await Promise.all(
+    Array.from({ length: sessions }, () =>
+      probe<Omit<LimitProbe, 'points'> & { points: Omit<LimitPoint, 'sessions'>[] }>(
+        'limit',
+        { ...args, provider },
+        stack,
+      ),
+    ),
+  );
+  const [first] = parts;
+  if (!first) throw new Error('no limit probe');
+  return {
+    provider: first.provider,
+    points: first.points.map((point, i) => ({
+      ...point,
+      sessions,
+      recordsPerSecond: parts.reduce((sum, part) => sum + (part.points[i]?.recordsPerSecond ?? NaN), 0),
+    })),
+    encodeRecordsPerSecond: parts.reduce((sum, part) => sum + part.encodeRecordsPerSecond, 0) / sessions,
+  };
+};
+
+const describeLimit = ({ sessions, threads, batchSize }: LimitPoint) =>
+  `batch ${batchSize}, ${sessions > 1 ? `${sessions} sessions × ${threads} thread` : `${threads} thread${threads > 1 ? 's' : ''}`}`;
 
 interface ShardDone {
   recordsPerSecond: number;
@@ -227,20 +269,13 @@ const main = async () => {
       const inputUri = await put(`bench/${model}.jsonl`, imageLines(sizes.records));
       const naiveUri = await put(`bench/${model}-naive.jsonl`, imageLines(naiveCount));
       log(
-        `${model}: ONNX Runtime limit over batch sizes ${sizes.batchSizes.join(', ')} × threads ${threadCounts.join(', ')}`,
+        `${model}: ONNX Runtime limit over batch sizes ${sizes.batchSizes.join(', ')} × threads ${threadCounts.join(', ')}, and ${host.vcpus} single-threaded sessions side by side`,
       );
-      const limit = await probe<{ provider: string; points: LimitPoint[]; encodeRecordsPerSecond: number }>(
-        'limit',
-        {
-          model,
-          inputUri,
-          provider,
-          threads: threadCounts,
-          batchSizes: sizes.batchSizes,
-          secondsPerPoint: plan.secondsPerPoint,
-        },
-        stack,
-      );
+      const grid = { model, inputUri, batchSizes: sizes.batchSizes, secondsPerPoint: plan.secondsPerPoint };
+      const oneSession = await measureLimit(stack, 1, { ...grid, threads: threadCounts });
+      const lanes =
+        host.vcpus > 1 ? await measureLimit(stack, host.vcpus, { ...grid, threads: [1] }) : undefined;
+      const limit = { ...oneSession, points: [...oneSession.points, ...(lanes?.points ?? [])] };
       const top = best(limit.points);
       // The pipeline at the limit's best batch size and at a few others, for the chart and to
       // find its own best batch size.
@@ -258,20 +293,13 @@ const main = async () => {
       const rounds = [];
       for (let index = 1; index <= plan.rounds; index++) {
         log(
-          `${model}: round ${index}: limit at batch ${top.batchSize} × ${top.threads} threads, then the pipeline at batch ${pipelineBatchSize}`,
+          `${model}: round ${index}: limit at ${describeLimit(top)}, then the pipeline at batch ${pipelineBatchSize}`,
         );
-        const paired = await probe<{ points: LimitPoint[]; encodeRecordsPerSecond: number }>(
-          'limit',
-          {
-            model,
-            inputUri,
-            provider,
-            threads: [top.threads],
-            batchSizes: [top.batchSize],
-            secondsPerPoint: plan.secondsPerPoint,
-          },
-          stack,
-        );
+        const paired = await measureLimit(stack, top.sessions, {
+          ...grid,
+          threads: [top.threads],
+          batchSizes: [top.batchSize],
+        });
         const run = await runJob(stack, shardReports, model, inputUri, { maxBatchSize: pipelineBatchSize });
         const limitRate = paired.points[0]?.recordsPerSecond ?? NaN;
         // The most a pipeline can do on this host when turning records into tensors takes the
@@ -311,7 +339,7 @@ const main = async () => {
       if (model === 'text-orientation') {
         for (const point of limit.points) {
           chart.push({
-            series: `ONNX Runtime alone, ${point.threads} thread${point.threads > 1 ? 's' : ''}`,
+            series: `ONNX Runtime alone, ${point.sessions > 1 ? `${point.sessions} sessions × 1 thread` : `${point.threads} thread${point.threads > 1 ? 's' : ''}`}`,
             batchSize: point.batchSize,
             recordsPerSecond: round(point.recordsPerSecond),
           });
@@ -325,6 +353,7 @@ const main = async () => {
         provider: limit.provider,
         records: sizes.records,
         limit: {
+          sessions: top.sessions,
           threads: top.threads,
           batchSize: top.batchSize,
           recordsPerSecond: median.limitRecordsPerSecond,
@@ -463,7 +492,7 @@ const printTable = (report: {
   for (const model of report.cnn) {
     rows.push([
       `${model.model}: pipeline / ONNX Runtime limit`,
-      `${model.pipeline.recordsPerSecond} (batch ${model.pipeline.batchSize}) vs ${model.limit.recordsPerSecond} rec/s (batch ${model.limit.batchSize}, ${model.limit.threads} threads)`,
+      `${model.pipeline.recordsPerSecond} (batch ${model.pipeline.batchSize}) vs ${model.limit.recordsPerSecond} rec/s (${describeLimit(model.limit)})`,
       model.pipelineToLimit.toFixed(2),
     ]);
     rows.push([
