@@ -14,10 +14,10 @@ export interface LoadedSession {
 }
 
 /**
- * Threads for the CPU provider's operators. A Batch job owns its vCPUs, and on the CPU provider
- * inference is where they go: one intra-op thread per vCPU, with images preprocessed between
- * batches (see preprocessThreadsFor). Under CUDA these threads only run the few operators left on
- * the CPU.
+ * Threads for the CPU provider's operators in one session. A Batch job owns its vCPUs, and on the
+ * CPU provider inference is where they go: one intra-op thread per vCPU (an image model runs a
+ * single-threaded session per vCPU instead; see inferenceLanesFor). Under CUDA these threads only
+ * run the few operators left on the CPU.
  */
 export const intraOpThreadsFor = (
   provider: 'cuda' | 'cpu',
