@@ -1,4 +1,3 @@
-import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { encodeImageBatch } from '../../lib/models/image-batch';
@@ -10,6 +9,7 @@ import {
   writeImageTensor,
 } from '../../lib/models/images';
 import type { ImageInput } from '../../lib/models/manifest';
+import { chunk, handMadePng } from '../support/png-files';
 
 const input: ImageInput = {
   name: 'x',
@@ -112,25 +112,9 @@ describe('writeImageTensor', () => {
 
   it('composites a PNG whose transparency is a tRNS chunk (no alpha channel) over white paper', () => {
     // 8×4 grayscale, every pixel 0, and tRNS saying gray 0 is transparent.
-    const chunk = (type: string, data: Buffer) => {
-      const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-      const length = Buffer.alloc(4);
-      length.writeUInt32BE(data.length);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(body));
-      return Buffer.concat([length, body, crc]);
-    };
-    const header = Buffer.alloc(13);
-    header.writeUInt32BE(8, 0);
-    header.writeUInt32BE(4, 4);
-    header.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
     const rows = Buffer.alloc(4 * (1 + 8)); // filter byte 0, then 8 black pixels, per row
-    const png = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', header),
+    const png = handMadePng({ width: 8, height: 4, bitDepth: 8, colorType: 0 }, rows, [
       chunk('tRNS', Buffer.from([0, 0])),
-      chunk('IDAT', deflateSync(rows)),
-      chunk('IEND', Buffer.alloc(0)),
     ]);
 
     const tensor = tensorOf(png);
