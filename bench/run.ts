@@ -34,11 +34,11 @@ const reportsDir = resolve(__dirname, 'reports');
 
 const plan = quick
   ? {
-      orientation: { records: 2_000, batchSizes: [1, 8, 32], pipelineBatchSizes: [16] },
-      recognition: { records: 80, batchSizes: [1, 8], pipelineBatchSizes: [4] },
+      orientation: { records: 2_000, batchSizes: [4, 16], pipelineBatchSizes: [16] },
+      recognition: { records: 80, batchSizes: [1, 4], pipelineBatchSizes: [] as number[] },
       naiveRecords: { orientation: 600, recognition: 24 },
       tabular: { records: 60_000, memoryRecords: 60_000 },
-      secondsPerPoint: 0.4,
+      secondsPerPoint: 0.3,
       rounds: 1,
       submitToCompleted: 2,
       load: { seconds: 3, connections: 16 },
