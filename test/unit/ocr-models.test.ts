@@ -85,3 +85,12 @@ describe('text-recognition', () => {
     }
   });
 });
+
+describe('inference lanes', () => {
+  it('fail to open, before any batch, when their model cannot load', async () => {
+    const files = await loadModelFiles(modelsDir, 'text-orientation');
+    const broken = { ...files, onnxPath: join(imagesDir, 'invoice-upright.png') };
+
+    await expect(openShardModel(broken, 'cpu', { lanes: 2 })).rejects.toThrow(/Load model from .* failed/);
+  });
+});
