@@ -132,8 +132,20 @@ export const decodeCommonPng = (bytes: Buffer, maxPixels: number): PngPixels | u
   if (data.length === 0) throw new Error('no IDAT chunk');
 
   const rowBytes = width * channels;
-  const raw = inflateSync(data.length === 1 ? (data[0] as Buffer) : Buffer.concat(data));
-  if (raw.length < height * (rowBytes + 1)) throw new Error('the image data is shorter than its size says');
+  const expected = height * (rowBytes + 1);
+  // A stream that inflates to more than the header's size is refused before it fills memory.
+  let raw: Buffer;
+  try {
+    raw = inflateSync(data.length === 1 ? (data[0] as Buffer) : Buffer.concat(data), {
+      maxOutputLength: expected,
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error('the image data is longer than its size says');
+    }
+    throw error;
+  }
+  if (raw.length < expected) throw new Error('the image data is shorter than its size says');
   const samples = unfilter(raw, height, rowBytes, channels);
   if (colorType !== 3) return { width, height, channels, data: samples };
   if (!palette) throw new Error('no PLTE chunk for a palette image');

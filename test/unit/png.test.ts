@@ -135,6 +135,10 @@ describe('decodeCommonPng', () => {
     expect(() =>
       decodeCommonPng(handMadePng({ ...header, width: 2000, height: 2000 }, Buffer.alloc(6)), maxPixels),
     ).toThrow('more pixels than allowed');
+    // Rows for a 2×200 image behind a 2×2 header: refused before inflating all of it.
+    expect(() => decodeCommonPng(handMadePng(header, Buffer.alloc(600)), maxPixels)).toThrow(
+      'longer than its size says',
+    );
     const good = handMadePng(header, Buffer.from([0, 1, 2, 0, 3, 4]));
     expect(() => decodeCommonPng(good.subarray(0, 40), maxPixels)).toThrow('no IDAT chunk');
     // IEND is 12 bytes and IDAT's CRC 4: 18 off the end cuts into the data.
