@@ -295,6 +295,8 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
     await flush();
     while (inFlight.length > 0) await settleOldest();
+    // Again at the end: a shard whose records all fail before reaching the model settles no batch.
+    checkFailureBudget();
   } catch (error) {
     // What was written is uploaded as is; a retried attempt replaces it.
     source.destroy();

@@ -407,6 +407,15 @@ describe('runPlannedShard', () => {
       expect(failures.split('\n').filter(Boolean)).toHaveLength(5);
     });
 
+    it('throws TOO_MANY_FAILED_RECORDS when every record fails before reaching the model', async () => {
+      const allBad = `${Array.from({ length: 10 }, () => '{not json').join('\n')}\n`;
+
+      await expect(run('in.jsonl', allBad, { maxFailedRecordsPercent: 10 })).rejects.toMatchObject({
+        code: 'TOO_MANY_FAILED_RECORDS',
+        message: expect.stringContaining('10 of 10 records failed in shard 0'),
+      });
+    });
+
     it('goes on while the failures stay within the budget', async () => {
       const result = await run('in.jsonl', halfBad(), { maxFailedRecordsPercent: 50 });
 
