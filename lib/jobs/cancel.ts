@@ -110,10 +110,10 @@ export const cancelJob = async (ownerId: string, jobId: string, deps: CancelDeps
     );
   }
 
+  // Only "Mark job running" sets the execution: it says the job was running when it was cancelled,
+  // even when it started between the read above and the transition.
   if (cancelled.executionArn) {
     await deps.executions.stop(cancelled.executionArn, 'Cancelled by its owner');
-  }
-  if (job.status === 'running') {
     const terminated = await deps.batch.terminateAllFor(jobId, 'Cancelled by its owner');
     const rows = await deps.progress.listFor(jobId);
     const { succeeded, failed } = summarizeShards(rows, rows.length);

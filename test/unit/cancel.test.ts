@@ -68,6 +68,24 @@ describe('cancelJob', () => {
     expect(job.partialOutputs).toEqual([`s3://outputs/work/${jobId}/shards/0.out`]);
   });
 
+  it('terminates the Batch jobs of a job that started between the read and the cancel', async () => {
+    const deps = setUp(aJob({ status: 'pending' }));
+    const read = deps.store.get.bind(deps.store);
+    let reads = 0;
+    deps.store.get = async (id: string) => {
+      const job = await read(id);
+      // "Mark job running" wins the race right after cancelJob's first read.
+      if (reads++ === 0) await deps.store.transition(id, 'running', { executionArn });
+      return job;
+    };
+
+    const { job } = await cancelJob('alice', jobId, deps);
+
+    expect(job.status).toBe('cancelled');
+    expect(deps.executions.stopped).toEqual([executionArn]);
+    expect(deps.batch.terminated).toEqual([jobId]);
+  });
+
   it('does nothing more when asked again', async () => {
     const deps = setUp(aJob({ status: 'cancelled' }));
 
