@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../aws/clients';
 import { resources } from '../config';
@@ -30,8 +30,12 @@ export interface JobStore {
   listByOwner(ownerId: string, query: ListJobsQuery): Promise<JobPage>;
   /** Moves a job to `to` if its current status allows it; throws `TransitionRejected` otherwise. */
   transition(jobId: string, to: JobStatus, fields?: TransitionFields): Promise<Job>;
-  /** Jobs still `status` (pending or running) created before `before`, oldest first. */
-  listActive(status: 'pending' | 'running', before: string, limit: number): Promise<Job[]>;
+  /**
+   * Every job still `status` (pending or running) created before `before`, oldest first, read
+   * `pageSize` at a time: a sweep that stopped at a page would never reach the newer stuck jobs
+   * behind many long-running ones.
+   */
+  listActive(status: 'pending' | 'running', before: string, pageSize?: number): Promise<Job[]>;
   /** Records what a job cancelled while running had done: its counts and finished shards' outputs. */
   recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
@@ -155,17 +159,19 @@ export class DynamoJobStore implements JobStore {
     return { jobs: Items.map(fromStored), nextCursor: encodeCursor(LastEvaluatedKey) };
   }
 
-  async listActive(status: 'pending' | 'running', before: string, limit: number): Promise<Job[]> {
-    const { Items = [] } = await this.client().send(
-      new QueryCommand({
+  async listActive(status: 'pending' | 'running', before: string, pageSize = 100): Promise<Job[]> {
+    const jobs: Job[] = [];
+    const pages = paginateQuery(
+      { client: this.client(), pageSize },
+      {
         TableName: this.tableName(),
         IndexName: jobTableIndexes.byActiveStatus,
         KeyConditionExpression: 'activeStatus = :status AND createdAt < :before',
         ExpressionAttributeValues: { ':status': status, ':before': before },
-        Limit: limit,
-      }),
+      },
     );
-    return Items.map(fromStored);
+    for await (const { Items = [] } of pages) jobs.push(...Items.map(fromStored));
+    return jobs;
   }
 
   async recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }) {

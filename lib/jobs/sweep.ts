@@ -40,8 +40,6 @@ export interface SweepDeps extends ReconcileDeps {
   stateMachineArn?: () => string;
   /** How long a job may sit pending or running before the sweeper looks at it. */
   graceMs: number;
-  /** Jobs looked at per status and sweep. */
-  batchSize?: number;
 }
 
 /**
@@ -54,15 +52,14 @@ export const sweepStuckJobs = async (deps: SweepDeps) => {
   const now = (deps.now ?? (() => new Date()))();
   const before = new Date(now.getTime() - deps.graceMs).toISOString();
   const stateMachineArn = (deps.stateMachineArn ?? resources.stateMachineArn)();
-  const limit = deps.batchSize ?? 100;
   let requeued = 0;
   let reconciled = 0;
   for (const status of ['pending', 'running'] as const) {
-    for (const job of await deps.store.listActive(status, before, limit)) {
+    for (const job of await deps.store.listActive(status, before)) {
       const executionArn = job.executionArn ?? executionArnOf(stateMachineArn, job.jobId);
       const execution = await deps.executions.describe(executionArn);
       if (!execution) {
-        if (job.status === 'pending') {
+        if (status === 'pending') {
           await deps.queue.enqueue({ jobId: job.jobId });
           requeued++;
           logger.warn('Pending job had no execution; enqueued it again', { jobId: job.jobId });

@@ -117,6 +117,19 @@ describe('DynamoJobStore against the DynamoDB emulator', () => {
     await expect(store.transition('job-back', 'running')).rejects.toBeInstanceOf(TransitionRejected);
   });
 
+  it('lists every job still running past the grace period, page after page, oldest first', async () => {
+    for (let day = 1; day <= 3; day++) {
+      await store.create(jobFor(`erin-${day}`, 'erin', `2025-03-0${day}T00:00:00.000Z`));
+      await store.transition(`erin-${day}`, 'running');
+    }
+    await store.create(jobFor('erin-new', 'erin', '2025-03-09T00:00:00.000Z'));
+    await store.transition('erin-new', 'running');
+
+    const stuck = await store.listActive('running', '2025-03-05T00:00:00.000Z', 1);
+
+    expect(stuck.map((j) => j.jobId)).toEqual(['erin-1', 'erin-2', 'erin-3']);
+  });
+
   it('pages through an owner’s jobs newest first, and by status', async () => {
     for (let day = 1; day <= 5; day++)
       await store.create(jobFor(`dave-${day}`, 'dave', `2026-02-0${day}T00:00:00.000Z`));
