@@ -47,12 +47,12 @@ export const measureSubmitLoad = async (args: {
   };
 };
 
-interface Api {
+export interface Api {
   apiUrl: string;
   apiKey: string;
 }
 
-const headersOf = ({ apiKey }: Api) => ({
+export const headersOf = ({ apiKey }: Api) => ({
   authorization: `Bearer ${apiKey}`,
   'content-type': 'application/json',
 });

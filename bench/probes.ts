@@ -93,7 +93,8 @@ export const measureLimit = async (args: {
 
 /**
  * The worker most people write first: read a line, await the model on it, keep the result, next
- * line; one upload at the end. Same model, session options and records as the pipeline.
+ * line; one upload at the end. Same model and records as the pipeline, and the session a single
+ * session gets (one intra-op thread per vCPU).
  */
 export const runNaiveWorker = async (args: {
   model: string;

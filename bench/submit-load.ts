@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { developmentApiKeys } from '../lib/auth/api-keys';
 import { demoCustomers } from '../local/demo-data';
 import { startLocalStack } from '../local/stack';
+import { headersOf } from './api-load';
 
 /**
  * `npm run bench:submit-load [-- --jobs 1000 --clients 50]`: that many one-record jobs submitted
@@ -26,9 +28,10 @@ const main = async () => {
     apiPort: 0,
     awsPort: 0,
     dataDir,
+    apiKeys: developmentApiKeys,
     batchConcurrency: arg('workers', 2),
   });
-  const headers = { authorization: 'Bearer longtail-dev-key', 'content-type': 'application/json' };
+  const headers = headersOf({ apiUrl: stack.apiUrl, apiKey: developmentApiKeys.split(':')[1] ?? '' });
   const [record] = demoCustomers(1);
   const latencies: number[] = [];
   const statuses = new Map<number, number>();

@@ -54,7 +54,10 @@ export class AllRecordsFailed extends LongtailError {
   override name = 'AllRecordsFailed';
 }
 
-/** The job is no longer pending when its execution comes to run it (it was cancelled). */
+/**
+ * The job is no longer pending when its execution comes to run it: cancelled, run by another
+ * execution, ended some other way, or gone.
+ */
 export class JobNotRunnable extends LongtailError {
   override name = 'JobNotRunnable';
 }

@@ -39,6 +39,9 @@ export const sessionOptions = (
   enableMemPattern: true,
 });
 
+/** CUDA when asked for, or (`auto`) when a GPU is visible. */
+export const wantsCuda = (choice: ProviderChoice) => choice === 'cuda' || (choice === 'auto' && gpuVisible());
+
 /**
  * Opens the model on the CUDA provider when asked or when a GPU is visible, on the CPU
  * otherwise. `auto` falls back to the CPU, loudly, when CUDA cannot load (missing libraries,
@@ -49,8 +52,7 @@ export const openSession = async (
   choice: ProviderChoice,
   intraOpThreads?: number,
 ): Promise<LoadedSession> => {
-  const wantCuda = choice === 'cuda' || (choice === 'auto' && gpuVisible());
-  if (wantCuda) {
+  if (wantsCuda(choice)) {
     try {
       return {
         session: await ort.InferenceSession.create(modelPath, sessionOptions('cuda', intraOpThreads)),

@@ -1,6 +1,7 @@
 import { S3ObjectStore, locationOf } from '../../lib/aws/object-store';
 import { LongtailError } from '../../lib/errors';
 import type { JobError, RecordCounts } from '../../lib/jobs/job';
+import { batchSizeOf } from '../../lib/jobs/job-options';
 import type { JobPlan } from '../../lib/jobs/plan';
 import { DynamoShardProgressStore } from '../../lib/jobs/shard-progress';
 import { workerErrorCodes } from '../../lib/jobs/worker-report';
@@ -58,7 +59,7 @@ const runJob = async (): Promise<number> => {
     const opened = await openShardModel(files, settings.LONGTAIL_EXECUTION_PROVIDER, {
       lanes: settings.LONGTAIL_INFERENCE_LANES,
       preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
-      batchSize: plan.options.batchStrategy === 'SingleRecord' ? 1 : plan.options.maxBatchSize,
+      batchSize: batchSizeOf(plan.options),
     });
     logger.info('Model loaded', {
       model: files.manifest.name,

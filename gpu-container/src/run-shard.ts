@@ -7,10 +7,12 @@ import type { ObjectStore } from '../../lib/aws/object-store';
 import { locationOf } from '../../lib/aws/object-store';
 import { LongtailError } from '../../lib/errors';
 import type { RecordCounts } from '../../lib/jobs/job';
+import { batchSizeOf } from '../../lib/jobs/job-options';
 import { shardOutputLocationOf } from '../../lib/jobs/plan';
 import type { JobPlan, PlannedFile, PlannedShard } from '../../lib/jobs/plan';
 import { workerErrorCodes } from '../../lib/jobs/worker-report';
 import type { ModelManifest } from '../../lib/models/manifest';
+import { ImageDecodeError } from '../../lib/models/images';
 import { describeIssues, toModelRecord } from '../../lib/models/records';
 import type { ModelRecord } from '../../lib/models/records';
 import type { Prediction } from '../../lib/models/tensors';
@@ -78,7 +80,7 @@ export interface ShardWork {
   shard: PlannedShard;
   manifest: ModelManifest;
   model: ShardModel;
-  /** Batches started beyond those the model works on at once (default 2): read and encoded ahead. */
+  /** Batches started beyond those the model works on at once (default 2): read, and queued or encoded, ahead. */
   prefetchBatches?: number;
   objects: ObjectStore;
   outputsBucket: string;
@@ -149,7 +151,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   if (!file) throw new Error(`Plan has no file ${shard.file} for shard ${shard.index}`);
   const options = plan.options;
   const compiled: CompiledDataProcessing = compileDataProcessing(options, file.format);
-  const batchSize = options.batchStrategy === 'SingleRecord' ? 1 : options.maxBatchSize;
+  const batchSize = batchSizeOf(options);
   const maxBatchBytes = options.maxPayloadMB * mib;
 
   const locations = shardOutputLocationOf(work.outputsBucket, plan.jobId, shard.index);
@@ -212,7 +214,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
     for (const [i, record] of batch.entries()) {
       const encodingFailure = result.failures[i];
-      if (encodingFailure) fail(record.line, record.raw, 'INVALID_IMAGE', encodingFailure);
+      if (encodingFailure) fail(record.line, record.raw, ImageDecodeError.code, encodingFailure);
       else write(record, result.predictions[i] as Prediction);
     }
   };
@@ -229,7 +231,8 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   };
 
   // Batches started, in input order: while the model works on the oldest ones, the next are read
-  // and encoded, so that it never waits for decoding. They are written in input order.
+  // and handed over (to be encoded ahead, or taken by the next free lane), so that the model never
+  // waits for reading or decoding. They are written in input order.
   const inFlight: { batch: PendingRecord[]; outcome: Promise<BatchOutcome> }[] = [];
   const maxInFlight = work.model.parallelBatches + (work.prefetchBatches ?? 2);
   const settleOldest = async () => {

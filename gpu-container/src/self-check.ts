@@ -31,10 +31,9 @@ export const selfCheck = async (): Promise<number> => {
       const {
         predictions: [prediction],
       } = await model.run([files.manifest.example]);
+      const ms = +(performance.now() - started).toFixed(2);
       await close();
-      console.log(
-        JSON.stringify({ model: name, provider, ms: +(performance.now() - started).toFixed(2), prediction }),
-      );
+      console.log(JSON.stringify({ model: name, provider, ms, prediction }));
     } catch (error) {
       failures++;
       console.log(JSON.stringify({ model: name, error: (error as Error).message }));

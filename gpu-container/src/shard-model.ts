@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isImageInput } from '../../lib/models/manifest';
 import type { ModelManifest } from '../../lib/models/manifest';
-import { gpuVisible, intraOpThreadsFor, openSession } from './execution-provider';
+import { intraOpThreadsFor, openSession, wantsCuda } from './execution-provider';
 import type { ProviderChoice } from './execution-provider';
 import { openInferenceLanes } from './inference-lanes';
 import { createInputEncoder } from './model-inputs';
@@ -19,14 +19,14 @@ export interface OpenedModel {
 }
 
 /**
- * Inference lanes (see inference-lanes.ts): on the CPU provider an image model runs one lane per
+ * Inference lanes (see inference-lanes.ts), on the CPU provider: an image model runs one lane per
  * vCPU the worker is given (LONGTAIL_INTRA_OP_THREADS where set, as the local runtime does when
  * workers share a host). A tabular model's encoding costs next to nothing and its records are many
  * and small: handing them to other threads would cost more than it saves, so it keeps one session.
  * Under CUDA one session feeds the GPU. See LONGTAIL_INFERENCE_LANES in settings.ts.
  */
-export const inferenceLanesFor = (provider: 'cuda' | 'cpu', manifest: ModelManifest, configured?: number) =>
-  configured ?? (provider === 'cpu' && manifest.inputs.some(isImageInput) ? intraOpThreadsFor('cpu') : 0);
+export const inferenceLanesFor = (manifest: ModelManifest, configured?: number) =>
+  configured ?? (manifest.inputs.some(isImageInput) ? intraOpThreadsFor('cpu') : 0);
 
 /**
  * Threads that decode images while one session runs the model. Under CUDA the GPU waits on the
@@ -56,8 +56,8 @@ export const openShardModel = async (
   choice: ProviderChoice,
   options: ShardModelOptions = {},
 ): Promise<OpenedModel> => {
-  const surelyCpu = choice === 'cpu' || (choice === 'auto' && !gpuVisible());
-  const lanes = surelyCpu ? inferenceLanesFor('cpu', files.manifest, options.lanes) : 0;
+  // Lanes only where the CPU is sure: an `auto` whose CUDA fails to load falls back to one session.
+  const lanes = wantsCuda(choice) ? 0 : inferenceLanesFor(files.manifest, options.lanes);
   if (lanes > 0) {
     const opened = await openInferenceLanes(files, lanes);
     return {

@@ -27,13 +27,17 @@ export const parseOwnerInputPrefixes = (spec: string): Map<string, string[]> =>
       }),
   );
 
+let parsed: { spec: string; prefixes: Map<string, string[]> } | undefined;
+
 /** The prefixes `ownerId` may read, or undefined when inputs are not scoped by owner. */
 export const inputPrefixesOf = (
   ownerId: string,
   spec = process.env.LONGTAIL_OWNER_INPUT_PREFIXES ?? '',
 ): string[] | undefined => {
   if (!spec.trim()) return undefined;
-  return parseOwnerInputPrefixes(spec).get(ownerId) ?? [`${ownerId}/`];
+  // Parsed once per spec: a manifest's every entry is checked against it.
+  if (parsed?.spec !== spec) parsed = { spec, prefixes: parseOwnerInputPrefixes(spec) };
+  return parsed.prefixes.get(ownerId) ?? [`${ownerId}/`];
 };
 
 /**

@@ -11,7 +11,7 @@ import type { JobEventPublisher } from './job-events';
 import type { JobStore } from './job-store';
 import { shardOutputLocationOf } from './plan';
 import { jobEventOf } from './run-steps';
-import { summarizeShards } from './shard-progress';
+import { partialCountsOf } from './shard-progress';
 import type { ShardProgressStore } from './shard-progress';
 import { toS3Uri } from '../aws/s3-uri';
 
@@ -116,12 +116,11 @@ export const cancelJob = async (ownerId: string, jobId: string, deps: CancelDeps
     await deps.executions.stop(cancelled.executionArn, 'Cancelled by its owner');
     const terminated = await deps.batch.terminateAllFor(jobId, 'Cancelled by its owner');
     const rows = await deps.progress.listFor(jobId);
-    const { succeeded, failed } = summarizeShards(rows, rows.length);
     const partialOutputs = rows
       .filter((row) => row.status === 'succeeded')
       .map((row) => toS3Uri(shardOutputLocationOf(deps.outputsBucket, jobId, row.index).output));
     cancelled = await deps.store.recordCancellation(jobId, {
-      counts: { total: cancelled.counts.total, succeeded, failed },
+      counts: partialCountsOf(cancelled.counts.total, rows),
       partialOutputs,
     });
     logger.info('Running job cancelled', {

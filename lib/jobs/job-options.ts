@@ -32,6 +32,10 @@ export const jobOptionsSchema = z.strictObject({
 });
 
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
+
+/** Records per inference call: one with `SingleRecord`, else up to maxBatchSize. */
+export const batchSizeOf = (options: JobOptions) =>
+  options.batchStrategy === 'SingleRecord' ? 1 : options.maxBatchSize;
 export type JobOptionsInput = z.input<typeof jobOptionsSchema>;
 
 export const defaultJobOptions = (): JobOptions => jobOptionsSchema.parse({});

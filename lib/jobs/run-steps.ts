@@ -15,7 +15,7 @@ import type { JobStore } from './job-store';
 import { reportLocationOf } from './paths';
 import { planJob, planLocationOf } from './plan';
 import type { JobPlan } from './plan';
-import { summarizeShards } from './shard-progress';
+import { partialCountsOf, summarizeShards } from './shard-progress';
 import type { ShardProgress, ShardProgressStore } from './shard-progress';
 import type { WorkerReport } from './worker-report';
 
@@ -257,9 +257,8 @@ export const failJob = async (jobId: string, caught: CaughtError, deps: StepDeps
   const rows = (await readQuietly(() => deps.progress.listFor(jobId))) ?? [];
   const shardError = rows.find((row) => row.status === 'failed' && row.error)?.error;
   const error = jobErrorOf(caught, report, shardError);
-  const { succeeded, failed } = summarizeShards(rows, rows.length);
   const job = await deps.store.get(jobId);
-  const counts = rows.length > 0 && job ? { total: job.counts.total, succeeded, failed } : undefined;
+  const counts = rows.length > 0 && job ? partialCountsOf(job.counts.total, rows) : undefined;
   try {
     return jobEventOf(
       await deps.store.transition(jobId, 'failed', {

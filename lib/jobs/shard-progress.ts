@@ -123,3 +123,9 @@ export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
   }
   return { shards, succeeded, failed };
 };
+
+/** A job's counts when it ends early (failed, cancelled): its total, and what its shards got to. */
+export const partialCountsOf = (total: number, rows: ShardProgress[]) => {
+  const { succeeded, failed } = summarizeShards(rows, rows.length);
+  return { total, succeeded, failed };
+};

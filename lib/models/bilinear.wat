@@ -4,7 +4,7 @@
 ;; preprocessing shares the vCPUs with inference. `npm run build:wasm` assembles it into
 ;; bilinear-wasm.ts; a unit test checks that the two agree.
 ;;
-;; Addresses are byte offsets into the exported memory. Sampling tables (from samplingOf in
+;; Addresses are byte offsets into the exported memory. Sampling tables (from writeSampling in
 ;; bilinear.ts): for each target column, the byte offsets within a row of its left and right
 ;; source pixels (i32) and the right one's weight (f32); for each target row, the byte offsets
 ;; of its top and bottom source rows (i32) and the bottom one's weight (f32).
@@ -31,8 +31,8 @@
         (br $next))))
 
   ;; Scales the $sample-th byte of each pixel to $height rows of $width values, each
-  ;; value * $gain + $bias, written $rowBytes apart from $dst and padded with zeros to
-  ;; $paddedWidth values. Separable: each source row is scaled across once (into $upper or
+  ;; value * $gain + $bias, written from $dst in rows of $paddedWidth values, zeros right of
+  ;; $width. Separable: each source row is scaled across once (into $upper or
   ;; $lower, f32 x $width each) and kept while the next target row still blends it.
   (func (export "scalePlane")
     (param $pixels i32) (param $sample i32)

@@ -1,5 +1,6 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { imageDataUrlPrefix } from './manifest';
 import type { ImageInput } from './manifest';
 import { scalePlanes } from './bilinear';
 import type { PlaneSpec } from './bilinear';
@@ -20,10 +21,11 @@ export interface DecodedImage {
 
 /** A record's image could not be read; the record fails, not its batch. */
 export class ImageDecodeError extends Error {
-  readonly code = 'INVALID_IMAGE';
+  static readonly code = 'INVALID_IMAGE';
+  readonly code = ImageDecodeError.code;
 }
 
-const dataUrlPrefix = /^data:image\/[a-z+.-]+;base64,/i;
+const dataUrlPrefix = new RegExp(`^${imageDataUrlPrefix}`, 'i');
 
 /** A base64 field value (optionally a data URL) as the bytes it encodes. */
 export const imageBytesOf = (value: string): Buffer =>
@@ -109,12 +111,13 @@ export const writeImageTensor = (
     bias: -(mean[c] as number) / (std[c] as number),
   }));
   if (image.opaque) {
-    const keyOf = ({ sample, gain, bias }: PlaneSpec) => `${sample} ${gain} ${bias}`;
-    const distinct = [...new Map(specs.map((spec) => [keyOf(spec), spec])).values()];
-    const scaled = scalePlanes(image, height, scaledWidth, width, distinct);
-    for (const [c, spec] of specs.entries()) {
-      const i = distinct.findIndex((other) => keyOf(other) === keyOf(spec));
-      target.set(scaled.subarray(i * plane, (i + 1) * plane), offset + c * plane);
+    // A gray image whose channels normalize alike (PaddleOCR's) is scaled once and copied.
+    const [first] = specs as [PlaneSpec];
+    const once = image.gray && specs.every(({ gain, bias }) => gain === first.gain && bias === first.bias);
+    const scaled = scalePlanes(image, height, scaledWidth, width, once ? [first] : specs);
+    for (let c = 0; c < 3; c++) {
+      const from = once ? 0 : c;
+      target.set(scaled.subarray(from * plane, (from + 1) * plane), offset + c * plane);
     }
     return;
   }

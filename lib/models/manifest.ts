@@ -8,6 +8,9 @@ import { z } from 'zod';
 
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a field name is an identifier');
 
+/** What may stand before an image field's base64 (`data:image/png;base64,` and the like), as regex source. */
+export const imageDataUrlPrefix = String.raw`data:image\/[a-z+.-]+;base64,`;
+
 export const recordFieldSchema = z.discriminatedUnion('type', [
   z.object({
     name: fieldName,

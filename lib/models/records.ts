@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { imageDataUrlPrefix } from './manifest';
 import type { ModelManifest, RecordField } from './manifest';
+
+const base64Image = new RegExp(`^(${imageDataUrlPrefix})?[A-Za-z0-9+/]+={0,2}$`, 'i');
 
 /** A record's fields as the model reads them; extra fields are carried but not used. */
 export type ModelRecord = Record<string, unknown>;
@@ -28,10 +31,7 @@ const fieldSchema = (field: RecordField): z.ZodType => {
       return z
         .string()
         .max(Math.ceil(field.maxBytes / 3) * 4 + 64, `the image is larger than ${field.maxBytes} bytes`)
-        .regex(
-          /^(data:image\/[a-z+.-]+;base64,)?[A-Za-z0-9+/]+={0,2}$/i,
-          'expected a base64-encoded PNG or JPEG',
-        );
+        .regex(base64Image, 'expected a base64-encoded PNG or JPEG');
   }
 };
 

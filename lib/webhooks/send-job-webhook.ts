@@ -1,5 +1,4 @@
 import { InvalidInput, LongtailError } from '../errors';
-import type { Job } from '../jobs/job';
 import type { JobStore } from '../jobs/job-store';
 import type { JobEvent } from '../jobs/run-steps';
 import { logger } from '../logger';
@@ -12,9 +11,6 @@ import type { WebhookRedelivery } from './redelivery';
 import { signWebhook, webhookIdOf } from './signing';
 import { checkWebhookUrl } from './target-policy';
 import type { WebhookTargetPolicy } from './target-policy';
-
-/** The job fields webhooks read, declared here as well so this compiles whether or not Job has them yet. */
-type WebhookJob = Job & { webhookSecret?: string; webhookAttempts?: WebhookAttempt[] };
 
 /** A job event as the webhooks queue hands it over. */
 export interface QueuedJobEvent {
@@ -82,7 +78,7 @@ export const sendJobWebhook = async (
   deps: WebhookSenderDeps,
 ): Promise<WebhookOutcome> => {
   const { event, receiveCount } = message;
-  const job = (await deps.jobs.get(event.jobId)) as WebhookJob | undefined;
+  const job = await deps.jobs.get(event.jobId);
   if (!job) return { result: 'skipped', reason: 'The job does not exist.' };
   if (!job.webhookUrl) return { result: 'skipped', reason: 'The job has no webhookUrl.' };
   if (!job.webhookSecret) return { result: 'skipped', reason: 'The job has no webhook secret.' };

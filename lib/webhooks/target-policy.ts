@@ -53,7 +53,6 @@ const loopbackV4 = subnets('ipv4', ['127.0.0.0/8']);
 const blockedV6 = subnets('ipv6', [
   '::/96',
   'fc00::/7',
-  'fd00:ec2::254/128',
   'fe80::/10',
   'ff00::/8',
   '64:ff9b:1::/48',
