@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import * as ort from 'onnxruntime-node';
-import { S3ObjectStore, locationOf } from '../lib/aws/object-store';
+import { S3ObjectStore } from '../lib/aws/s3';
+import { locationOf } from '../lib/domain/s3-location';
 import type { ModelManifest } from '../lib/models/manifest';
-import { toModelRecord } from '../lib/models/records';
-import type { ModelRecord } from '../lib/models/records';
+import { toModelRecord } from '../lib/models/record-schema';
+import type { ModelRecord } from '../lib/models/record-schema';
 import { openSession } from '../gpu-container/src/execution-provider';
 import type { ProviderChoice } from '../gpu-container/src/execution-provider';
 import { createInputEncoder } from '../gpu-container/src/model-inputs';

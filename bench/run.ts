@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { developmentApiKeys } from '../lib/auth/api-keys';
-import { S3ObjectStore } from '../lib/aws/object-store';
+import { S3ObjectStore } from '../lib/aws/s3';
 import { gpuVisible } from '../gpu-container/src/execution-provider';
 import { demoCustomers, toJsonLines } from '../local/demo-data';
 import { startLocalStack } from '../local/stack';

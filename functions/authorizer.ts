@@ -4,6 +4,7 @@ import type {
 } from 'aws-lambda';
 import { bearerToken, loadApiKeys, ownerOfKey } from '../lib/auth/api-keys';
 import { logger } from '../lib/logger';
+import { eventHandler } from './middleware';
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ ownerId: string }>;
 
@@ -12,13 +13,15 @@ export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ own
  * owner recorded on each job. API Gateway answers 401 itself when the header is missing and
  * 403 when this says no.
  */
-export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
-  const header = event.headers?.authorization ?? event.headers?.Authorization;
-  const token = bearerToken(header);
-  const ownerId = token ? ownerOfKey(await loadApiKeys(), token) : undefined;
-  if (!ownerId) {
-    logger.info('API key rejected', { route: event.routeKey, hasHeader: Boolean(header) });
-    return { isAuthorized: false, context: { ownerId: '' } };
-  }
-  return { isAuthorized: true, context: { ownerId } };
-};
+export const handler = eventHandler(
+  async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+    const header = event.headers?.authorization ?? event.headers?.Authorization;
+    const token = bearerToken(header);
+    const ownerId = token ? ownerOfKey(await loadApiKeys(), token) : undefined;
+    if (!ownerId) {
+      logger.info('API key rejected', { route: event.routeKey, hasHeader: Boolean(header) });
+      return { isAuthorized: false, context: { ownerId: '' } };
+    }
+    return { isAuthorized: true, context: { ownerId } };
+  },
+);

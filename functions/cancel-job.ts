@@ -1,9 +1,11 @@
-import { AwsBatchJobTerminator, StepFunctionsExecutionStopper, cancelJob } from '../lib/jobs/cancel';
+import { AwsBatchJobTerminator } from '../lib/aws/batch';
+import { StepFunctionsExecutionStopper } from '../lib/aws/step-functions';
+import { cancelJob } from '../lib/use-cases/cancel-job';
 import { resources } from '../lib/config';
-import { SnsJobEventPublisher } from '../lib/jobs/job-events';
-import { DynamoJobStore } from '../lib/jobs/job-store';
-import { jobView } from '../lib/jobs/job-view';
-import { DynamoShardProgressStore } from '../lib/jobs/shard-progress';
+import { SnsJobEventPublisher } from '../lib/aws/sns';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
+import { jobView } from '../lib/domain/job-view';
+import { DynamoShardProgressStore } from '../lib/aws/dynamodb/shard-progress-store';
 import { logger } from '../lib/logger';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 

@@ -1,13 +1,11 @@
-import { S3ObjectStore } from '../lib/aws/object-store';
+import { S3ObjectStore } from '../lib/aws/s3';
 import { resources } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
-import { createJob, createJobRequestSchema } from '../lib/jobs/create-job';
-import { SqsJobQueue } from '../lib/jobs/job-queue';
-import { DynamoJobStore } from '../lib/jobs/job-store';
+import { createJob } from '../lib/use-cases/create-job';
+import { SqsJobQueue } from '../lib/aws/sqs';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { logger } from '../lib/logger';
-import { jobView, webhookSecretOf } from '../lib/jobs/job-view';
-import { parseOrThrow } from '../lib/validation';
-import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
+import { httpHandler, jobAccepted, ownerOf } from './middleware';
 import type { HttpEvent } from './middleware';
 
 const store = new DynamoJobStore();
@@ -32,8 +30,7 @@ export const handler = httpHandler(
   async (event) => {
     const ownerId = ownerOf(event);
     const idempotencyKey = idempotencyKeyOf(event);
-    const request = parseOrThrow(createJobRequestSchema, event.body, 'job request');
-    const { job, replayed } = await createJob({ ownerId, source: 'api', idempotencyKey }, request, {
+    const { job, replayed } = await createJob({ ownerId, source: 'api', idempotencyKey }, event.body, {
       store,
       queue,
       objects,
@@ -45,18 +42,7 @@ export const handler = httpHandler(
       model: job.model,
       input: job.input,
     });
-    const view = jobView(job, apiBaseUrl(event));
-    return json(
-      202,
-      {
-        jobId: job.jobId,
-        status: job.status,
-        statusUrl: view.statusUrl,
-        outputUri: job.outputUri,
-        ...webhookSecretOf(job),
-      },
-      { location: view.statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
-    );
+    return jobAccepted(event, job, replayed);
   },
   { jsonBody: true },
 );

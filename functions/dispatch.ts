@@ -1,10 +1,8 @@
-import middy from '@middy/core';
-import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { StepFunctionsExecutionStarter } from '../lib/jobs/execution-starter';
+import { StepFunctionsExecutionStarter } from '../lib/aws/step-functions';
 import { logger } from '../lib/logger';
+import { sqsRecordsHandler } from './middleware';
 
 const starter = new StepFunctionsExecutionStarter();
 
@@ -21,11 +19,4 @@ const startExecutionFor = async (record: SQSRecord) => {
  * a redelivered message finds the execution already there instead of starting a second one.
  * Failed records are reported individually and come back after the visibility timeout.
  */
-export const handler = middy<SQSEvent>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(
-    sqsPartialBatchFailure({
-      logger: (reason, record) => logger.error('Dispatch failed', { reason, messageId: record.messageId }),
-    }),
-  )
-  .handler(async (event) => Promise.allSettled(event.Records.map(startExecutionFor)));
+export const handler = sqsRecordsHandler(startExecutionFor, { message: 'Dispatch failed', level: 'error' });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { jobStatuses } from '../lib/jobs/job';
-import { DynamoJobStore } from '../lib/jobs/job-store';
-import { jobView } from '../lib/jobs/job-view';
+import { jobStatuses } from '../lib/domain/job';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
+import { jobView } from '../lib/domain/job-view';
 import { parseOrThrow } from '../lib/validation';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 

@@ -1,9 +1,18 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { inlineLimitBytes, resources } from '../lib/config';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import { inlineLimitBytes, publicApiUrl, resources } from '../lib/config';
+import type { Job } from '../lib/domain/job';
+import { jobView, webhookSecretOf } from '../lib/domain/job-view';
 import { LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -42,7 +51,32 @@ export const ownerOf = (event: HttpEvent): string => {
 
 /** `https://<api domain>` in AWS; the local runtime says where it listens. */
 export const apiBaseUrl = (event: HttpEvent): string =>
-  process.env.LONGTAIL_PUBLIC_API_URL ?? `https://${event.requestContext.domainName}`;
+  publicApiUrl() ?? `https://${event.requestContext.domainName}`;
+
+/**
+ * 202 for an accepted job: where to watch it and where its output goes, its webhook secret, and
+ * whether this answers a replayed request.
+ */
+export const jobAccepted = (
+  event: HttpEvent,
+  job: Job,
+  replayed: boolean,
+  extra: Record<string, unknown> = {},
+): HttpResult => {
+  const { statusUrl } = jobView(job, apiBaseUrl(event));
+  return json(
+    202,
+    {
+      jobId: job.jobId,
+      ...extra,
+      status: job.status,
+      statusUrl,
+      outputUri: job.outputUri,
+      ...webhookSecretOf(job),
+    },
+    { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
+  );
+};
 
 const middyHttpError = (error: unknown): error is { statusCode: number; message: string; expose?: boolean } =>
   typeof error === 'object' && error !== null && 'statusCode' in error && 'expose' in error;
@@ -126,6 +160,39 @@ export const taskHandler = <TEvent extends { jobId: string }, TResult>(
     .before(({ event }) => {
       logger.appendKeys({ jobId: event.jobId });
     });
+  if (options.metrics) handler.use(logMetrics(metrics));
+  return handler.handler(fn);
+};
+
+/**
+ * The stack for queue consumers: logger context, each record handled on its own, and the ones
+ * that failed reported back (ReportBatchItemFailures), so that only they come back after their
+ * visibility timeout.
+ */
+export const sqsRecordsHandler = (
+  handleRecord: (record: SQSRecord) => Promise<void>,
+  failure: { message: string; level: 'warn' | 'error' },
+) =>
+  middy<SQSEvent>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(
+      sqsPartialBatchFailure({
+        logger: (reason, record) =>
+          logger[failure.level](failure.message, { reason, messageId: record.messageId }),
+      }),
+    )
+    .handler(async (event) => Promise.allSettled(event.Records.map(handleRecord)));
+
+/**
+ * The stack for everything else AWS invokes (EventBridge rules, schedules, S3 notifications, the
+ * API's authorizer): logger context, and metrics when asked. Errors propagate, so that the
+ * service retries the event.
+ */
+export const eventHandler = <TEvent, TResult>(
+  fn: (event: TEvent) => Promise<TResult>,
+  options: { metrics?: boolean } = {},
+) => {
+  const handler = middy<TEvent, TResult>().use(injectLambdaContext(logger, { resetKeys: true }));
   if (options.metrics) handler.use(logMetrics(metrics));
   return handler.handler(fn);
 };

@@ -1,11 +1,10 @@
-import { S3ObjectStore } from '../lib/aws/object-store';
+import { S3ObjectStore } from '../lib/aws/s3';
 import { resources } from '../lib/config';
-import { SqsJobQueue } from '../lib/jobs/job-queue';
-import { DynamoJobStore } from '../lib/jobs/job-store';
-import { retryFailedRecords } from '../lib/jobs/retry-failed';
+import { SqsJobQueue } from '../lib/aws/sqs';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
+import { retryFailedRecords } from '../lib/use-cases/retry-failed';
 import { logger } from '../lib/logger';
-import { jobView, webhookSecretOf } from '../lib/jobs/job-view';
-import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
+import { httpHandler, jobAccepted, ownerOf } from './middleware';
 
 const store = new DynamoJobStore();
 const queue = new SqsJobQueue();
@@ -26,17 +25,5 @@ export const handler = httpHandler(async (event) => {
     jobId: job.jobId,
     parentJobId,
   });
-  const view = jobView(job, apiBaseUrl(event));
-  return json(
-    202,
-    {
-      jobId: job.jobId,
-      parentJobId,
-      status: job.status,
-      statusUrl: view.statusUrl,
-      outputUri: job.outputUri,
-      ...webhookSecretOf(job),
-    },
-    { location: view.statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
-  );
+  return jobAccepted(event, job, replayed, { parentJobId });
 });

@@ -1,11 +1,11 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
+import { SnsJobEventPublisher } from '../lib/aws/sns';
+import { SqsJobQueue } from '../lib/aws/sqs';
+import { StepFunctionsExecutionLookup } from '../lib/aws/step-functions';
 import { intEnv } from '../lib/config';
-import { SnsJobEventPublisher } from '../lib/jobs/job-events';
-import { SqsJobQueue } from '../lib/jobs/job-queue';
-import { DynamoJobStore } from '../lib/jobs/job-store';
-import { StepFunctionsExecutionLookup, sweepStuckJobs } from '../lib/jobs/sweep';
 import { logger } from '../lib/logger';
+import { sweepStuckJobs } from '../lib/use-cases/sweep';
+import { eventHandler } from './middleware';
 
 const deps = {
   store: new DynamoJobStore(),
@@ -15,10 +15,8 @@ const deps = {
 };
 
 /** Every few minutes: re-enqueue pending jobs that lost their message, reconcile jobs whose execution ended. */
-export const handler = middy()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async () => {
-    const swept = await sweepStuckJobs({ ...deps, graceMs: intEnv('SWEEP_GRACE_SECONDS', 300) * 1000 });
-    logger.info('Swept', swept);
-    return swept;
-  });
+export const handler = eventHandler(async () => {
+  const swept = await sweepStuckJobs({ ...deps, graceMs: intEnv('SWEEP_GRACE_SECONDS', 300) * 1000 });
+  logger.info('Swept', swept);
+  return swept;
+});

@@ -7,11 +7,6 @@ export const requireEnv = (name: string): string => {
   return value;
 };
 
-export const optionalEnv = (name: string, fallback: string): string => {
-  const value = process.env[name];
-  return value === undefined || value === '' ? fallback : value;
-};
-
 export const intEnv = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;

@@ -40,10 +40,6 @@ export class PayloadTooLarge extends LongtailError {
   override name = 'PayloadTooLarge';
 }
 
-export class UnsupportedMediaType extends LongtailError {
-  override name = 'UnsupportedMediaType';
-}
-
 /** A job moved from a state that no longer holds: someone else moved it first. */
 export class TransitionRejected extends LongtailError {
   override name = 'TransitionRejected';
@@ -62,6 +58,11 @@ export class JobNotRunnable extends LongtailError {
   override name = 'JobNotRunnable';
 }
 
+/** A job that cannot run at all (no input, wrong format, nothing in it): the reason is in its report. */
+export class JobCannotRun extends LongtailError {
+  override name = 'JobCannotRun';
+}
+
 /** More records failed than the job's maxFailedRecordsPercent allows. */
 export class TooManyFailedRecords extends LongtailError {
   override name = 'TooManyFailedRecords';
@@ -74,6 +75,5 @@ export const httpStatusOf = (error: unknown): number => {
   if (error instanceof NotFound) return 404;
   if (error instanceof Conflict || error instanceof TransitionRejected) return 409;
   if (error instanceof PayloadTooLarge) return 413;
-  if (error instanceof UnsupportedMediaType) return 415;
   return 500;
 };

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { JobEvent } from './jobs/run-steps';
+import type { JobEvent } from './domain/job-event';
 
 /**
  * Job metrics for the operators' dashboard, as CloudWatch embedded metric format in the

@@ -1,4 +1,4 @@
-import type { ModelRecord } from '../../lib/models/records';
+import type { ModelRecord } from '../../lib/models/record-schema';
 import type { ModelFiles } from './model-loader';
 import type { BatchOutcome } from './run-shard';
 import { threadPool } from './thread-pool';

@@ -1,10 +1,11 @@
-import { S3ObjectStore, locationOf } from '../../lib/aws/object-store';
+import { S3ObjectStore } from '../../lib/aws/s3';
+import { locationOf } from '../../lib/domain/s3-location';
 import { LongtailError } from '../../lib/errors';
-import type { JobError, RecordCounts } from '../../lib/jobs/job';
-import { batchSizeOf } from '../../lib/jobs/job-options';
-import type { JobPlan } from '../../lib/jobs/plan';
-import { DynamoShardProgressStore } from '../../lib/jobs/shard-progress';
-import { workerErrorCodes } from '../../lib/jobs/worker-report';
+import type { JobError, RecordCounts } from '../../lib/domain/job';
+import { batchSizeOf } from '../../lib/domain/job-options';
+import type { JobPlan } from '../../lib/domain/job-plan';
+import { DynamoShardProgressStore } from '../../lib/aws/dynamodb/shard-progress-store';
+import { workerErrorCodes } from '../../lib/domain/worker-output';
 import { logger } from '../../lib/logger';
 import { loadModelFiles } from './model-loader';
 import { runPlannedShard } from './run-shard';

@@ -2,7 +2,7 @@ import { encodeImageBatch } from '../../lib/models/image-batch';
 import type { ImageBatchResult, ImageBatchTask } from '../../lib/models/image-batch';
 import { isImageInput } from '../../lib/models/manifest';
 import type { ImageInput, ModelManifest } from '../../lib/models/manifest';
-import type { ModelRecord } from '../../lib/models/records';
+import type { ModelRecord } from '../../lib/models/record-schema';
 import { encodeRecords } from '../../lib/models/tensors';
 import type { TensorData } from '../../lib/models/tensors';
 import { threadPool } from './thread-pool';

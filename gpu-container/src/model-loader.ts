@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LongtailError } from '../../lib/errors';
-import { workerErrorCodes } from '../../lib/jobs/worker-report';
+import { workerErrorCodes } from '../../lib/domain/worker-output';
 import { modelManifestSchema } from '../../lib/models/manifest';
 import type { ModelManifest } from '../../lib/models/manifest';
 

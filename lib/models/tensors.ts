@@ -1,6 +1,6 @@
 import { isImageInput } from './manifest';
 import type { FeatureInput, ModelManifest, RecordField } from './manifest';
-import type { ModelRecord } from './records';
+import type { ModelRecord } from './record-schema';
 
 /** Tensor data in the shape ONNX Runtime takes, without depending on onnxruntime itself. */
 export interface TensorData {

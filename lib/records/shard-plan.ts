@@ -69,7 +69,7 @@ const checkOptions = (options: PlanOptions) => {
  * shard too many closes, adjacent shards are merged in pairs and the target doubles, which keeps
  * every closed shard at least the target.
  */
-export const planShards = async (
+export const splitIntoShards = async (
   source: AsyncIterable<Uint8Array>,
   format: RecordFormat,
   options: PlanOptions,

@@ -1,6 +1,6 @@
-import { S3ObjectStore } from '../../lib/aws/object-store';
-import { DynamoJobStore } from '../../lib/jobs/job-store';
-import { defaultJobOptions } from '../../lib/jobs/job-options';
+import { S3ObjectStore } from '../../lib/aws/s3';
+import { DynamoJobStore } from '../../lib/aws/dynamodb/job-store';
+import { defaultJobOptions } from '../../lib/domain/job-options';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { useLocalStack } from '../support/local-stack';
 

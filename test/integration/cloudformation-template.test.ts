@@ -137,8 +137,8 @@ describe('the packaged CloudFormation template', () => {
     expect(body).toContain('"Size.$": "$.plan.shardCount"');
     expect(Object.values(substitutions)).toEqual(
       expect.arrayContaining([
-        { 'Fn::GetAtt': ['PrepareJobLambdaFunction', 'Arn'] },
-        { 'Fn::GetAtt': ['PlanJobLambdaFunction', 'Arn'] },
+        { 'Fn::GetAtt': ['MarkJobRunningLambdaFunction', 'Arn'] },
+        { 'Fn::GetAtt': ['PlanShardsLambdaFunction', 'Arn'] },
         { Ref: 'GpuJobQueue' },
         { Ref: 'WorkerJobDefinition' },
         { Ref: 'JobEventsTopic' },
@@ -176,10 +176,10 @@ describe('the packaged CloudFormation template', () => {
       'GetJob',
       'ListJobs',
       'Dispatch',
-      'PrepareJob',
-      'PlanJob',
-      'FinalizeJob',
-      'RecordFailure',
+      'MarkJobRunning',
+      'PlanShards',
+      'CompleteJob',
+      'MarkJobFailed',
       'Authorizer',
       'S3Drop',
       'RetryFailed',
@@ -374,10 +374,10 @@ const jobsQueueMapping = () =>
 
 // The task functions the state machine invokes, and nothing else.
 const taskFunctions = [
-  'FinalizeJobLambdaFunction',
-  'PlanJobLambdaFunction',
-  'PrepareJobLambdaFunction',
-  'RecordFailureLambdaFunction',
+  'CompleteJobLambdaFunction',
+  'PlanShardsLambdaFunction',
+  'MarkJobRunningLambdaFunction',
+  'MarkJobFailedLambdaFunction',
 ];
 
 describe('the GPU compute of the packaged template', () => {
@@ -635,7 +635,7 @@ describe('the permissions in the packaged template', () => {
     const grantsBesidesLogs = (roleId: string) =>
       Object.fromEntries(Object.entries(grantsOf(roleId)).filter(([action]) => !action.startsWith('logs:')));
 
-    expect(grantsBesidesLogs('PlanJobIamRoleLambdaExecution')).toEqual({
+    expect(grantsBesidesLogs('PlanShardsIamRoleLambdaExecution')).toEqual({
       'dynamodb:GetItem': ['${JobsTable.Arn}'],
       'dynamodb:UpdateItem': ['${JobsTable.Arn}'],
       's3:GetObject': ['${InputsBucket.Arn}/*'],

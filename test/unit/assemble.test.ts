@@ -1,7 +1,7 @@
-import { locationOf } from '../../lib/aws/object-store';
-import { assembleOutputs } from '../../lib/jobs/assemble';
-import type { JobPlan, PlannedFile } from '../../lib/jobs/plan';
-import { shardOutputLocationOf } from '../../lib/jobs/plan';
+import { locationOf } from '../../lib/domain/s3-location';
+import { assembleOutputs } from '../../lib/use-cases/steps/assemble-outputs';
+import type { JobPlan, PlannedFile } from '../../lib/domain/job-plan';
+import { shardOutputLocationOf } from '../../lib/domain/locations';
 import { testResources } from '../fixtures/env';
 import { InMemoryObjectStore } from '../fixtures/in-memory';
 import { aPlan } from '../fixtures/plans';

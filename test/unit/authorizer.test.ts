@@ -1,6 +1,10 @@
 import { handler } from '../../functions/authorizer';
 import { setHandlerEnv } from '../fixtures/env';
 import { authorizerEvent } from '../fixtures/http-events';
+import { lambdaContext } from '../fixtures/lambda-context';
+
+const authorize = (headers: Parameters<typeof authorizerEvent>[0]) =>
+  handler(authorizerEvent(headers), lambdaContext('longtail-test-authorizer'));
 
 describe('authorizer', () => {
   beforeEach(() => {
@@ -15,13 +19,13 @@ describe('authorizer', () => {
     ['alice-key-2', 'alice'],
     ['bob-key', 'bob'],
   ])('authorizes key %s as owner %s', async (key, ownerId) => {
-    const result = await handler(authorizerEvent({ authorization: `Bearer ${key}` }));
+    const result = await authorize({ authorization: `Bearer ${key}` });
 
     expect(result).toEqual({ isAuthorized: true, context: { ownerId } });
   });
 
   it('reads a header sent with a capitalised name', async () => {
-    const result = await handler(authorizerEvent({ Authorization: 'Bearer bob-key' }));
+    const result = await authorize({ Authorization: 'Bearer bob-key' });
 
     expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'bob' } });
   });
@@ -33,7 +37,7 @@ describe('authorizer', () => {
     ['a bare key', { authorization: 'alice-key-1' }],
     ['the development key while other keys are configured', { authorization: 'Bearer longtail-dev-key' }],
   ])('refuses %s', async (_what, headers: Record<string, string>) => {
-    const result = await handler(authorizerEvent(headers));
+    const result = await authorize(headers);
 
     expect(result).toEqual({ isAuthorized: false, context: { ownerId: '' } });
   });
@@ -41,7 +45,7 @@ describe('authorizer', () => {
   it('accepts the development key when no keys are configured', async () => {
     setHandlerEnv({ API_KEYS_PARAMETER: undefined, LONGTAIL_API_KEYS: undefined });
 
-    const result = await handler(authorizerEvent({ authorization: 'Bearer longtail-dev-key' }));
+    const result = await authorize({ authorization: 'Bearer longtail-dev-key' });
 
     expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'dev' } });
   });

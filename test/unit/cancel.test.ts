@@ -1,5 +1,7 @@
-import { cancelJob } from '../../lib/jobs/cancel';
-import type { BatchJobTerminator, CancelDeps, ExecutionStopper } from '../../lib/jobs/cancel';
+import { cancelJob } from '../../lib/use-cases/cancel-job';
+import type { BatchJobTerminator } from '../../lib/ports/batch-jobs';
+import type { CancelDeps } from '../../lib/use-cases/cancel-job';
+import type { ExecutionStopper } from '../../lib/ports/executions';
 import { InMemoryJobStore, InMemoryShardProgressStore, RecordingEventPublisher } from '../fixtures/in-memory';
 import { aJob, aShardProgress, executionArn, jobId } from '../fixtures/jobs';
 

@@ -1,8 +1,8 @@
-import { locationOf } from '../../lib/aws/object-store';
+import { locationOf } from '../../lib/domain/s3-location';
 import { Conflict } from '../../lib/errors';
-import { createJob, idempotentJobId } from '../../lib/jobs/create-job';
-import type { CreateJobDeps, CreateJobRequest } from '../../lib/jobs/create-job';
-import type { Job } from '../../lib/jobs/job';
+import { createJob, idempotentJobId } from '../../lib/use-cases/create-job';
+import type { CreateJobDeps, CreateJobRequest } from '../../lib/use-cases/create-job';
+import type { Job } from '../../lib/domain/job';
 import { testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, RecordingJobQueue } from '../fixtures/in-memory';
 import { churnRecords } from '../fixtures/jobs';

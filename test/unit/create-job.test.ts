@@ -4,8 +4,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/create-job';
-import { idempotentJobId } from '../../lib/jobs/create-job';
-import { defaultJobOptions } from '../../lib/jobs/job-options';
+import { idempotentJobId } from '../../lib/use-cases/create-job';
+import { defaultJobOptions } from '../../lib/domain/job-options';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, createJobEvent, httpEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';

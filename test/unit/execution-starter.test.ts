@@ -1,7 +1,8 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { StepFunctionsExecutionStarter, executionArnOf } from '../../lib/jobs/execution-starter';
+import { StepFunctionsExecutionStarter } from '../../lib/aws/step-functions';
+import { executionArnOf } from '../../lib/domain/locations';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 
 const sfn = mockClient(SFNClient);

@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/get-job';
-import { defaultJobOptions } from '../../lib/jobs/job-options';
+import { defaultJobOptions } from '../../lib/domain/job-options';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, getJobEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';

@@ -12,8 +12,8 @@ describe('resolveIntrinsics', () => {
   });
 
   it('resolves Fn::GetAtt to the attribute', () => {
-    expect(resolveIntrinsics({ 'Fn::GetAtt': ['PrepareJobLambdaFunction', 'Arn'] }, resolver)).toBe(
-      'arn:local:PrepareJobLambdaFunction:Arn',
+    expect(resolveIntrinsics({ 'Fn::GetAtt': ['MarkJobRunningLambdaFunction', 'Arn'] }, resolver)).toBe(
+      'arn:local:MarkJobRunningLambdaFunction:Arn',
     );
   });
 
@@ -59,10 +59,10 @@ describe('resolveIntrinsics', () => {
     expect(text).not.toContain('Fn::GetAtt');
     expect(new Set(asked)).toEqual(
       new Set([
-        'PrepareJobLambdaFunction.Arn',
-        'PlanJobLambdaFunction.Arn',
-        'FinalizeJobLambdaFunction.Arn',
-        'RecordFailureLambdaFunction.Arn',
+        'MarkJobRunningLambdaFunction.Arn',
+        'PlanShardsLambdaFunction.Arn',
+        'CompleteJobLambdaFunction.Arn',
+        'MarkJobFailedLambdaFunction.Arn',
         'GpuJobQueue',
         'WorkerJobDefinition',
         'JobEventsTopic',

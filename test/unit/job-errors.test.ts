@@ -1,7 +1,7 @@
-import { jobErrorOf } from '../../lib/jobs/run-steps';
-import type { WorkerReport } from '../../lib/jobs/worker-report';
+import { jobErrorOf } from '../../lib/domain/job-failure';
+import type { PlanningReport } from '../../lib/domain/job-failure';
 
-const failedReport: WorkerReport = {
+const failedReport: PlanningReport = {
   status: 'failed',
   error: { code: 'INPUT_NOT_FOUND', message: 's3://inputs/missing.csv does not exist' },
 };

@@ -1,4 +1,4 @@
-import { consoleUrlOf, jobView } from '../../lib/jobs/job-view';
+import { consoleUrlOf, jobView } from '../../lib/domain/job-view';
 import { aJob, executionArn } from '../fixtures/jobs';
 
 describe('consoleUrlOf', () => {

@@ -1,5 +1,5 @@
-import { canMove, isTerminal, jobStatuses, previousStatusesOf } from '../../lib/jobs/job';
-import type { JobStatus } from '../../lib/jobs/job';
+import { canMove, isTerminal, jobStatuses, previousStatusesOf } from '../../lib/domain/job';
+import type { JobStatus } from '../../lib/domain/job';
 
 describe('job transitions', () => {
   const allowed: [JobStatus, JobStatus][] = [

@@ -5,7 +5,7 @@ import {
   outputPrefixOf,
   reportLocationOf,
   retryInputPrefix,
-} from '../../lib/jobs/paths';
+} from '../../lib/domain/locations';
 
 describe('job paths', () => {
   it('stores inline records under inline/<jobId>/<request tag>/records.jsonl in the inputs bucket', () => {

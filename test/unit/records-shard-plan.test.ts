@@ -4,7 +4,7 @@ import type { RecordSpan } from '../../lib/records/boundaries';
 import { decodeRecords, parseCsvHeader } from '../../lib/records/decode';
 import type { DecodedRecord } from '../../lib/records/decode';
 import type { RecordFormat } from '../../lib/records/formats';
-import { planShards, shardBytesToRead } from '../../lib/records/shard-plan';
+import { splitIntoShards, shardBytesToRead } from '../../lib/records/shard-plan';
 import type { ShardPlan } from '../../lib/records/shard-plan';
 import { mulberry32 } from '../../lib/seeded-random';
 import type { Rand } from '../../lib/seeded-random';
@@ -145,7 +145,7 @@ const expectValidPlan = async (testCase: Case, plan: ShardPlan, maxShards: numbe
 const TARGETS = [1, 5, 40, 150, 1_000, 1_000_000];
 const MAX_SHARDS = [1, 2, 3, 7, 1_000];
 
-describe('planShards', () => {
+describe('splitIntoShards', () => {
   const cases: [string, (rand: Rand) => Case][] = [
     [
       'JSON Lines',
@@ -172,7 +172,7 @@ describe('planShards', () => {
           const totalBytes = rand() < 0.5 ? testCase.bytes.length : undefined;
           const source = chunked(testCase.bytes, rand, pick(rand, [1, 3, 17, 4096, Infinity]));
 
-          const plan = await planShards(source, testCase.format, {
+          const plan = await splitIntoShards(source, testCase.format, {
             targetShardBytes: target,
             maxShards,
             csvHeader: testCase.csvHeader,
@@ -192,7 +192,7 @@ describe('planShards', () => {
       const spans = await collect(recordSpans(whole(bytes), 'csv'));
       const target = pick(rand, [1, 10, 60, 200]);
 
-      const plan = await planShards(chunked(bytes, rand, 13), 'csv', {
+      const plan = await splitIntoShards(chunked(bytes, rand, 13), 'csv', {
         targetShardBytes: target,
         maxShards: 1_000_000,
         csvHeader: false,
@@ -212,7 +212,7 @@ describe('planShards', () => {
       Array.from({ length: 100 }, (_, i) => `{"i":${String(i).padStart(3, '0')}}\n`).join(''),
     );
 
-    const plan = await planShards(whole(bytes), 'jsonl', {
+    const plan = await splitIntoShards(whole(bytes), 'jsonl', {
       targetShardBytes: 10,
       maxShards: 4,
       csvHeader: false,
@@ -233,7 +233,7 @@ describe('planShards', () => {
       Array.from({ length: 100 }, (_, i) => `{"i":${String(i).padStart(3, '0')}}\n`).join(''),
     );
 
-    const plan = await planShards(chunked(bytes, mulberry32(3), 64), 'jsonl', {
+    const plan = await splitIntoShards(chunked(bytes, mulberry32(3), 64), 'jsonl', {
       targetShardBytes: 10,
       maxShards: 6,
       csvHeader: false,
@@ -248,7 +248,7 @@ describe('planShards', () => {
   it('gives a shard the line number of its first byte, blank lines included', async () => {
     const bytes = Buffer.from('h1,h2\r\n\r\na,b\r\n\r\n\r\n"c\r\nc",d\r\ne,f');
 
-    const plan = await planShards(whole(bytes), 'csv', {
+    const plan = await splitIntoShards(whole(bytes), 'csv', {
       targetShardBytes: 1,
       maxShards: 10,
       csvHeader: true,
@@ -266,7 +266,7 @@ describe('planShards', () => {
   });
 
   it('counts the header of a JSON Lines file as a record: csvHeader is for CSV only', async () => {
-    const plan = await planShards(whole(Buffer.from('{"a":1}\n{"a":2}\n')), 'jsonl', {
+    const plan = await splitIntoShards(whole(Buffer.from('{"a":1}\n{"a":2}\n')), 'jsonl', {
       targetShardBytes: 100,
       maxShards: 10,
       csvHeader: true,
@@ -285,7 +285,7 @@ describe('planShards', () => {
     ['an empty CSV file', 'csv', ''],
     ['blank CSV lines', 'csv', `${BOM}\r\n\r\n`],
   ] as const)('plans no shards for %s', async (_name, format, text) => {
-    const plan = await planShards(whole(Buffer.from(text)), format, {
+    const plan = await splitIntoShards(whole(Buffer.from(text)), format, {
       targetShardBytes: 10,
       maxShards: 5,
       csvHeader: false,
@@ -295,7 +295,7 @@ describe('planShards', () => {
   });
 
   it('plans no shards for a CSV file that holds only its header', async () => {
-    const plan = await planShards(whole(Buffer.from(`${BOM}a,"b\nc"\r\n\r\n`)), 'csv', {
+    const plan = await splitIntoShards(whole(Buffer.from(`${BOM}a,"b\nc"\r\n\r\n`)), 'csv', {
       targetShardBytes: 10,
       maxShards: 5,
       csvHeader: true,
@@ -310,7 +310,7 @@ describe('planShards', () => {
     [{ targetShardBytes: 1.5, maxShards: 2 }],
     [{ targetShardBytes: 10, maxShards: 2, totalBytes: -1 }],
   ])('refuses options %j', async (options) => {
-    const planning = planShards(whole(Buffer.from('a\n')), 'csv', { csvHeader: false, ...options });
+    const planning = splitIntoShards(whole(Buffer.from('a\n')), 'csv', { csvHeader: false, ...options });
 
     await expect(planning).rejects.toThrow(InvalidInput);
   });

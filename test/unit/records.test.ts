@@ -1,7 +1,7 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
-import { checkRecord, describeIssues, toModelRecord } from '../../lib/models/records';
-import type { RecordCheck } from '../../lib/models/records';
+import { checkRecord, describeIssues, toModelRecord } from '../../lib/models/record-schema';
+import type { RecordCheck } from '../../lib/models/record-schema';
 
 const manifest = modelManifestSchema.parse(churnManifest);
 

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/retry-failed';
-import { idempotentJobId } from '../../lib/jobs/create-job';
+import { idempotentJobId } from '../../lib/use-cases/create-job';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { bodyOf, httpEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';

@@ -1,11 +1,12 @@
-import { locationOf } from '../../lib/aws/object-store';
+import { locationOf } from '../../lib/domain/s3-location';
 import { NotFound } from '../../lib/errors';
-import { idempotentJobId } from '../../lib/jobs/create-job';
-import type { CreateJobDeps } from '../../lib/jobs/create-job';
-import type { Job } from '../../lib/jobs/job';
-import { planJob, planLocationOf } from '../../lib/jobs/plan';
-import type { JobPlan, PlannedFile } from '../../lib/jobs/plan';
-import { retryFailedRecords } from '../../lib/jobs/retry-failed';
+import { idempotentJobId } from '../../lib/use-cases/create-job';
+import type { CreateJobDeps } from '../../lib/use-cases/create-job';
+import type { Job } from '../../lib/domain/job';
+import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
+import { planLocationOf } from '../../lib/domain/locations';
+import type { JobPlan, PlannedFile } from '../../lib/domain/job-plan';
+import { retryFailedRecords } from '../../lib/use-cases/retry-failed';
 import { findModel } from '../../lib/models/registry';
 import { testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, RecordingJobQueue } from '../fixtures/in-memory';
@@ -120,7 +121,7 @@ describe('retryFailedRecords', () => {
     const { job } = await retryFailedRecords('alice', parentId, deps());
     await store.transition(job.jobId, 'running');
 
-    const plan = await planJob((await store.get(job.jobId))!, findModel('churn-risk')!, {
+    const plan = await buildJobPlan((await store.get(job.jobId))!, findModel('churn-risk')!, {
       objects,
       inputsBucket: inputs,
       outputsBucket: outputs,
@@ -156,7 +157,7 @@ describe('retryFailedRecords', () => {
 
     const { job } = await retryFailedRecords('alice', parentId, deps());
     await store.transition(job.jobId, 'running');
-    const plan = await planJob((await store.get(job.jobId))!, findModel('churn-risk')!, {
+    const plan = await buildJobPlan((await store.get(job.jobId))!, findModel('churn-risk')!, {
       objects,
       inputsBucket: inputs,
       outputsBucket: outputs,

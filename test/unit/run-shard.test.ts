@@ -1,10 +1,11 @@
 import { runPlannedShard } from '../../gpu-container/src/run-shard';
 import type { FailedRecord, ShardModel, ShardWork } from '../../gpu-container/src/run-shard';
-import type { Job, RecordCounts } from '../../lib/jobs/job';
-import type { JobOptions } from '../../lib/jobs/job-options';
-import { planJob, shardOutputLocationOf } from '../../lib/jobs/plan';
-import type { JobPlan } from '../../lib/jobs/plan';
-import type { ModelRecord } from '../../lib/models/records';
+import type { Job, RecordCounts } from '../../lib/domain/job';
+import type { JobOptions } from '../../lib/domain/job-options';
+import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
+import { shardOutputLocationOf } from '../../lib/domain/locations';
+import type { JobPlan } from '../../lib/domain/job-plan';
+import type { ModelRecord } from '../../lib/models/record-schema';
 import { findModel } from '../../lib/models/registry';
 import type { Prediction } from '../../lib/models/tensors';
 import { testResources } from '../fixtures/env';
@@ -85,7 +86,7 @@ describe('runPlannedShard', () => {
       inputUri: `s3://${inputs}/${key}`,
       options: { ...base.options, ...options },
     };
-    const plan = await planJob(job, manifest, { objects, inputsBucket: inputs, outputsBucket: outputs });
+    const plan = await buildJobPlan(job, manifest, { objects, inputsBucket: inputs, outputsBucket: outputs });
     const predictCalls: ModelRecord[][] = [];
     const progress: RecordCounts[] = [];
     const counts: RecordCounts[] = [];

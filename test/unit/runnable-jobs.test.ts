@@ -3,7 +3,7 @@ import type { JobSummary, ListJobsCommandInput } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/monitor-batch-queue';
-import { oldestRunnableAgeSeconds } from '../../lib/operations/runnable-jobs';
+import { oldestRunnableAgeSeconds } from '../../lib/aws/batch';
 import { setHandlerEnv } from '../fixtures/env';
 import { lambdaContext } from '../fixtures/lambda-context';
 

@@ -1,8 +1,8 @@
-import { toS3Uri } from '../../lib/aws/s3-uri';
-import { idempotentJobId } from '../../lib/jobs/create-job';
-import { defaultJobOptions } from '../../lib/jobs/job-options';
-import { decodeS3EventKey, dropTargetOf, startDroppedJob } from '../../lib/jobs/s3-drop';
-import type { DropDeps, DroppedObject } from '../../lib/jobs/s3-drop';
+import { toS3Uri } from '../../lib/domain/s3-location';
+import { idempotentJobId } from '../../lib/use-cases/create-job';
+import { defaultJobOptions } from '../../lib/domain/job-options';
+import { decodeS3EventKey, dropTargetOf, startDroppedJob } from '../../lib/use-cases/s3-drop';
+import type { DropDeps, DroppedObject } from '../../lib/use-cases/s3-drop';
 import { findModel } from '../../lib/models/registry';
 import { testResources } from '../fixtures/env';
 import {

@@ -1,4 +1,4 @@
-import { parseS3Uri, toS3Uri } from '../../lib/aws/s3-uri';
+import { parseS3Uri, toS3Uri } from '../../lib/domain/s3-location';
 
 describe('parseS3Uri', () => {
   it('splits an s3:// URI into bucket and key', () => {

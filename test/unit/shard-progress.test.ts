@@ -2,7 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { DynamoShardProgressStore, shardProgressIndex, summarizeShards } from '../../lib/jobs/shard-progress';
+import { DynamoShardProgressStore, shardProgressIndex } from '../../lib/aws/dynamodb/shard-progress-store';
+import { summarizeShards } from '../../lib/domain/shard-progress';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { aShardProgress, storedShardRow } from '../fixtures/jobs';
 

@@ -1,4 +1,7 @@
 import validator from 'asl-validator';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { batchJobNameOf } from '../../lib/domain/locations';
 import { lambdaLogicalIdOf, loadServerlessConfig } from '../../local/serverless-config';
 import { happyPath, rawDefinition, resolvedDefinition } from '../support/state-machine';
 
@@ -161,6 +164,34 @@ describe('statemachines/inference-job.asl.json', () => {
         name,
         kept: ['JobId.$', 'Status.$'],
       });
+    }
+  });
+
+  it('names the Batch jobs as cancel looks them up: the state machine and batchJobNameOf agree', () => {
+    const [prefix, suffix] = batchJobNameOf('{}').split('{}');
+    for (const name of batchStates) {
+      const parameters = definition.States[name]?.Parameters as Record<string, unknown> | undefined;
+      expect({ name, jobName: parameters?.['JobName.$'] }).toEqual({
+        name,
+        jobName: `States.Format('${prefix}{}${suffix}', $.jobId)`,
+      });
+    }
+  });
+
+  it('names each task after its Lambda, its handler file and the use case it calls', () => {
+    const taskFunctions = tasks
+      .map(([, state]) => (state.Resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0])
+      .filter((logicalId): logicalId is string => Boolean(logicalId));
+    const byLogicalId = new Map(
+      Object.entries(config.functions).map(([name, fn]) => [lambdaLogicalIdOf(name), { name, fn }]),
+    );
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+    expect(taskFunctions).toHaveLength(4);
+    for (const logicalId of taskFunctions) {
+      const { name, fn } = byLogicalId.get(logicalId)!;
+      expect(fn.handler).toBe(`functions/${kebab(name)}.handler`);
+      expect(existsSync(join(__dirname, '../../lib/use-cases/steps', `${kebab(name)}.ts`))).toBe(true);
     }
   });
 });

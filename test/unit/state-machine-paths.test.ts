@@ -19,15 +19,15 @@ const runWith = async (overrides: Record<string, TaskHandler>) => {
   const sfn = new LocalStepFunctions('us-east-1', '123456789012', join(dir, 'executions.json'));
   const calls: Calls = {};
   const defaults: Record<string, TaskHandler> = {
-    PrepareJob: async (input) => ({ jobId: (input as { jobId: string }).jobId }),
-    PlanJob: planOf(1),
+    MarkJobRunning: async (input) => ({ jobId: (input as { jobId: string }).jobId }),
+    PlanShards: planOf(1),
     'batch:submitJob.sync': async () => ({ JobId: 'batch-1', Status: 'SUCCEEDED', Attempts: [] }),
-    FinalizeJob: async (input) => ({
+    CompleteJob: async (input) => ({
       type: 'job.completed',
       jobId: (input as { jobId: string }).jobId,
       model: 'churn-risk',
     }),
-    RecordFailure: async (input) => ({
+    MarkJobFailed: async (input) => ({
       type: 'job.failed',
       jobId: (input as { jobId: string }).jobId,
       model: 'churn-risk',
@@ -61,8 +61,8 @@ describe('the inference-job state machine’s paths', () => {
     const { calls, execution } = await runWith({});
 
     expect(execution.status).toBe('SUCCEEDED');
-    expect(calls.PrepareJob).toEqual([{ jobId: 'job-1', executionArn: execution.executionArn }]);
-    expect(calls.PlanJob).toEqual([{ jobId: 'job-1' }]);
+    expect(calls.MarkJobRunning).toEqual([{ jobId: 'job-1', executionArn: execution.executionArn }]);
+    expect(calls.PlanShards).toEqual([{ jobId: 'job-1' }]);
     expect(calls['batch:submitJob.sync']).toHaveLength(1);
     const submitted = calls['batch:submitJob.sync']?.[0] as Record<string, unknown>;
     expect(submitted).toMatchObject({
@@ -71,7 +71,7 @@ describe('the inference-job state machine’s paths', () => {
       ContainerOverrides: { Environment: workerEnvironment },
     });
     expect(submitted).not.toHaveProperty('ArrayProperties');
-    expect(calls.FinalizeJob).toEqual([{ jobId: 'job-1' }]);
+    expect(calls.CompleteJob).toEqual([{ jobId: 'job-1' }]);
     expect(calls['sns:publish']).toEqual([
       expect.objectContaining({
         Message: { type: 'job.completed', jobId: 'job-1', model: 'churn-risk' },
@@ -80,11 +80,11 @@ describe('the inference-job state machine’s paths', () => {
         }),
       }),
     ]);
-    expect(calls.RecordFailure).toBeUndefined();
+    expect(calls.MarkJobFailed).toBeUndefined();
   });
 
   it('runs several shards as one AWS Batch array job of that many children', async () => {
-    const { calls, execution } = await runWith({ PlanJob: planOf(7) });
+    const { calls, execution } = await runWith({ PlanShards: planOf(7) });
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(calls['batch:submitJob.sync']).toEqual([
@@ -94,15 +94,15 @@ describe('the inference-job state machine’s paths', () => {
         ContainerOverrides: { Environment: workerEnvironment },
       }),
     ]);
-    expect(calls.FinalizeJob).toEqual([{ jobId: 'job-1' }]);
+    expect(calls.CompleteJob).toEqual([{ jobId: 'job-1' }]);
   });
 
   it('marks the job failed with the planning error when the job cannot run, and runs nothing on Batch', async () => {
     const cannotRun = new LambdaFunctionError('JobCannotRun', 'The input s3://i/x does not exist.');
-    const { calls, execution } = await runWith({ PlanJob: async () => Promise.reject(cannotRun) });
+    const { calls, execution } = await runWith({ PlanShards: async () => Promise.reject(cannotRun) });
 
     expect(calls['batch:submitJob.sync']).toBeUndefined();
-    expect(calls.RecordFailure).toEqual([
+    expect(calls.MarkJobFailed).toEqual([
       { jobId: 'job-1', error: { Error: 'JobCannotRun', Cause: cannotRun.message } },
     ]);
     expect(calls['sns:publish']?.[0]).toMatchObject({ Message: { type: 'job.failed' } });
@@ -120,10 +120,10 @@ describe('the inference-job state machine’s paths', () => {
       'batch:submitJob.sync': async () => Promise.reject(batchFailure),
     });
 
-    expect(calls.RecordFailure).toEqual([
+    expect(calls.MarkJobFailed).toEqual([
       { jobId: 'job-1', error: { Error: 'States.TaskFailed', Cause: batchFailure.message } },
     ]);
-    expect(calls.FinalizeJob).toBeUndefined();
+    expect(calls.CompleteJob).toBeUndefined();
     expect(calls['sns:publish']?.[0]).toMatchObject({ Message: { type: 'job.failed' } });
     expect(execution).toMatchObject({ status: 'FAILED', error: 'JobFailed' });
   });
@@ -134,38 +134,38 @@ describe('the inference-job state machine’s paths', () => {
       { name: 'States.TaskFailed' },
     );
     const { calls } = await runWith({
-      PlanJob: planOf(3),
+      PlanShards: planOf(3),
       'batch:submitJob.sync': async () => Promise.reject(arrayFailure),
     });
 
-    expect(calls.RecordFailure).toEqual([
+    expect(calls.MarkJobFailed).toEqual([
       { jobId: 'job-1', error: { Error: 'States.TaskFailed', Cause: arrayFailure.message } },
     ]);
-    expect(calls.FinalizeJob).toBeUndefined();
+    expect(calls.CompleteJob).toBeUndefined();
   });
 
   it('marks the job failed with the typed error when every record failed', async () => {
     const { calls } = await runWith({
-      FinalizeJob: async () =>
+      CompleteJob: async () =>
         Promise.reject(new LambdaFunctionError('AllRecordsFailed', 'All 2 records failed')),
     });
 
-    expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'AllRecordsFailed' } });
+    expect(calls.MarkJobFailed?.[0]).toMatchObject({ error: { Error: 'AllRecordsFailed' } });
   });
 
   it('marks the job failed with the typed error when too many records failed', async () => {
     const { calls } = await runWith({
-      FinalizeJob: async () =>
+      CompleteJob: async () =>
         Promise.reject(new LambdaFunctionError('TooManyFailedRecords', '3 of 4 records failed')),
     });
 
-    expect(calls.RecordFailure?.[0]).toMatchObject({ error: { Error: 'TooManyFailedRecords' } });
+    expect(calls.MarkJobFailed?.[0]).toMatchObject({ error: { Error: 'TooManyFailedRecords' } });
   });
 
   it('retries a transient Lambda error instead of failing the job', async () => {
     let attempts = 0;
     const { calls, execution } = await runWith({
-      PrepareJob: async (input) => {
+      MarkJobRunning: async (input) => {
         attempts++;
         if (attempts === 1) throw new LambdaFunctionError('Lambda.ServiceException', 'try again');
         return { jobId: (input as { jobId: string }).jobId };
@@ -173,14 +173,14 @@ describe('the inference-job state machine’s paths', () => {
     });
 
     expect(attempts).toBe(2);
-    expect(calls.RecordFailure).toBeUndefined();
+    expect(calls.MarkJobFailed).toBeUndefined();
     expect(execution.status).toBe('SUCCEEDED');
   }, 15_000);
 
   it('retries a transient error of planning too', async () => {
     let attempts = 0;
     const { calls, execution } = await runWith({
-      PlanJob: async () => {
+      PlanShards: async () => {
         attempts++;
         if (attempts === 1) throw new LambdaFunctionError('Lambda.TooManyRequestsException', 'slow down');
         return { shardCount: 2, planUri };
@@ -188,7 +188,7 @@ describe('the inference-job state machine’s paths', () => {
     });
 
     expect(attempts).toBe(2);
-    expect(calls.RecordFailure).toBeUndefined();
+    expect(calls.MarkJobFailed).toBeUndefined();
     expect(execution.status).toBe('SUCCEEDED');
   }, 15_000);
 
@@ -198,7 +198,7 @@ describe('the inference-job state machine’s paths', () => {
         Promise.reject(Object.assign(new Error('no topic'), { name: 'SNS.NotFoundException' })),
     });
 
-    expect(calls.RecordFailure).toBeUndefined();
+    expect(calls.MarkJobFailed).toBeUndefined();
     expect(execution).toMatchObject({ status: 'FAILED', error: 'EventNotPublished' });
   });
 });

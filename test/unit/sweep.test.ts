@@ -1,5 +1,5 @@
-import { sweepStuckJobs } from '../../lib/jobs/sweep';
-import type { ExecutionLookup, ExecutionStatus } from '../../lib/jobs/sweep';
+import { sweepStuckJobs } from '../../lib/use-cases/sweep';
+import type { ExecutionLookup, ExecutionStatus } from '../../lib/ports/executions';
 import { InMemoryJobStore, RecordingEventPublisher, RecordingJobQueue } from '../fixtures/in-memory';
 import { aJob } from '../fixtures/jobs';
 

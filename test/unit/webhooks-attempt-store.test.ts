@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { WebhookAttempt } from '../../lib/webhooks/attempt';
-import { DynamoWebhookAttemptStore } from '../../lib/webhooks/attempt-store';
+import { DynamoWebhookAttemptStore } from '../../lib/aws/dynamodb/webhook-attempt-store';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { jobId } from '../fixtures/jobs';
 

@@ -5,7 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/send-webhook';
-import type { Job } from '../../lib/jobs/job';
+import type { Job } from '../../lib/domain/job';
 import type { WebhookAttempt } from '../../lib/webhooks/attempt';
 import { webhookIdOf } from '../../lib/webhooks/signing';
 import { setHandlerEnv, testResources } from '../fixtures/env';

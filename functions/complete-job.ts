@@ -1,0 +1,16 @@
+import { completeJob } from '../lib/use-cases/steps/complete-job';
+import { awsStepDeps } from '../lib/aws/step-deps';
+import { logger } from '../lib/logger';
+import { recordJobEnded } from '../lib/metrics';
+import { taskHandler } from './middleware';
+
+/** State "Record results and complete job": the worker's counts, RUNNING → COMPLETED, the event. */
+export const handler = taskHandler(
+  async (event: { jobId: string }) => {
+    const jobEvent = await completeJob(event.jobId, awsStepDeps());
+    logger.info('Job completed', { counts: jobEvent.counts });
+    recordJobEnded(jobEvent);
+    return jobEvent;
+  },
+  { metrics: true },
+);

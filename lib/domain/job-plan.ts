@@ -1,0 +1,44 @@
+import type { Job } from './job';
+import type { RecordFormat } from '../records/formats';
+
+/**
+ * A job's plan: its input files and the byte ranges (shards) AWS Batch array children process.
+ * It lives in S3 (`work/<jobId>/plan.json`), so the state machine carries only its location and
+ * the shard count, whatever the number of shards.
+ */
+export interface PlannedFile {
+  inputUri: string;
+  format: RecordFormat;
+  outputFormat: RecordFormat;
+  outputUri: string;
+  failureUri: string;
+  /** CSV header cells, when the file has a header row. */
+  header?: string[];
+  bytes: number;
+  records: number;
+  firstShard: number;
+  shardCount: number;
+}
+
+export interface PlannedShard {
+  index: number;
+  file: number;
+  start: number;
+  end: number;
+  firstLine: number;
+  records: number;
+  /** Whether the range starts at the object's first byte (a BOM there is dropped). */
+  atObjectStart: boolean;
+}
+
+export interface JobPlan {
+  jobId: string;
+  model: string;
+  options: Job['options'];
+  files: PlannedFile[];
+  shards: PlannedShard[];
+  totalRecords: number;
+}
+
+/** AWS Batch array jobs have at most 10,000 children. */
+export const maxArraySize = 10_000;

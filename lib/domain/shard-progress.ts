@@ -1,0 +1,54 @@
+import type { JobError } from './job';
+
+/**
+ * Each shard's worker keeps one small row in the jobs table (`<jobId>#shard#<index>`), written
+ * every few seconds while it runs and once at the end. The rows are the shards' reports: the
+ * API sums them for progress, "Record results and complete job" for the counts, "Mark job
+ * failed" for the reason. A retried attempt
+ * overwrites its shard's row; an older attempt can never overwrite a newer one.
+ */
+export type ShardStatus = 'running' | 'succeeded' | 'failed';
+
+export interface ShardProgress {
+  index: number;
+  status: ShardStatus;
+  attempt: number;
+  processed: number;
+  succeeded: number;
+  failed: number;
+  error?: JobError;
+  updatedAt: string;
+}
+
+export interface ShardSummary {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** Records and shards so far, from the rows the shards have written. */
+export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
+  const shards: ShardSummary = {
+    total: shardCount,
+    pending: shardCount - rows.length,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+  };
+  let succeeded = 0;
+  let failed = 0;
+  for (const row of rows) {
+    shards[row.status]++;
+    succeeded += row.succeeded;
+    failed += row.failed;
+  }
+  return { shards, succeeded, failed };
+};
+
+/** A job's counts when it ends early (failed, cancelled): its total, and what its shards got to. */
+export const partialCountsOf = (total: number, rows: ShardProgress[]) => {
+  const { succeeded, failed } = summarizeShards(rows, rows.length);
+  return { total, succeeded, failed };
+};

@@ -1,0 +1,20 @@
+/** The job's orchestration run: one execution per job, named by its id. */
+
+export interface ExecutionStarter {
+  /** Starts the job's execution, named by its id; starting it twice starts it once. */
+  start(jobId: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+export interface ExecutionStopper {
+  stop(executionArn: string, cause: string): Promise<void>;
+}
+
+export type ExecutionStatus =
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+export interface ExecutionLookup {
+  /** The execution's status, or undefined when there is none. */
+  describe(
+    executionArn: string,
+  ): Promise<{ status: ExecutionStatus; error?: string; cause?: string } | undefined>;
+}

@@ -1,0 +1,28 @@
+import type { Readable } from 'node:stream';
+import type { S3Location } from '../domain/s3-location';
+
+export class ObjectNotFound extends Error {
+  override name = 'ObjectNotFound';
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  contentType?: string;
+}
+
+/** Inputs, plans, shard outputs and reports: objects addressed by bucket and key. */
+export interface ObjectStore {
+  putText(location: S3Location, body: string, contentType: string): Promise<void>;
+  /** The object's body as a stream; throws `ObjectNotFound` when there is none. */
+  openRead(location: S3Location): Promise<Readable>;
+  /** Bytes `start` to `end` (inclusive) of the object. */
+  openRange(location: S3Location, start: number, end: number): Promise<Readable>;
+  /** Size and content type, or undefined when there is no such object. */
+  head(location: S3Location): Promise<ObjectInfo | undefined>;
+  /** Every object under the prefix, in key order. */
+  list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
+  readJson<T>(location: S3Location): Promise<T | undefined>;
+  /** Streams `body` into the object with a multipart upload, whatever its length. */
+  upload(location: S3Location, body: Readable, contentType: string): Promise<void>;
+}

@@ -1,0 +1,145 @@
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { ObjectStore } from '../ports/object-store';
+import { toS3Uri } from '../domain/s3-location';
+import { Conflict, InvalidInput, LongtailError } from '../errors';
+import { logger } from '../logger';
+import { findModel } from '../models/registry';
+import { createJob, idempotentJobId } from './create-job';
+import type { CreateJobDeps, CreatedJob } from './create-job';
+import type { Job } from '../domain/job';
+import { emptyCounts } from '../domain/job';
+import type { JobEventPublisher } from '../ports/job-event-publisher';
+import { jobOptionsSchema } from '../domain/job-options';
+import { outputLocationsOf } from '../domain/locations';
+import { jobEventOf } from '../domain/job-event';
+
+/** Options for one dropped file: `<file>.options.json` beside it, uploaded before it. */
+export const sidecarSuffix = '.options.json';
+
+const sidecarSchema = z.strictObject({
+  options: jobOptionsSchema.partial().optional(),
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export interface DroppedObject {
+  bucket: string;
+  /** Decoded (S3 notifications URL-encode it). */
+  key: string;
+  /** S3's per-write sequencer: the same for a redelivered event, new for a new upload of the key. */
+  sequencer: string;
+  versionId?: string;
+}
+
+export interface DropDeps extends CreateJobDeps {
+  events: JobEventPublisher;
+  ownerId: string;
+}
+
+/** S3 writes `red flower.csv` as `red+flower.csv` in notifications. */
+export const decodeS3EventKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
+
+/** `drop/<model>/<path>` → the model; anything else (or a sidecar, or a folder marker) → undefined. */
+export const dropTargetOf = (key: string): { model: string } | undefined => {
+  const match = /^drop\/([^/]+)\/(.+)$/.exec(key);
+  if (!match?.[1] || !match[2] || key.endsWith('/') || key.endsWith(sidecarSuffix)) return undefined;
+  return { model: match[1] };
+};
+
+const readSidecar = async (object: DroppedObject, objects: ObjectStore) => {
+  const location = { bucket: object.bucket, key: `${object.key}${sidecarSuffix}` };
+  let raw: unknown;
+  try {
+    raw = await objects.readJson<unknown>(location);
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new InvalidInput('INVALID_SIDECAR', `${toS3Uri(location)} is not valid JSON.`);
+    }
+    throw error;
+  }
+  if (raw === undefined) return { options: {} } as { options: Record<string, unknown>; webhookUrl?: string };
+  const parsed = sidecarSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidInput(
+      'INVALID_SIDECAR',
+      `${toS3Uri(location)} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  // Only the options the sidecar names: zod fills in defaults, which must not hide the model's.
+  const named = new Set(Object.keys((raw as { options?: object }).options ?? {}));
+  const options = Object.fromEntries(
+    Object.entries(parsed.data.options ?? {}).filter(([key]) => named.has(key)),
+  );
+  return { ...parsed.data, options };
+};
+
+/**
+ * A dropped file the job could not even be accepted for (unknown model, bad sidecar) still
+ * becomes a job, failed with the reason, so that the owner sees what happened to the file.
+ */
+const recordRejectedDrop = async (
+  object: DroppedObject,
+  idempotencyKey: string,
+  error: LongtailError,
+  deps: DropDeps,
+) => {
+  const jobId = idempotentJobId(deps.ownerId, idempotencyKey);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const model = dropTargetOf(object.key)?.model ?? 'unknown';
+  const job: Job = {
+    jobId,
+    ownerId: deps.ownerId,
+    status: 'failed',
+    model,
+    modelVersion: findModel(model)?.version ?? 'unknown',
+    input: { type: 's3', s3Uri: toS3Uri(object), s3DataType: 'S3Object' },
+    inputUri: toS3Uri(object),
+    ...outputLocationsOf(deps.outputsBucket, jobId, basename(object.key)),
+    counts: emptyCounts(),
+    createdAt: now,
+    completedAt: now,
+    error: { code: error.code, message: error.message },
+    options: jobOptionsSchema.parse({}),
+    source: 's3-drop',
+  };
+  try {
+    await deps.store.create(job);
+  } catch (createError) {
+    if (createError instanceof Conflict) return;
+    throw createError;
+  }
+  await deps.events.publish(jobEventOf(job));
+};
+
+/**
+ * Starts the job for one dropped file: the model from its folder, options from the model's
+ * drop defaults and the file's sidecar. The idempotency key is the object's write (bucket, key,
+ * version or sequencer), so a redelivered notification yields the job it made before.
+ */
+export const startDroppedJob = async (
+  object: DroppedObject,
+  deps: DropDeps,
+): Promise<CreatedJob | undefined> => {
+  const target = dropTargetOf(object.key);
+  if (!target) return undefined;
+  const idempotencyKey = `s3-drop:${object.bucket}/${object.key}@${object.versionId ?? object.sequencer}`;
+  try {
+    const sidecar = await readSidecar(object, deps.objects);
+    const modelDefaults = findModel(target.model)?.dropOptions ?? {};
+    return await createJob(
+      { ownerId: deps.ownerId, source: 's3-drop', idempotencyKey },
+      {
+        model: target.model,
+        input: { s3Uri: toS3Uri(object) },
+        options: { ...modelDefaults, ...sidecar.options },
+        ...(sidecar.webhookUrl ? { webhookUrl: sidecar.webhookUrl } : {}),
+      },
+      deps,
+    );
+  } catch (error) {
+    if (!(error instanceof InvalidInput)) throw error;
+    logger.warn('Dropped file rejected', { key: object.key, code: error.code, message: error.message });
+    await recordRejectedDrop(object, idempotencyKey, error, deps);
+    return undefined;
+  }
+};

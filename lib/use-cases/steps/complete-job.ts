@@ -1,0 +1,47 @@
+import type { RecordCounts } from '../../domain/job';
+import { jobEventOf } from '../../domain/job-event';
+import type { JobEvent } from '../../domain/job-event';
+import type { JobPlan } from '../../domain/job-plan';
+import { planLocationOf } from '../../domain/locations';
+import { summarizeShards } from '../../domain/shard-progress';
+import type { ShardProgress } from '../../domain/shard-progress';
+import { AllRecordsFailed, TooManyFailedRecords, TransitionRejected } from '../../errors';
+import { assembleOutputs } from './assemble-outputs';
+import { nowOf } from './step-deps';
+import type { StepDeps } from './step-deps';
+
+const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
+  const { succeeded, failed } = summarizeShards(rows, plan.shards.length);
+  return { total: plan.totalRecords, succeeded, failed };
+};
+
+/**
+ * State "Record results and complete job": sums the shards' counts, joins their outputs into
+ * each file's `.out` and `.out.failed` in input order, and moves the job RUNNING → COMPLETED. A
+ * job with no successful record, or more failures than its maxFailedRecordsPercent, fails instead.
+ */
+export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEvent> => {
+  const plan = await deps.objects.readJson<JobPlan>(planLocationOf(deps.outputsBucket, jobId));
+  if (!plan) throw new Error(`Job ${jobId} has no plan`);
+  const counts = countsOf(plan, await deps.progress.listFor(jobId));
+  await assembleOutputs(plan, deps.objects, deps.outputsBucket);
+  if (counts.succeeded === 0) {
+    throw new AllRecordsFailed(
+      'ALL_RECORDS_FAILED',
+      `All ${counts.failed} records failed; see the failure files under ${plan.files[0]?.failureUri ?? 'the outputs'}.`,
+    );
+  }
+  if ((counts.failed * 100) / counts.total > plan.options.maxFailedRecordsPercent) {
+    throw new TooManyFailedRecords(
+      'TOO_MANY_FAILED_RECORDS',
+      `${counts.failed} of ${counts.total} records failed, more than maxFailedRecordsPercent (${plan.options.maxFailedRecordsPercent}%).`,
+    );
+  }
+  try {
+    return jobEventOf(await deps.store.transition(jobId, 'completed', { counts, completedAt: nowOf(deps) }));
+  } catch (error) {
+    const current = error instanceof TransitionRejected ? await deps.store.get(jobId) : undefined;
+    if (current?.status !== 'completed') throw error;
+    return jobEventOf(current);
+  }
+};

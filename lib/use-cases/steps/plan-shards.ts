@@ -1,0 +1,49 @@
+import type { JobPlan } from '../../domain/job-plan';
+import { planLocationOf, reportLocationOf } from '../../domain/locations';
+import { toS3Uri } from '../../domain/s3-location';
+import type { PlanningReport } from '../../domain/job-failure';
+import { JobCannotRun, LongtailError } from '../../errors';
+import { logger } from '../../logger';
+import { findModel } from '../../models/registry';
+import { buildJobPlan } from './job-planner';
+import { jobOrThrow } from './step-deps';
+import type { StepDeps } from './step-deps';
+
+/** What the Batch step needs: the plan's location and how many array children to run. */
+export interface PlannedRun {
+  shardCount: number;
+  planUri: string;
+}
+
+/**
+ * State "Plan the shards": plans the job's shards and stores the plan in S3. An input the job
+ * cannot run on is reported (work/<jobId>/report.json) and raised as JobCannotRun, which the
+ * state machine turns into a failed job with that report's code.
+ */
+export const planShards = async (jobId: string, deps: StepDeps): Promise<PlannedRun> => {
+  const job = await jobOrThrow(jobId, deps.store);
+  let plan: JobPlan;
+  try {
+    const model = findModel(job.model);
+    if (!model) throw new LongtailError('MODEL_NOT_FOUND', `Model ${job.model} is no longer served.`);
+    plan = await buildJobPlan(job, model, deps);
+  } catch (error) {
+    if (!(error instanceof LongtailError)) throw error;
+    const report: PlanningReport = { status: 'failed', error: { code: error.code, message: error.message } };
+    await deps.objects.putText(
+      reportLocationOf(deps.outputsBucket, jobId),
+      JSON.stringify(report),
+      'application/json',
+    );
+    throw new JobCannotRun(error.code, error.message);
+  }
+  const location = planLocationOf(deps.outputsBucket, jobId);
+  await deps.objects.putText(location, JSON.stringify(plan), 'application/json');
+  await deps.store.recordPlan(jobId, { shardCount: plan.shards.length, totalRecords: plan.totalRecords });
+  logger.info('Job planned', {
+    files: plan.files.length,
+    shards: plan.shards.length,
+    records: plan.totalRecords,
+  });
+  return { shardCount: plan.shards.length, planUri: toS3Uri(location) };
+};
