@@ -12,7 +12,7 @@ import { shardOutputLocationOf } from '../../lib/jobs/plan';
 import type { JobPlan, PlannedFile, PlannedShard } from '../../lib/jobs/plan';
 import { workerErrorCodes } from '../../lib/jobs/worker-report';
 import type { ModelManifest } from '../../lib/models/manifest';
-import { ImageDecodeError } from '../../lib/models/images';
+import { ImageDecodeError } from './images/images';
 import { describeIssues, toModelRecord } from '../../lib/models/records';
 import type { ModelRecord } from '../../lib/models/records';
 import type { Prediction } from '../../lib/models/tensors';

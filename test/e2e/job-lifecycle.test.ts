@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { findModel } from '../../lib/models/registry';
-import { decodePredictions, encodeRecords } from '../../lib/models/tensors';
+import { decodePredictions, encodeRecords } from '../../gpu-container/src/tensors';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';
 import type { FailedRecord } from '../../gpu-container/src/run-shard';
