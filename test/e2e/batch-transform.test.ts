@@ -4,7 +4,7 @@ import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { parse } from 'csv-parse/sync';
 import { customersCsv } from '../support/csv-fixtures';
 import { TestStack, apiKeys } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailedRecord } from '../../gpu-container/src/shard-output';
 
 const csvRows = (text: string): string[][] => parse(text, { relaxColumnCount: true });
 

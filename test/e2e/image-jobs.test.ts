@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailedRecord } from '../../gpu-container/src/shard-output';
 
 const imagesDir = join(__dirname, '../fixtures/images');
 const crops = readdirSync(imagesDir)

@@ -5,7 +5,7 @@ import { findModel } from '../../lib/models/registry';
 import { decodePredictions, encodeRecords } from '../../gpu-container/src/tensors';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailedRecord } from '../../gpu-container/src/shard-output';
 
 const churnRisk = findModel('churn-risk')!;
 

@@ -1,5 +1,7 @@
+import type { ShardModel } from '../../gpu-container/src/batch-pipeline';
 import { runPlannedShard } from '../../gpu-container/src/run-shard';
-import type { FailedRecord, ShardModel, ShardWork } from '../../gpu-container/src/run-shard';
+import type { ShardWork } from '../../gpu-container/src/run-shard';
+import type { FailedRecord } from '../../gpu-container/src/shard-output';
 import type { Job, RecordCounts } from '../../lib/jobs/job';
 import type { JobOptions } from '../../lib/jobs/job-options';
 import { planJob, shardOutputLocationOf } from '../../lib/jobs/plan';
