@@ -1,4 +1,4 @@
-// The part of the WebAssembly JavaScript API that lib/models/bilinear.ts uses: Node has it
+// The part of the WebAssembly JavaScript API that gpu-container/src/images/bilinear.ts uses: Node has it
 // globally, but @types/node 20 does not declare it and the DOM lib would bring the browser's globals.
 declare namespace WebAssembly {
   class Module {

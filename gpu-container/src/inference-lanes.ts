@@ -1,6 +1,6 @@
 import type { ModelRecord } from '../../lib/models/record-schema';
 import type { ModelFiles } from './model-loader';
-import type { BatchOutcome } from './run-shard';
+import type { BatchOutcome } from './batch-pipeline';
 import { threadPool } from './thread-pool';
 
 /** What every lane's thread is started with: the model to open its own session on. */

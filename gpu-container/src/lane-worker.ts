@@ -1,6 +1,6 @@
 import { workerData } from 'piscina';
 import { openSession } from './execution-provider';
-import type { BatchOutcome } from './run-shard';
+import type { BatchOutcome } from './batch-pipeline';
 import type { LaneData, LaneTask } from './inference-lanes';
 import { createInputEncoder } from './model-inputs';
 import { predict } from './predict';

@@ -1,10 +1,10 @@
-import { encodeImageBatch } from '../../lib/models/image-batch';
-import type { ImageBatchResult, ImageBatchTask } from '../../lib/models/image-batch';
+import { encodeImageBatch } from './images/image-batch';
+import type { ImageBatchResult, ImageBatchTask } from './images/image-batch';
 import { isImageInput } from '../../lib/models/manifest';
 import type { ImageInput, ModelManifest } from '../../lib/models/manifest';
 import type { ModelRecord } from '../../lib/models/record-schema';
-import { encodeRecords } from '../../lib/models/tensors';
-import type { TensorData } from '../../lib/models/tensors';
+import { encodeRecords } from './tensors';
+import type { TensorData } from './tensors';
 import { threadPool } from './thread-pool';
 
 /** A batch of records as the model's input tensors. */

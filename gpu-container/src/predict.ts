@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import { isImageInput } from '../../lib/models/manifest';
 import type { ModelManifest } from '../../lib/models/manifest';
-import { decodePredictions, featureWidth } from '../../lib/models/tensors';
-import type { Prediction, TensorData } from '../../lib/models/tensors';
+import type { Prediction } from '../../lib/models/tensors';
 import type { EncodedBatch } from './model-inputs';
+import { decodePredictions, featureWidth } from './tensors';
+import type { TensorData } from './tensors';
 
 /** `data` as `rows` rows: zeros appended (the shape's other dimensions stay). */
 const padRows = ({ data, dims }: TensorData, rows: number): TensorData => {

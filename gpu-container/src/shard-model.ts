@@ -7,7 +7,7 @@ import { openInferenceLanes } from './inference-lanes';
 import { createInputEncoder } from './model-inputs';
 import type { ModelFiles } from './model-loader';
 import { predict, warmUp } from './predict';
-import type { ShardModel } from './run-shard';
+import type { ShardModel } from './batch-pipeline';
 
 export interface OpenedModel {
   model: ShardModel;

@@ -4,7 +4,7 @@ import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { parse } from 'csv-parse/sync';
 import { customersCsv } from '../support/csv-fixtures';
 import { TestStack, apiKeys } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailureLine } from '../../lib/domain/worker-output';
 
 const csvRows = (text: string): string[][] => parse(text, { relaxColumnCount: true });
 
@@ -77,7 +77,7 @@ describe('batch transform on the local runtime', () => {
       'called about "billing",\nthen again',
     );
 
-    const failures = await local.readJsonLines<FailedRecord>(job.failureUri);
+    const failures = await local.readJsonLines<FailureLine>(job.failureUri);
     expect(failures.map((f) => f.record.split(',')[0])).toEqual(bad.map((row) => row.id));
     expect(new Set(failures.map((f) => f.error.code))).toEqual(new Set(['INVALID_RECORD']));
     expect(failures.every((f, i) => i === 0 || f.line > failures[i - 1]!.line)).toBe(true);
@@ -177,7 +177,7 @@ describe('batch transform on the local runtime', () => {
       counts: { total: 30, failed: 30 },
     });
     expect(child.error?.code).toBe('ALL_RECORDS_FAILED');
-    const childFailures = await local.readJsonLines<FailedRecord>(
+    const childFailures = await local.readJsonLines<FailureLine>(
       `${child.failureUri}00000-customers.csv.out.failed`,
     );
     expect(childFailures.map((f) => f.record.split(',')[0])).toEqual(

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailureLine } from '../../lib/domain/worker-output';
 
 const imagesDir = join(__dirname, '../fixtures/images');
 const crops = readdirSync(imagesDir)
@@ -34,7 +34,7 @@ describe('image models on the local runtime', () => {
     expect(outputs.map(({ id, prediction }) => [id, prediction.label])).toEqual(
       crops.map(({ id }) => [id, id.endsWith('upside-down') ? '180' : '0']),
     );
-    const failures = await local.readJsonLines<FailedRecord>(job.failureUri);
+    const failures = await local.readJsonLines<FailureLine>(job.failureUri);
     expect(failures).toEqual([
       expect.objectContaining({
         line: 7,

@@ -2,10 +2,10 @@ import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { findModel } from '../../lib/models/registry';
-import { decodePredictions, encodeRecords } from '../../lib/models/tensors';
+import { decodePredictions, encodeRecords } from '../../gpu-container/src/tensors';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';
-import type { FailedRecord } from '../../gpu-container/src/run-shard';
+import type { FailureLine } from '../../lib/domain/worker-output';
 
 const churnRisk = findModel('churn-risk')!;
 
@@ -81,7 +81,7 @@ describe('an inference job on the local runtime', () => {
     expect(job.status).toBe('completed');
     expect(job.counts).toEqual({ total: 200, succeeded: 198, failed: 2 });
     expect(job.outputUri).toMatch(/\/outputs\/[^/]+\/customers\.jsonl\.out$/);
-    const failures = await local.readJsonLines<FailedRecord>(job.failureUri);
+    const failures = await local.readJsonLines<FailureLine>(job.failureUri);
     expect(failures.map((f) => [f.line, f.error.code])).toEqual([
       [10, 'MALFORMED_JSON'],
       [50, 'INVALID_RECORD'],
@@ -140,7 +140,7 @@ describe('an inference job on the local runtime', () => {
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('ALL_RECORDS_FAILED');
     expect(job.counts).toEqual({ total: 2, succeeded: 0, failed: 2 });
-    expect(await local.readJsonLines<FailedRecord>(job.failureUri)).toHaveLength(2);
+    expect(await local.readJsonLines<FailureLine>(job.failureUri)).toHaveLength(2);
     expect(await local.jobEvent(jobId)).toMatchObject({
       type: 'job.failed',
       error: { code: 'ALL_RECORDS_FAILED' },

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assembleBilinear, generatedModuleOf } from '../../lib/models/bilinear-assemble';
-import { scalePlanes } from '../../lib/models/bilinear';
-import type { Pixels } from '../../lib/models/bilinear';
+import { assembleBilinear, generatedModuleOf } from '../../gpu-container/src/images/bilinear-assemble';
+import { scalePlanes } from '../../gpu-container/src/images/bilinear';
+import type { Pixels } from '../../gpu-container/src/images/bilinear';
 import { mulberry32 } from '../../lib/seeded-random';
 
 /** Bilinear scaling written the plain way, one target value at a time: what the kernel must agree with. */
@@ -29,7 +29,10 @@ const randomImage = (width: number, height: number, channels: number, seed: numb
 
 describe('the bilinear kernel', () => {
   it('is bilinear.wat as assembled now (run npm run build:wasm after editing it)', async () => {
-    const committed = readFileSync(join(__dirname, '../../lib/models/bilinear-wasm.ts'), 'utf8');
+    const committed = readFileSync(
+      join(__dirname, '../../gpu-container/src/images/bilinear-wasm.ts'),
+      'utf8',
+    );
     expect(committed).toBe(generatedModuleOf(await assembleBilinear()));
   });
 

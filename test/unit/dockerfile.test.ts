@@ -12,17 +12,7 @@ import { Arg, Copy, DockerfileParser, Entrypoint, Env, From, type Instruction } 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DOCKERFILE = 'gpu-container/Dockerfile';
 
-/**
- * Files the Dockerfile needs that the worker change has not written yet. Each missing one shows up
- * as a `todo` below, and the checks that depend on it accept its absence; once the file exists the
- * checks apply to it in full. Remove an entry when its file lands.
- */
-const PENDING: Record<string, string> = {
-  'gpu-container/src/main.ts': 'the worker entry point that npm run build:worker bundles',
-};
-
 const repoPath = (relative: string): string => path.join(ROOT, relative);
-const pendingMissing = Object.keys(PENDING).filter((file) => !existsSync(repoPath(file)));
 
 // ---------------------------------------------------------------------------------------------
 // Dockerfile model: stages with resolved base images
@@ -266,22 +256,15 @@ const excludedFromContext = (file: string): boolean => {
   return excluded;
 };
 
-const isPendingOrUnder = (source: string): boolean =>
-  pendingMissing.some((file) => source === '.' || file === source || file.startsWith(`${source}/`));
-
 const packageJson = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
   scripts?: Record<string, string>;
 };
-const buildWorkerScript = packageJson.scripts?.['build:worker'];
+const buildWorkerScript = packageJson.scripts?.['build:worker'] ?? '';
 
 // ---------------------------------------------------------------------------------------------
 
 describe('gpu-container Dockerfile', () => {
-  for (const file of pendingMissing) {
-    it.todo(`checks ${file} (${PENDING[file]}) once the worker change adds it`);
-  }
-
   it('is a multi-stage build whose build and runtime-deps stages are named', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
     expect(buildStage?.name).toBe('build');
@@ -438,7 +421,7 @@ describe('gpu-container Dockerfile', () => {
         const matcher = patternToRegex(source);
         return !repoFiles('.').some((file) => matcher.test(file));
       }
-      return !existsSync(repoPath(source)) && !isPendingOrUnder(source);
+      return !existsSync(repoPath(source));
     });
     expect(missing).toEqual([]);
 
@@ -454,41 +437,38 @@ describe('gpu-container Dockerfile', () => {
     }
   });
 
-  if (buildWorkerScript === undefined) {
-    it.todo('bundles to the file the final stage copies, once package.json has the build:worker script');
-  } else {
-    it('bundles the worker with the build:worker script into the file the final stage copies', () => {
-      expect(buildWorkerScript).toMatch(/--platform=node\b/);
-      expect(buildWorkerScript).toMatch(/--target=node22\b/);
-      expect(buildWorkerScript).toMatch(/--external:onnxruntime-node\b/);
-      // esbuild's `name=entry` form with --outdir: each entry bundles to <outdir>/<name>.js.
-      const entries = Object.fromEntries(
-        [...buildWorkerScript.matchAll(/(?:^|\s)([\w-]+)=(gpu-container\/src\/\S+\.ts)(?=\s|$)/g)].map(
-          (m) => [m[1]!, m[2]!],
-        ),
-      );
-      const outdir = buildWorkerScript.match(/--outdir[= ](\S+)/)?.[1];
-      expect(entries).toEqual({
-        worker: 'gpu-container/src/main.ts',
-        'preprocess-worker': 'gpu-container/src/preprocess-worker.ts',
-        'lane-worker': 'gpu-container/src/lane-worker.ts',
-      });
-      expect(outdir).toBeDefined();
-      const [buildWorkdir] = workdirs(buildStage!).slice(-1);
-      for (const name of Object.keys(entries)) {
-        const bundled = path.posix.join(buildWorkdir!, outdir!, `${name}.js`);
-        // The bundles sit side by side in /app: the worker starts its threads from the file beside it.
-        const copy = copies.find(
-          (candidate) => candidate.stage === finalStage && candidate.destination === `/app/${name}.js`,
-        );
-        expect({ name, sources: copy?.sources }).toEqual({ name, sources: [bundled] });
-        expect(stageByReference(copy!.from!, finalStage)).toBe(buildStage);
-      }
-      const entry = entries.worker;
-      // The bundle's sources reach the build stage.
-      expect(contextSources.some((source) => entry === source || entry!.startsWith(`${source}/`))).toBe(true);
+  it('bundles the worker with the build:worker script into the file the final stage copies', () => {
+    expect(buildWorkerScript).toMatch(/--platform=node\b/);
+    expect(buildWorkerScript).toMatch(/--target=node22\b/);
+    expect(buildWorkerScript).toMatch(/--external:onnxruntime-node\b/);
+    // esbuild's `name=entry` form with --outdir: each entry bundles to <outdir>/<name>.js.
+    const entries = Object.fromEntries(
+      [...buildWorkerScript.matchAll(/(?:^|\s)([\w-]+)=(gpu-container\/src\/\S+\.ts)(?=\s|$)/g)].map((m) => [
+        m[1]!,
+        m[2]!,
+      ]),
+    );
+    const outdir = buildWorkerScript.match(/--outdir[= ](\S+)/)?.[1];
+    expect(entries).toEqual({
+      worker: 'gpu-container/src/main.ts',
+      'preprocess-worker': 'gpu-container/src/preprocess-worker.ts',
+      'lane-worker': 'gpu-container/src/lane-worker.ts',
     });
-  }
+    expect(outdir).toBeDefined();
+    const [buildWorkdir] = workdirs(buildStage!).slice(-1);
+    for (const name of Object.keys(entries)) {
+      const bundled = path.posix.join(buildWorkdir!, outdir!, `${name}.js`);
+      // The bundles sit side by side in /app: the worker starts its threads from the file beside it.
+      const copy = copies.find(
+        (candidate) => candidate.stage === finalStage && candidate.destination === `/app/${name}.js`,
+      );
+      expect({ name, sources: copy?.sources }).toEqual({ name, sources: [bundled] });
+      expect(stageByReference(copy!.from!, finalStage)).toBe(buildStage);
+    }
+    const entry = entries.worker;
+    // The bundle's sources reach the build stage.
+    expect(contextSources.some((source) => entry === source || entry!.startsWith(`${source}/`))).toBe(true);
+  });
 
   it('has a .dockerignore that excludes nothing the Dockerfile copies from the build context', () => {
     expect(ignoreRules.length).toBeGreaterThan(0);
@@ -497,7 +477,6 @@ describe('gpu-container Dockerfile', () => {
       const files = [source, ...(/[*?[]/.test(source) ? [] : repoFiles(source))];
       return files.filter((file) => excludedFromContext(file));
     });
-    for (const file of pendingMissing) if (excludedFromContext(file)) excluded.push(file);
     expect(excluded).toEqual([]);
   });
 

@@ -1,13 +1,13 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { encodeImageBatch } from '../../lib/models/image-batch';
+import { encodeImageBatch } from '../../gpu-container/src/images/image-batch';
 import {
   ImageDecodeError,
   decodeImage,
   imageBytesOf,
   scaledWidthOf,
   writeImageTensor,
-} from '../../lib/models/images';
+} from '../../gpu-container/src/images/images';
 import type { ImageInput } from '../../lib/models/manifest';
 import { chunk, handMadePng } from '../support/png-files';
 

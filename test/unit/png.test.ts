@@ -1,7 +1,7 @@
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
-import { decodeImage } from '../../lib/models/images';
-import { decodeCommonPng } from '../../lib/models/png';
+import { decodeImage } from '../../gpu-container/src/images/images';
+import { decodeCommonPng } from '../../gpu-container/src/images/png';
 import { mulberry32 } from '../../lib/seeded-random';
 import { chunk, handMadePng } from '../support/png-files';
 

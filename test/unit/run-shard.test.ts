@@ -1,5 +1,7 @@
+import type { ShardModel } from '../../gpu-container/src/batch-pipeline';
 import { runPlannedShard } from '../../gpu-container/src/run-shard';
-import type { FailedRecord, ShardModel, ShardWork } from '../../gpu-container/src/run-shard';
+import type { ShardWork } from '../../gpu-container/src/run-shard';
+import type { FailureLine } from '../../lib/domain/worker-output';
 import type { Job, RecordCounts } from '../../lib/domain/job';
 import type { JobOptions } from '../../lib/domain/job-options';
 import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
@@ -59,7 +61,7 @@ interface ShardRun {
   plan: JobPlan;
   counts: RecordCounts[];
   outputs: string[];
-  failures: FailedRecord[];
+  failures: FailureLine[];
   predictCalls: ModelRecord[][];
   progress: RecordCounts[];
 }
@@ -91,7 +93,7 @@ describe('runPlannedShard', () => {
     const progress: RecordCounts[] = [];
     const counts: RecordCounts[] = [];
     const outputLines: string[] = [];
-    const failures: FailedRecord[] = [];
+    const failures: FailureLine[] = [];
     for (const shard of plan.shards) {
       counts.push(
         await runPlannedShard({
@@ -114,7 +116,7 @@ describe('runPlannedShard', () => {
         ...(objects.text(locations.failures) ?? '')
           .split('\n')
           .filter(Boolean)
-          .map((line) => JSON.parse(line) as FailedRecord),
+          .map((line) => JSON.parse(line) as FailureLine),
       );
     }
     return { plan, counts, outputs: outputLines, failures, predictCalls, progress };

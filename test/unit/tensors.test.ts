@@ -1,6 +1,6 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
-import { decodePredictions, encodeRecords, featureWidth } from '../../lib/models/tensors';
+import { decodePredictions, encodeRecords, featureWidth } from '../../gpu-container/src/tensors';
 import { findModel } from '../../lib/models/registry';
 
 const churn = modelManifestSchema.parse(churnManifest);

@@ -1,7 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { imageDataUrlPrefix } from './manifest';
-import type { ImageInput } from './manifest';
+import { imageDataUrlPrefix } from '../../../lib/models/manifest';
+import type { ImageInput } from '../../../lib/models/manifest';
 import { scalePlanes } from './bilinear';
 import type { PlaneSpec } from './bilinear';
 import { decodeCommonPng, isPng } from './png';

@@ -1,5 +1,5 @@
 import { ImageDecodeError, decodeImage, imageBytesOf, writeImageTensor } from './images';
-import type { ImageInput } from './manifest';
+import type { ImageInput } from '../../../lib/models/manifest';
 
 export interface ImageBatchTask {
   input: ImageInput;

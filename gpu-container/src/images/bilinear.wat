@@ -1,8 +1,8 @@
-;; Bilinear scaling of one sample of 8-bit pixels into normalized float32 rows, for
-;; lib/models/bilinear.ts. In WebAssembly because V8 runs the same loops written in JavaScript
-;; 3-4x slower (bounds-checked gathers from typed arrays it cannot hoist), and image
-;; preprocessing shares the vCPUs with inference. `npm run build:wasm` assembles it into
-;; bilinear-wasm.ts; a unit test checks that the two agree.
+;; Bilinear scaling of one sample of 8-bit pixels into normalized float32 rows, for bilinear.ts.
+;; In WebAssembly because V8 runs the same loops written in JavaScript 3-4x slower
+;; (bounds-checked gathers from typed arrays it cannot hoist), and image preprocessing shares
+;; the vCPUs with inference. `npm run build:wasm` assembles it into bilinear-wasm.ts; a unit
+;; test checks that the two agree.
 ;;
 ;; Addresses are byte offsets into the exported memory. Sampling tables (from writeSampling in
 ;; bilinear.ts): for each target column, the byte offsets within a row of its left and right
