@@ -27,6 +27,8 @@ export const resources = {
   inputsBucket: () => requireEnv('INPUTS_BUCKET'),
   outputsBucket: () => requireEnv('OUTPUTS_BUCKET'),
   stateMachineArn: () => requireEnv('STATE_MACHINE_ARN'),
+  modelsTable: () => requireEnv('MODELS_TABLE'),
+  modelsBucket: () => requireEnv('MODELS_BUCKET'),
 };
 
 /** Inline `records` above this size must go through S3 instead (API Gateway allows 10 MB). */

@@ -93,6 +93,8 @@ export class LocalBatch {
   private jobs = new Map<string, TrackedJob>();
 
   private stopped = false;
+  /** Jobs submitted without `.sync`, which nobody else waits for. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LocalBatchOptions) {
     this.slots = options.concurrency;
@@ -213,7 +215,7 @@ export class LocalBatch {
     return true;
   }
 
-  /** The Batch REST API the SDK calls (`POST /v1/listjobs`, `/v1/terminatejob`), for what Longtail uses. */
+  /** The Batch REST API the SDK calls (`POST /v1/listjobs`, `/v1/submitjob`, `/v1/terminatejob`), for what Longtail uses. */
   readonly serve = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -225,6 +227,10 @@ export class LocalBatch {
       filters?: { name: string; values: string[] }[];
       jobId?: string;
       reason?: string;
+      jobName?: string;
+      jobDefinition?: string;
+      parameters?: Record<string, string>;
+      containerOverrides?: { environment?: { name: string; value: string }[] };
     };
     const operation = (req.url ?? '').split('?')[0];
     if (operation === '/v1/listjobs') {
@@ -250,6 +256,31 @@ export class LocalBatch {
         }));
       return send(200, { jobSummaryList });
     }
+    if (operation === '/v1/submitjob') {
+      if (!params.jobName || !params.jobQueue || !params.jobDefinition) {
+        return send(400, {
+          __type: 'ClientException',
+          message: 'jobName, jobQueue and jobDefinition are required',
+        });
+      }
+      const { jobId } = this.submitJob({
+        JobName: params.jobName,
+        JobQueue: params.jobQueue,
+        JobDefinition: params.jobDefinition,
+        Parameters: params.parameters,
+        ContainerOverrides: {
+          Environment: (params.containerOverrides?.environment ?? []).map((e) => ({
+            Name: e.name,
+            Value: e.value,
+          })),
+        },
+      });
+      return send(200, {
+        jobId,
+        jobName: params.jobName,
+        jobArn: `arn:aws:batch:local:000000000000:job/${jobId}`,
+      });
+    }
     if (operation === '/v1/terminatejob') {
       if (!params.jobId || !this.terminate(params.jobId, params.reason ?? 'no reason given')) {
         return send(400, { __type: 'ClientException', message: `Job ${params.jobId} not found` });
@@ -269,11 +300,11 @@ export class LocalBatch {
     const exits = [...this.children].map((child) => new Promise((resolve) => child.once('close', resolve)));
     for (const child of this.children) child.kill('SIGTERM');
     await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await Promise.allSettled([...this.running]);
   }
 
-  /** The `arn:aws:states:::batch:submitJob.sync` task: resolves with the job, or fails like `.sync` does. */
-  readonly submitJobSync = async (input: unknown): Promise<unknown> => {
-    const request = input as SubmitJobRequest;
+  /** Starts a job (or array job) and tracks it; `done` settles when every child has ended. */
+  private submitJob(request: SubmitJobRequest) {
     const jobId = randomUUID();
     const tracked: TrackedJob = {
       jobId,
@@ -285,15 +316,31 @@ export class LocalBatch {
     };
     this.jobs.set(jobId, tracked);
     const size = request.ArrayProperties?.Size;
-    const children =
-      size === undefined
-        ? [await this.runJob(tracked, request)]
-        : await Promise.all(Array.from({ length: size }, (_, index) => this.runJob(tracked, request, index)));
-    const failed = children.filter((c) => c.status === 'FAILED').length;
-    tracked.status = failed === 0 ? 'SUCCEEDED' : 'FAILED';
-    tracked.stoppedAt = Date.now();
-    tracked.statusReason =
-      tracked.terminatedBecause ?? (failed === 0 ? undefined : 'Essential container in task exited');
+    const done = (async () => {
+      const children =
+        size === undefined
+          ? [await this.runJob(tracked, request)]
+          : await Promise.all(
+              Array.from({ length: size }, (_, index) => this.runJob(tracked, request, index)),
+            );
+      const failed = children.filter((c) => c.status === 'FAILED').length;
+      tracked.status = failed === 0 ? 'SUCCEEDED' : 'FAILED';
+      tracked.stoppedAt = Date.now();
+      tracked.statusReason =
+        tracked.terminatedBecause ?? (failed === 0 ? undefined : 'Essential container in task exited');
+      return { children, failed };
+    })();
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+    return { jobId, tracked, done };
+  }
+
+  /** The `arn:aws:states:::batch:submitJob.sync` task: resolves with the job, or fails like `.sync` does. */
+  readonly submitJobSync = async (input: unknown): Promise<unknown> => {
+    const request = input as SubmitJobRequest;
+    const size = request.ArrayProperties?.Size;
+    const { jobId, tracked, done } = this.submitJob(request);
+    const { children, failed } = await done;
     const job = {
       JobId: jobId,
       JobName: request.JobName,

@@ -15,9 +15,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
+import { BatchModelChecks } from '../lib/aws/batch';
 import { resetClients } from '../lib/aws/clients';
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { S3ModelArtifacts, S3ObjectStore } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
+import { registerExampleModels } from './example-models';
 import type { ServiceHandler } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
@@ -44,6 +48,12 @@ export interface LocalStackOptions {
   /** Worker processes running at once. */
   batchConcurrency?: number;
   onWorkerLog?: (jobName: string, line: string) => void;
+  /**
+   * Register the models under models/ as shared examples (default true). Each is checked by a
+   * worker process at the first start of a data folder; suites that never look at the registry
+   * skip it.
+   */
+  registerExampleModels?: boolean;
   /** The workers' POWERTOOLS_LOG_LEVEL (default: this process's, else INFO). */
   workerLogLevel?: string;
 }
@@ -140,9 +150,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const prefix = `${config.service}-${stage}`;
   const names = {
     jobsTable: `${prefix}-jobs`,
+    modelsTable: `${prefix}-models`,
     jobEventsTopic: `${prefix}-job-events`,
     inputsBucket: `${prefix}-inputs`,
     outputsBucket: `${prefix}-outputs`,
+    modelsBucket: `${prefix}-models`,
     jobQueue: `${prefix}-gpu`,
     jobDefinition: `${prefix}-worker`,
   };
@@ -183,20 +195,25 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
   const dynamo = new DynamoDBClient(clientConfig);
 
-  const table = propertiesOf(resources, 'JobsTable');
-  try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: names.jobsTable,
-        AttributeDefinitions: table.AttributeDefinitions,
-        KeySchema: table.KeySchema,
-        GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
-        BillingMode: table.BillingMode,
-      } as CreateTableCommandInput),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-    await addMissingIndexes(dynamo, names.jobsTable, table);
+  for (const [logicalId, tableName] of [
+    ['JobsTable', names.jobsTable],
+    ['ModelsTable', names.modelsTable],
+  ] as const) {
+    const table = propertiesOf(resources, logicalId);
+    try {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: table.AttributeDefinitions,
+          KeySchema: table.KeySchema,
+          GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
+          BillingMode: table.BillingMode,
+        } as CreateTableCommandInput),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+      await addMissingIndexes(dynamo, tableName, table);
+    }
   }
   // Every queue serverless.yml declares: dead-letter queues first, then those that redrive to them.
   const queueNameOf = (logicalId: string) =>
@@ -274,7 +291,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       }),
     );
   }
-  for (const bucket of [names.inputsBucket, names.outputsBucket]) {
+  for (const bucket of [names.inputsBucket, names.outputsBucket, names.modelsBucket]) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
       if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(error.name)) throw error;
     });
@@ -297,6 +314,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     JOB_EVENTS_TOPIC_ARN: jobEventsTopicArn,
     INPUTS_BUCKET: names.inputsBucket,
     OUTPUTS_BUCKET: names.outputsBucket,
+    MODELS_TABLE: names.modelsTable,
+    MODELS_BUCKET: names.modelsBucket,
+    BATCH_JOB_DEFINITION: `arn:aws:batch:${region}:${accountId}:job-definition/${names.jobDefinition}:1`,
     STATE_MACHINE_ARN: stateMachineArn,
     LONGTAIL_API_KEYS: apiKeys,
     // Dropped files belong to the first owner with a key, so that its key lists them.
@@ -313,10 +333,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   };
   const logicalIds: Record<string, string> = {
     JobsTable: names.jobsTable,
+    ModelsTable: names.modelsTable,
     ...Object.fromEntries(Object.entries(queues).map(([logicalId, queue]) => [logicalId, queue.url])),
     JobEventsTopic: jobEventsTopicArn,
     InputsBucket: names.inputsBucket,
     OutputsBucket: names.outputsBucket,
+    ModelsBucket: names.modelsBucket,
     GpuJobQueue: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
     WorkerJobDefinition: `arn:aws:batch:${region}:${accountId}:job-definition/${names.jobDefinition}:1`,
     [machine.id]: stateMachineArn,
@@ -494,6 +516,16 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       return [timer];
     }),
   );
+
+  if (options.registerExampleModels ?? true) {
+    await registerExampleModels(join(projectRoot, 'models'), {
+      registry: new DynamoModelRegistry(),
+      artifacts: new S3ModelArtifacts(),
+      checks: new BatchModelChecks(),
+      objects: new S3ObjectStore(),
+      modelsBucket: names.modelsBucket,
+    });
+  }
 
   const api = await startHttpApi(config, lambdas, { host, port: options.apiPort ?? 3000 });
   process.env.LONGTAIL_PUBLIC_API_URL = api.url;

@@ -1,4 +1,7 @@
+import { DynamoModelRegistry } from '../../lib/aws/dynamodb/model-registry';
 import { S3ObjectStore } from '../../lib/aws/s3';
+import { requireEnv } from '../../lib/config';
+import { checkModelVariable } from '../../lib/domain/model-version';
 import { locationOf } from '../../lib/domain/s3-location';
 import { LongtailError } from '../../lib/errors';
 import type { JobError, RecordCounts } from '../../lib/domain/job';
@@ -7,6 +10,7 @@ import type { JobPlan } from '../../lib/domain/job-plan';
 import { DynamoShardProgressStore } from '../../lib/aws/dynamodb/shard-progress-store';
 import { workerErrorCodes } from '../../lib/domain/worker-output';
 import { logger } from '../../lib/logger';
+import { checkRegisteredModel } from './check-model';
 import { loadModelFiles } from './model-loader';
 import { runPlannedShard } from './run-shard';
 import { openShardModel } from './shard-model';
@@ -96,7 +100,17 @@ process.on('SIGTERM', () => {
   process.exit(143);
 });
 
-const main = process.argv.includes('--self-check') ? selfCheck : runJob;
+const checkModel = () =>
+  checkRegisteredModel(process.env[checkModelVariable] ?? '', {
+    registry: new DynamoModelRegistry(undefined, () => requireEnv('MODELS_TABLE')),
+    objects: new S3ObjectStore(),
+  });
+
+const main = process.argv.includes('--self-check')
+  ? selfCheck
+  : process.env[checkModelVariable]
+    ? checkModel
+    : runJob;
 main().then(
   (code) => {
     process.exitCode = code;

@@ -12,7 +12,10 @@ export interface ModelFiles {
   alphabet?: string[];
 }
 
-const readAlphabet = async (folder: string, manifest: ModelManifest): Promise<string[] | undefined> => {
+export const readAlphabet = async (
+  folder: string,
+  manifest: ModelManifest,
+): Promise<string[] | undefined> => {
   const post = manifest.postprocess;
   if (post.type !== 'ctc') return undefined;
   const lines = (await readFile(join(folder, post.alphabetFile), 'utf8')).split(/\r?\n/);

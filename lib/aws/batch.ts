@@ -1,9 +1,11 @@
-import { ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
+import { ListJobsCommand, SubmitJobCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import type { BatchClient, JobStatus as BatchJobStatus } from '@aws-sdk/client-batch';
 import { batchClient } from './clients';
 import { requireEnv } from '../config';
 import { batchJobNameOf } from '../domain/locations';
 import type { BatchJobTerminator } from '../ports/batch-jobs';
+import { checkModelVariable } from '../domain/model-version';
+import type { ModelChecks } from '../ports/model-registry';
 
 const unfinished: BatchJobStatus[] = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING'];
 
@@ -56,3 +58,31 @@ export const oldestRunnableAgeSeconds = async (
   } while (nextToken);
   return Math.max(0, Math.round((now - oldest) / 1000));
 };
+
+/**
+ * Model checks run as a Batch job of the worker's own image: ONNX Runtime is there, with the
+ * memory and disk a model of several GB needs, which a Lambda has not.
+ */
+export class BatchModelChecks implements ModelChecks {
+  constructor(
+    private readonly client: () => BatchClient = batchClient.get,
+    private readonly jobQueue: () => string = () => requireEnv('BATCH_JOB_QUEUE'),
+    private readonly jobDefinition: () => string = () => requireEnv('BATCH_JOB_DEFINITION'),
+  ) {}
+
+  async request(ref: { ownerId: string; name: string; version: string }) {
+    await this.client().send(
+      new SubmitJobCommand({
+        jobName: `longtail-model-check-${ref.name}-${ref.version}`
+          .replace(/[^A-Za-z0-9_-]/g, '_')
+          .slice(0, 128),
+        jobQueue: this.jobQueue(),
+        jobDefinition: this.jobDefinition(),
+        parameters: { jobId: 'none' },
+        containerOverrides: {
+          environment: [{ name: checkModelVariable, value: `${ref.ownerId}/${ref.name}/${ref.version}` }],
+        },
+      }),
+    );
+  }
+}

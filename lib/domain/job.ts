@@ -33,6 +33,10 @@ export interface Job {
   status: JobStatus;
   model: string;
   modelVersion: string;
+  /** Whose registry the version is in (the caller's own, or the shared examples'). */
+  modelOwner?: string;
+  /** The version's digest, so that a result found a year later says exactly which bytes made it. */
+  modelChecksum?: string;
   input: JobInput;
   /** The object the worker reads: the caller's `s3Uri`, or where inline records were stored. */
   inputUri: string;

@@ -30,6 +30,8 @@ export class TestStack {
       awsPort: 0,
       dataDir: this.dataDir,
       apiKeys: `alice:${apiKeys.alice},bob:${apiKeys.bob}`,
+      // Checking the example models costs a worker process each: only the registry's tests want it.
+      registerExampleModels: false,
       ...options,
     });
     const aws = { endpoint: this.stack.awsEndpoint, region: this.stack.region };
@@ -179,10 +181,13 @@ export interface JobStatusView {
  * A TestStack started before the enclosing describe's tests (then `prepare`, e.g. to listen to
  * job events) and stopped, its data folder removed, after them.
  */
-export const useLocalStack = (prepare?: (local: TestStack) => Promise<void>): TestStack => {
+export const useLocalStack = (
+  prepare?: (local: TestStack) => Promise<void>,
+  options: LocalStackOptions = {},
+): TestStack => {
   const local = new TestStack();
   beforeAll(async () => {
-    await local.start();
+    await local.start(options);
     await prepare?.(local);
   });
   afterAll(async () => {

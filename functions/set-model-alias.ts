@@ -1,0 +1,20 @@
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { setModelAlias } from '../lib/use-cases/model-catalog';
+import { httpHandler, json, ownerOf } from './middleware';
+
+const registry = new DynamoModelRegistry();
+
+/** PUT /models/{name}/aliases/{alias} `{ "version": "3" }`: points the alias at a ready version. */
+export const handler = httpHandler(
+  async (event) => {
+    const alias = await setModelAlias(
+      ownerOf(event),
+      event.pathParameters?.name ?? '',
+      event.pathParameters?.alias ?? '',
+      (event.body as { version?: unknown } | null)?.version,
+      { registry },
+    );
+    return json(200, alias);
+  },
+  { jsonBody: true },
+);

@@ -1,0 +1,173 @@
+import { defaultAlias, modelAliasSchema, parseModelRef, sharedModelOwner } from '../domain/model-version';
+import type { ModelAlias, ModelVersion } from '../domain/model-version';
+import { Conflict, InvalidInput, NotFound } from '../errors';
+import type { JobStore } from '../ports/job-store';
+import type { ModelArtifacts, ModelRegistry } from '../ports/model-registry';
+import { parseOrThrow } from '../validation';
+import { modelNameOrThrow } from './register-model';
+
+/** The owners whose models a caller sees, in the order a name is looked up: its own first. */
+const ownersSeenBy = (ownerId: string) =>
+  ownerId === sharedModelOwner ? [ownerId] : [ownerId, sharedModelOwner];
+
+export interface ModelSummary {
+  name: string;
+  ownerId: string;
+  shared: boolean;
+  versions: ModelVersion[];
+  aliases: ModelAlias[];
+}
+
+/** Every model the caller sees (its own, and the shared examples it has no model of the same name for). */
+export const listVisibleModels = async (
+  ownerId: string,
+  registry: ModelRegistry,
+): Promise<ModelSummary[]> => {
+  const byName = new Map<string, ModelSummary>();
+  for (const owner of ownersSeenBy(ownerId)) {
+    for (const version of await registry.listByOwner(owner)) {
+      const key = version.name;
+      const summary = byName.get(key);
+      if (summary && summary.ownerId !== owner) continue;
+      if (summary) summary.versions.push(version);
+      else
+        byName.set(key, {
+          name: key,
+          ownerId: owner,
+          shared: owner === sharedModelOwner,
+          versions: [version],
+          aliases: [],
+        });
+    }
+  }
+  const models = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const model of models) {
+    model.versions.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    model.aliases = await registry.listAliases(model.ownerId, model.name);
+  }
+  return models;
+};
+
+/** One model the caller sees, with its versions and aliases; 404 when it sees none of that name. */
+export const getVisibleModel = async (ownerId: string, rawName: string, registry: ModelRegistry) => {
+  const name = modelNameOrThrow(rawName);
+  for (const owner of ownersSeenBy(ownerId)) {
+    const versions = await registry.listVersions(owner, name);
+    if (versions.length > 0) {
+      return {
+        name,
+        ownerId: owner,
+        shared: owner === sharedModelOwner,
+        versions,
+        aliases: await registry.listAliases(owner, name),
+      } satisfies ModelSummary;
+    }
+  }
+  throw new NotFound('MODEL_NOT_FOUND', `There is no model ${name}.`);
+};
+
+/**
+ * What a job's `model` names (`name`, `name:version`, `name@alias`), pinned to one version. Only
+ * a `ready` version runs: one still checking is 409 MODEL_NOT_READY, a failed one says why.
+ */
+export const resolveModel = async (
+  ownerId: string,
+  ref: string,
+  registry: ModelRegistry,
+): Promise<ModelVersion> => {
+  const parsed = parseModelRef(ref);
+  for (const owner of ownersSeenBy(ownerId)) {
+    let version: string | undefined;
+    if ('version' in parsed) version = parsed.version;
+    else {
+      const alias = await registry.getAlias(owner, parsed.name, parsed.alias);
+      if (!alias) {
+        if (parsed.alias !== defaultAlias || (await registry.listVersions(owner, parsed.name)).length === 0)
+          continue;
+        throw new Conflict('MODEL_NOT_READY', `Model ${parsed.name} has no ready version yet.`);
+      }
+      version = alias.version;
+    }
+    const found = await registry.getVersion(owner, parsed.name, version);
+    if (!found) continue;
+    if (found.status === 'ready') return found;
+    throw new Conflict(
+      'MODEL_NOT_READY',
+      found.status === 'failed'
+        ? `${parsed.name}:${found.version} failed its check: ${found.error?.message ?? 'no reason recorded'}`
+        : `${parsed.name}:${found.version} is ${found.status}; it can run once its check has passed.`,
+      { status: found.status },
+    );
+  }
+  throw new InvalidInput(
+    'UNKNOWN_MODEL',
+    `There is no model ${ref.slice(0, 200)}. GET /models lists what you can run.`,
+  );
+};
+
+/** `PUT /models/{name}/aliases/{alias}`: points an alias at a ready version of the caller's own model. */
+export const setModelAlias = async (
+  ownerId: string,
+  rawName: string,
+  rawAlias: string,
+  version: unknown,
+  deps: { registry: ModelRegistry; now?: () => Date },
+): Promise<ModelAlias> => {
+  const name = modelNameOrThrow(rawName);
+  const alias = parseOrThrow(modelAliasSchema, rawAlias, 'alias');
+  if (typeof version !== 'string')
+    throw new InvalidInput('INVALID_REQUEST', 'Send { "version": "<version>" }.');
+  const target = await deps.registry.getVersion(ownerId, name, version);
+  if (!target) throw new NotFound('MODEL_NOT_FOUND', `There is no model version ${name}:${version}.`);
+  if (target.status !== 'ready') {
+    throw new Conflict(
+      'MODEL_NOT_READY',
+      `${name}:${version} is ${target.status}; an alias points only at a ready version.`,
+    );
+  }
+  const record: ModelAlias = {
+    ownerId,
+    name,
+    alias,
+    version,
+    updatedAt: (deps.now ?? (() => new Date()))().toISOString(),
+  };
+  await deps.registry.putAlias(record);
+  return record;
+};
+
+/**
+ * `DELETE /models/{name}/versions/{version}`: refused while an alias points at it or a pending
+ * or running job uses it; its files go with it.
+ */
+export const deleteModelVersion = async (
+  ownerId: string,
+  rawName: string,
+  version: string,
+  deps: { registry: ModelRegistry; artifacts: ModelArtifacts; jobs: Pick<JobStore, 'listActive'> },
+) => {
+  const name = modelNameOrThrow(rawName);
+  const target = await deps.registry.getVersion(ownerId, name, version);
+  if (!target) throw new NotFound('MODEL_NOT_FOUND', `There is no model version ${name}:${version}.`);
+  const aliases = (await deps.registry.listAliases(ownerId, name)).filter((a) => a.version === version);
+  if (aliases.length > 0) {
+    throw new Conflict(
+      'MODEL_VERSION_IN_USE',
+      `${name}:${version} is what ${aliases.map((a) => `@${a.alias}`).join(', ')} points at; move the alias first.`,
+    );
+  }
+  const now = new Date(Date.now() + 60_000).toISOString();
+  for (const status of ['pending', 'running'] as const) {
+    const users = (await deps.jobs.listActive(status, now)).filter(
+      (job) => job.modelOwner === ownerId && job.model === name && job.modelVersion === version,
+    );
+    if (users.length > 0) {
+      throw new Conflict(
+        'MODEL_VERSION_IN_USE',
+        `${users.length} ${status} job(s) use ${name}:${version}, e.g. ${users[0]?.jobId}; delete it once they end.`,
+      );
+    }
+  }
+  await deps.registry.deleteVersion(ownerId, name, version);
+  await deps.artifacts.deleteAll(target.location);
+};
