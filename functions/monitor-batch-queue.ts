@@ -2,12 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { batchClient } from '../lib/aws/clients';
-import { requireEnv } from '../lib/config';
+import { intEnv, requireEnv } from '../lib/config';
 import { logger } from '../lib/logger';
 import { MetricUnit, metrics } from '../lib/metrics';
-import { oldestRunnableAgeSeconds } from '../lib/operations/runnable-jobs';
+import { failStuckRunnableJobs, oldestRunnableAgeSeconds } from '../lib/operations/runnable-jobs';
 
-/** Every few minutes: how long the oldest RUNNABLE Batch job has waited, for the RUNNABLE alarm. */
+/**
+ * Every few minutes: how long the oldest RUNNABLE Batch job has waited, for the RUNNABLE alarm;
+ * and, past RUNNABLE_FAIL_AFTER_SECONDS (unset or 0: never), fails jobs stuck while nothing runs.
+ */
 export const handler = middy()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
@@ -17,4 +20,10 @@ export const handler = middy()
     metrics.addDimension('JobQueue', jobQueue.split('/').pop() ?? jobQueue);
     metrics.addMetric('OldestRunnableJobAgeSeconds', MetricUnit.Seconds, age);
     logger.info('Oldest RUNNABLE job', { jobQueue, ageSeconds: age });
+    const failed = await failStuckRunnableJobs(
+      batchClient.get(),
+      jobQueue,
+      intEnv('RUNNABLE_FAIL_AFTER_SECONDS', 0),
+    );
+    if (failed.length > 0) logger.warn('Failed jobs stuck RUNNABLE', { jobQueue, batchJobIds: failed });
   });
