@@ -24,15 +24,32 @@ const lambdaErrorMessage = (cause: string | undefined): string | undefined => {
   return cause;
 };
 
-/** Batch `.sync` failures carry the DescribeJobs job as JSON in Cause. */
+/**
+ * Batch `.sync` failures carry the DescribeJobs job as JSON in Cause. The container's reason
+ * says what the status reason does not: ECS killed it for its memory, or could not pull its image.
+ */
 const batchFailureMessage = (cause: string | undefined): string => {
   try {
     const job = JSON.parse(cause ?? '') as {
       StatusReason?: string;
-      Attempts?: { Container?: { ExitCode?: number } }[];
+      Attempts?: { Container?: { ExitCode?: number; Reason?: string } }[];
+      Container?: { ResourceRequirements?: { Type?: string; Value?: string }[] };
     };
-    const exitCode = job.Attempts?.at(-1)?.Container?.ExitCode;
-    return `The worker failed: ${job.StatusReason ?? 'no reason given'}${typeof exitCode === 'number' ? ` (exit code ${exitCode})` : ''}.`;
+    const { ExitCode: exitCode, Reason: reason } = job.Attempts?.at(-1)?.Container ?? {};
+    const memory = job.Container?.ResourceRequirements?.find((r) => r.Type === 'MEMORY')?.Value;
+    const said = (prefix: string) => [reason, job.StatusReason].find((text) => text?.startsWith(prefix));
+    const outOfMemory = said('OutOfMemoryError');
+    if (outOfMemory) {
+      return `The worker ran out of memory (${outOfMemory}): the job definition gives it ${memory ? `${memory} MiB` : 'a fixed amount'} (MEMORY in WorkerJobDefinition, serverless.yml). Lower maxBatchSize or maxPayloadMB, or raise that setting.`;
+    }
+    const cannotPull = said('CannotPullContainerError');
+    if (cannotPull) {
+      return `The worker image could not be pulled (${cannotPull}): push it with gpu-container/push-image.sh.`;
+    }
+    const detail = [reason, typeof exitCode === 'number' ? `exit code ${exitCode}` : undefined]
+      .filter(Boolean)
+      .join(', ');
+    return `The worker failed: ${job.StatusReason ?? 'no reason given'}${detail ? ` (${detail})` : ''}.`;
   } catch {
     return `The worker failed: ${cause ?? 'no reason given'}.`;
   }

@@ -1,10 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { shouldRetry } from '../../local/batch';
+import { filesInZip } from '../support/zip-files';
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-type Template = { Resources: Record<string, Resource> };
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
+type Template = {
+  Resources: Record<string, Resource>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+  Outputs?: Record<string, { Value: unknown }>;
+};
 
 const projectRoot = join(__dirname, '../..');
 /** Deployment parameters given on the command line, to see them reach the template. */
@@ -12,6 +24,11 @@ const deploymentParams = {
   subnetIds: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
   securityGroupIds: 'sg-0cccccccccccccccc',
 };
+/**
+ * GPU instance families the worker image runs on: their GPUs (T4 sm_75, A10G sm_86, L4 sm_89) are
+ * in the CUDA 13 ONNX Runtime build's architecture list, and ECS_AL2023_NVIDIA (driver 580) runs them.
+ */
+const imageGpuTypes = /^(g4dn|g5|g6)\.([0-9]+)?xlarge$/;
 const packageDir = mkdtempSync(join(tmpdir(), 'longtail-package-'));
 let template: Template;
 
@@ -146,7 +163,7 @@ describe('the packaged CloudFormation template', () => {
     );
   });
 
-  it('runs the worker on g4dn instances that scale from zero, one GPU per job', () => {
+  it('runs the worker on GPU instances the image supports, scaling from zero, one GPU per job', () => {
     const environments = ofType('AWS::Batch::ComputeEnvironment');
     expect(environments.length).toBeGreaterThan(0);
     for (const [, environment] of environments) {
@@ -156,7 +173,7 @@ describe('the packaged CloudFormation template', () => {
       };
       expect(compute.MinvCpus).toBe(0);
       const instanceTypes = compute.InstanceTypes['Fn::Split'][1].split(',');
-      expect(instanceTypes.every((type) => type.startsWith('g4dn.'))).toBe(true);
+      expect(instanceTypes.every((type) => imageGpuTypes.test(type))).toBe(true);
     }
     const queue = resource('GpuJobQueue') as { ComputeEnvironmentOrder: { ComputeEnvironment: unknown }[] };
     expect(queue.ComputeEnvironmentOrder[0]?.ComputeEnvironment).toEqual({
@@ -397,7 +414,7 @@ describe('the GPU compute of the packaged template', () => {
     expect(onDemand.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('makes every environment managed, scaled from zero to a set maximum, on g4dn instances with the ECS GPU AMI', () => {
+  it('makes every environment managed, scaled from zero to a set maximum, on GPU instances with the ECS GPU AMI', () => {
     const vcpusPerJob = Number(
       jobDefinition().ContainerProperties.ResourceRequirements.find((r) => r.Type === 'VCPU')?.Value,
     );
@@ -413,7 +430,7 @@ describe('the GPU compute of the packaged template', () => {
       // A job must fit: the maximum is at least what one job asks for.
       expect(Number(compute.MaxvCpus)).toBeGreaterThanOrEqual(vcpusPerJob);
       expect(separator).toBe(',');
-      expect(instanceTypes.split(',').every((type) => /^g4dn\.[a-z0-9]+$/.test(type))).toBe(true);
+      expect(instanceTypes.split(',').every((type) => imageGpuTypes.test(type))).toBe(true);
       expect(compute.Ec2Configuration?.length).toBeGreaterThanOrEqual(1);
       expect(compute.Ec2Configuration?.map((c) => c.ImageType)).toEqual(
         compute.Ec2Configuration?.map(() => 'ECS_AL2023_NVIDIA'),
@@ -467,24 +484,48 @@ describe('the GPU compute of the packaged template', () => {
     expect(template.Resources[targetOf(group) ?? '']?.Type).toBe('AWS::Logs::LogGroup');
   });
 
-  it('retries lost hosts, ends on exit code 1, and ends on anything else instead of retrying by default', () => {
+  it('retries lost hosts and signals, and ends at once on out-of-memory, image pulls, exit 1 and anything else', () => {
     const retry = jobDefinition().RetryStrategy;
     const rules = retry?.EvaluateOnExit ?? [];
-    const hostLost = rules.findIndex(
-      (r) => r.OnStatusReason === 'Host EC2*' && r.Action.toUpperCase() === 'RETRY',
-    );
-    const exitOne = rules.findIndex((r) => r.OnExitCode === '1' && r.Action.toUpperCase() === 'EXIT');
     const last = rules[rules.length - 1];
+    // What Batch reports for each case: exit code, the container's reason, the status reason.
+    const outcome = (
+      exitCode: number | null,
+      reason = '',
+      statusReason = 'Essential container in task exited',
+    ) => ({
+      exitCode,
+      reason,
+      statusReason,
+    });
+    const retried = (o: ReturnType<typeof outcome>) =>
+      shouldRetry(rules as Parameters<typeof shouldRetry>[0], o);
 
     expect(retry?.Attempts).toBeGreaterThan(1);
-    // Batch accepts at most five rules.
+    // Batch accepts at most five rules, and retries what none matches: the last one must end.
     expect(rules.length).toBeLessThanOrEqual(5);
-    expect(hostLost).toBeGreaterThanOrEqual(0);
-    expect(exitOne).toBeGreaterThanOrEqual(0);
-    // Rules apply in order: a reclaimed Spot host is retried whatever the exit code.
-    expect(hostLost).toBeLessThan(exitOne);
     expect(last?.Action.toUpperCase()).toBe('EXIT');
     expect([last?.OnReason, last?.OnStatusReason, last?.OnExitCode]).toContain('*');
+    // A reclaimed Spot host is retried whatever the exit code; so is a worker stopped by a signal.
+    expect(retried(outcome(null, '', 'Host EC2 (instance i-0abc123) terminated.'))).toBe(true);
+    expect(retried(outcome(137, '', 'Host EC2 (instance i-0abc123) terminated.'))).toBe(true);
+    expect(retried(outcome(137))).toBe(true);
+    expect(retried(outcome(143))).toBe(true);
+    // Killed for its memory (also exit 137): the next attempt would be killed the same way.
+    expect(retried(outcome(137, 'OutOfMemoryError: Container killed due to memory usage'))).toBe(false);
+    // An image that cannot be pulled: no exit code, and no attempt would fare better.
+    expect(
+      retried(
+        outcome(
+          null,
+          'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+          'Task failed to start',
+        ),
+      ),
+    ).toBe(false);
+    // The worker says the job cannot succeed.
+    expect(retried(outcome(1))).toBe(false);
+    expect(retried(outcome(2))).toBe(false);
   });
 
   it('runs the container under a job role apart from the execution role, with its image in the stack’s ECR repository', () => {
@@ -562,6 +603,7 @@ describe('the permissions in the packaged template', () => {
       'InferenceJobStateMachineRole: batch:DescribeJobs',
       'InferenceJobStateMachineRole: batch:SubmitJob',
       'InferenceJobStateMachineRole: batch:TerminateJob',
+      'MonitorBatchQueueIamRoleLambdaExecution: batch:DescribeJobs',
       'MonitorBatchQueueIamRoleLambdaExecution: batch:ListJobs',
     ]);
   });
@@ -605,23 +647,33 @@ describe('the permissions in the packaged template', () => {
     }
   });
 
-  it('lets the worker only read inputs and its plan, write work/ of the outputs bucket, and put shard rows', () => {
+  it('lets the worker only read and list inputs, read its plan, write work/ of the outputs bucket, put shard rows, and check model versions', () => {
     const { JobRoleArn } = (resource('WorkerJobDefinition') as unknown as JobDefinition).ContainerProperties;
     const roleId = targetOf(JobRoleArn) ?? '';
 
     expect(roleId).toBe('WorkerJobRole');
     expect(grantsOf(roleId)).toEqual({
-      's3:GetObject': ['${InputsBucket.Arn}/*', '${OutputsBucket.Arn}/work/*/plan.json'],
+      's3:GetObject': [
+        '${InputsBucket.Arn}/*',
+        '${ModelsBucket.Arn}/*',
+        '${OutputsBucket.Arn}/work/*/plan.json',
+      ],
+      // A vanished input must be a 404 (INPUT_NOT_FOUND), which S3 answers only with ListBucket.
+      's3:ListBucket': ['${InputsBucket.Arn}'],
       's3:PutObject': ['${OutputsBucket.Arn}/work/*'],
       's3:AbortMultipartUpload': ['${OutputsBucket.Arn}/work/*'],
-      'dynamodb:PutItem': ['${JobsTable.Arn}'],
+      'dynamodb:PutItem': ['${JobsTable.Arn}', '${ModelsTable.Arn}'],
+      // A model check reads the version and records its outcome and aliases.
+      'dynamodb:GetItem': ['${ModelsTable.Arn}'],
+      'dynamodb:UpdateItem': ['${ModelsTable.Arn}'],
     });
     expect((propsOf(roleId).ManagedPolicyArns as Json[] | undefined) ?? []).toEqual([]);
   });
 
   it('lets the worker put only shard progress rows, never a job record', () => {
-    const puts = allowStatementsOf('WorkerJobRole').filter((s) =>
-      listOf(s.Action).includes('dynamodb:PutItem'),
+    const puts = allowStatementsOf('WorkerJobRole').filter(
+      (s) =>
+        listOf(s.Action).includes('dynamodb:PutItem') && JSON.stringify(s.Resource).includes('JobsTable'),
     );
 
     expect(puts).toHaveLength(1);
@@ -774,7 +826,7 @@ describe('the storage in the packaged template', () => {
     }
   });
 
-  it('bills the jobs table on demand, with point-in-time recovery and a TTL', () => {
+  it('bills the tables on demand, with point-in-time recovery, and expires job records', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     expect(tables.length).toBeGreaterThanOrEqual(1);
@@ -789,6 +841,8 @@ describe('the storage in the packaged template', () => {
         id,
         pitr: true,
       });
+      // Model versions stay until their owner deletes them; job records expire.
+      if (id === 'ModelsTable') continue;
       expect({ id, ttl: props.TimeToLiveSpecification }).toEqual({
         id,
         ttl: { AttributeName: expect.stringMatching(/.+/), Enabled: true },
@@ -960,10 +1014,10 @@ describe('the dependency graph of the packaged template', () => {
     expect(cyclesOf(graph)).toEqual([]);
   });
 
-  it('names only resources of the template in its references', () => {
+  it('names only resources and parameters of the template in its references', () => {
     const unknown = Object.entries(template.Resources).flatMap(([id, r]) =>
       referencesIn((r as { Properties?: Json }).Properties)
-        .filter((target) => !(target in template.Resources))
+        .filter((target) => !(target in template.Resources) && !(target in (template.Parameters ?? {})))
         .map((target) => `${id} -> ${target}`),
     );
 
@@ -1150,4 +1204,220 @@ describe('operating the packaged stack', () => {
     expect(scheduled[0]?.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
     expect(scheduled[0]?.State).toBe('ENABLED');
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a second deploy, a missing network route or a full GPU must not break (issue 16).
+
+describe('the worker image a deploy points at', () => {
+  const image = () =>
+    flatten((resource('WorkerJobDefinition') as unknown as JobDefinition).ContainerProperties.Image);
+
+  it('takes the tag from Parameter Store at every deploy, never from a deploy parameter or a moving tag', () => {
+    const parameter = template.Parameters?.WorkerImageTag;
+
+    expect(image()).toMatch(/:\$\{WorkerImageTag\}$/);
+    expect(image()).not.toMatch(/latest/);
+    // CloudFormation resolves this type from Parameter Store on every create and update.
+    expect(parameter?.Type).toBe('AWS::SSM::Parameter::Value<String>');
+    expect(parameter?.Default).toBe('/longtail/test/worker-image-tag');
+    // The push script finds the parameter through the stack's outputs.
+    expect(template.Outputs?.WorkerImageTagParameterName?.Value).toBe(parameter?.Default);
+  });
+
+  it('keeps tags immutable, so the tag in Parameter Store always names the image that was pushed', () => {
+    const repository = propsOf('WorkerRepository');
+
+    expect(repository.ImageTagMutability).toBe('IMMUTABLE');
+    // `serverless remove` can delete the repository: its images can be rebuilt.
+    expect(repository.EmptyOnDelete).toBe(true);
+  });
+
+  it('has no deploy parameter for the tag and no placeholder subnet or security group to deploy with', () => {
+    const config = parseYaml(readFileSync(join(projectRoot, 'serverless.yml'), 'utf8')) as {
+      params: { default: Record<string, unknown> };
+      custom: { deployPreflight: { requiredParams: Record<string, string> } };
+    };
+    const defaults = config.params.default;
+
+    expect(defaults).not.toHaveProperty('workerImageTag');
+    expect(defaults.subnetIds).toBe('');
+    expect(defaults.securityGroupIds).toBe('');
+    // The deploy check reads exactly the parameters the compute environments use.
+    expect(config.custom.deployPreflight.requiredParams).toEqual({
+      subnetIds: '${param:subnetIds}',
+      securityGroupIds: '${param:securityGroupIds}',
+    });
+  });
+});
+
+describe('jobs that cannot run', () => {
+  const queueLimits = () =>
+    (
+      resource('GpuJobQueue') as {
+        JobStateTimeLimitActions?: {
+          State: string;
+          Action: string;
+          Reason: string;
+          MaxTimeSeconds: number;
+        }[];
+      }
+    ).JobStateTimeLimitActions ?? [];
+
+  it('cancels a job waiting RUNNABLE while every compute environment lacks capacity', () => {
+    const capacity = queueLimits().find((a) => a.Reason === 'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY');
+
+    expect(capacity).toEqual(expect.objectContaining({ State: 'RUNNABLE', Action: 'CANCEL' }));
+    // Long enough for Spot and on demand, all types, to be tried; short of the state machine's 3 days.
+    expect(capacity?.MaxTimeSeconds).toBeGreaterThanOrEqual(1800);
+    expect(capacity?.MaxTimeSeconds).toBeLessThanOrEqual(4 * 3600);
+  });
+
+  it('offers Spot several GPU types of at least two families, all of which the image supports', () => {
+    for (const [, environment] of ofType('AWS::Batch::ComputeEnvironment')) {
+      const types = computeResourcesOf(environment.Properties as Props).InstanceTypes['Fn::Split'][1].split(
+        ',',
+      );
+      expect(types.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(types.map((type) => type.split('.')[0])).size).toBeGreaterThanOrEqual(2);
+      expect(types.every((type) => imageGpuTypes.test(type))).toBe(true);
+    }
+  });
+
+  it('has the RUNNABLE monitor fail jobs stuck for reasons Batch cannot see, after the alarm and before the 3-day limit', () => {
+    const monitor = propsOf('MonitorBatchQueueLambdaFunction') as {
+      Environment: { Variables: Record<string, Json> };
+    };
+    const failAfter = Number(monitor.Environment.Variables.RUNNABLE_FAIL_AFTER_SECONDS);
+    const alarm = alarmOn('Longtail', 'OldestRunnableJobAgeSeconds') as { Threshold?: number } | undefined;
+
+    expect(failAfter).toBeGreaterThan(Number(alarm?.Threshold));
+    expect(failAfter).toBeLessThan(259_200);
+    expect(grantsOf('MonitorBatchQueueIamRoleLambdaExecution')).toMatchObject({
+      'batch:TerminateJob': ['arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job/*'],
+      'batch:DescribeJobs': ['*'],
+    });
+  });
+});
+
+describe('the data a stack holds', () => {
+  const stateful = ['JobsTable', 'ModelsTable', 'InputsBucket', 'OutputsBucket', 'ModelsBucket'];
+
+  it('keeps the tables and the buckets when the stack is removed or a change would replace them', () => {
+    for (const id of stateful) {
+      const { DeletionPolicy, UpdateReplacePolicy } = template.Resources[id] ?? {};
+      expect({ id, DeletionPolicy, UpdateReplacePolicy }).toEqual({
+        id,
+        DeletionPolicy: expect.stringMatching(/^Retain(ExceptOnCreate)?$/),
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  it('versions the outputs bucket, expiring old versions so that undoing costs weeks, not forever', () => {
+    const outputs = propsOf('OutputsBucket') as {
+      VersioningConfiguration?: { Status: string };
+      LifecycleConfiguration: {
+        Rules: {
+          Status: string;
+          Prefix?: string;
+          NoncurrentVersionExpiration?: { NoncurrentDays: number };
+        }[];
+      };
+    };
+    const noncurrent = outputs.LifecycleConfiguration.Rules.filter(
+      (rule) => rule.Status === 'Enabled' && rule.NoncurrentVersionExpiration,
+    );
+
+    expect(outputs.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(
+      noncurrent.find((rule) => rule.Prefix === undefined)?.NoncurrentVersionExpiration?.NoncurrentDays,
+    ).toBeGreaterThan(0);
+    expect(
+      noncurrent.find((rule) => rule.Prefix === 'work/')?.NoncurrentVersionExpiration?.NoncurrentDays,
+    ).toBeLessThanOrEqual(7);
+  });
+
+  it('names the kept table and buckets in the stack outputs, to delete them on purpose', () => {
+    expect(template.Outputs?.JobsTableName?.Value).toEqual({ Ref: 'JobsTable' });
+    expect(template.Outputs?.InputsBucketName?.Value).toEqual({ Ref: 'InputsBucket' });
+    expect(template.Outputs?.OutputsBucketName?.Value).toEqual({ Ref: 'OutputsBucket' });
+  });
+});
+
+describe('the packaged functions', () => {
+  const zips = () => readdirSync(packageDir).filter((name) => name.endsWith('.zip'));
+  const scriptsOf = (zip: string) =>
+    [...filesInZip(join(packageDir, zip)).entries()].filter(([name]) => name.endsWith('.js'));
+
+  it('packages every function, each zip under 1 MiB', () => {
+    const functions = ofType('AWS::Lambda::Function');
+
+    expect(zips()).toHaveLength(functions.length);
+    for (const zip of zips()) {
+      const kib = Math.ceil(statSync(join(packageDir, zip)).size / 1024);
+      expect({ zip, underOneMiB: kib < 1024 }).toEqual({ zip, underOneMiB: true });
+    }
+  });
+
+  it('bundles the AWS SDK versions package-lock.json pins instead of relying on the runtime’s', () => {
+    const lock = JSON.parse(readFileSync(join(projectRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string }>;
+    };
+    const pinned = lock.packages['node_modules/@aws-sdk/client-dynamodb']?.version ?? '';
+    const usingDynamo = zips().filter((zip) =>
+      scriptsOf(zip).some(([, code]) => code.toString('utf8').includes('DynamoDB')),
+    );
+
+    expect(pinned).toMatch(/^3\.\d+\.\d+$/);
+    expect(usingDynamo.length).toBeGreaterThan(5);
+    // The SDK's optional SigV4a signers (S3 Multi-Region Access Points only), required in a try.
+    const optional = /@aws-sdk\/signature-v4(-crt|a)\b/;
+    for (const zip of zips()) {
+      const code = scriptsOf(zip)
+        .map(([, script]) => script.toString('utf8'))
+        .join('\n');
+      // Nothing from @aws-sdk (or anything else in node_modules) is left for the runtime to supply.
+      expect({
+        zip,
+        external: (
+          code.match(/require\(["'](@aws-sdk|@smithy|@aws-lambda-powertools|@middy|zod)[^"']*["']\)/g) ?? []
+        ).filter((call) => !optional.test(call)),
+      }).toEqual({
+        zip,
+        external: [],
+      });
+    }
+    for (const zip of usingDynamo) {
+      const code = scriptsOf(zip)
+        .map(([, script]) => script.toString('utf8'))
+        .join('\n');
+      expect({ zip, pinned: code.includes(pinned) }).toEqual({ zip, pinned: true });
+    }
+  });
+
+  it('loads every handler from its zip alone, with no node_modules to fall back on', () => {
+    const sandbox = mkdtempSync(join(tmpdir(), 'longtail-bundles-'));
+    try {
+      for (const zip of zips()) {
+        const dir = join(sandbox, zip.replace(/\.zip$/, ''));
+        for (const [name, data] of filesInZip(join(packageDir, zip))) {
+          mkdirSync(join(dir, name, '..'), { recursive: true });
+          writeFileSync(join(dir, name), data);
+        }
+        const [script] = scriptsOf(zip).map(([name]) => name);
+        const loaded = execFileSync(
+          process.execPath,
+          [
+            '-e',
+            `const m = require(${JSON.stringify(join(dir, script ?? ''))}); process.stdout.write(typeof m.handler);`,
+          ],
+          { cwd: dir, env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' }, encoding: 'utf8' },
+        );
+        expect({ zip, handler: loaded }).toEqual({ zip, handler: 'function' });
+      }
+    } finally {
+      rmSync(sandbox, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -45,6 +45,32 @@ describe('shouldRetry with the worker job definition', () => {
     expect(shouldRetry(rules, exited(1, 'Host EC2 (instance i-0abc123) terminated.'))).toBe(true);
   });
 
+  it('does not retry a worker killed for its memory, though it exits 137 like a signalled one', () => {
+    expect(
+      shouldRetry(
+        rules,
+        exited(
+          137,
+          'Essential container in task exited',
+          'OutOfMemoryError: Container killed due to memory usage',
+        ),
+      ),
+    ).toBe(false);
+  });
+
+  it('does not retry a job whose image cannot be pulled', () => {
+    expect(
+      shouldRetry(
+        rules,
+        exited(
+          null,
+          'Task failed to start',
+          'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+        ),
+      ),
+    ).toBe(false);
+  });
+
   it('ends on any other exit instead of Batch retrying it by default', () => {
     expect(shouldRetry(rules, exited(2))).toBe(false);
     expect(

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Arg, Copy, DockerfileParser, Entrypoint, Env, From, type Instruction } from 'dockerfile-ast';
+import { onnx } from 'onnx-proto';
 
 /*
  * Static checks on gpu-container/Dockerfile and .dockerignore: what the image build promises
@@ -275,6 +276,44 @@ describe('gpu-container Dockerfile', () => {
 
   it('builds the final stage on an nvidia/cuda cuDNN runtime image', () => {
     expect(finalStage.image).toMatch(/^nvidia\/cuda:\d+\.\d+(\.\d+)?-cudnn\d*-runtime-ubuntu\d{2}\.\d{2}$/);
+  });
+
+  it('keeps cuDNN in the image while a model it ships has convolution, normalization or pooling nodes', () => {
+    // ONNX Runtime 1.28+ loads cuDNN only when a kernel needs it, and its CUDA kernels for these
+    // operators are cuDNN calls: without cuDNN they fail (NOT_IMPLEMENTED) on the GPU. A smaller
+    // `-runtime-` base would serve only if no shipped model used them.
+    const cudnnOps = [
+      'Conv',
+      'ConvTranspose',
+      'BatchNormalization',
+      'AveragePool',
+      'MaxPool',
+      'GlobalAveragePool',
+    ];
+    const opsByModel = Object.fromEntries(
+      readdirSync(repoPath('models'))
+        .filter((name) => existsSync(repoPath(`models/${name}/model.json`)))
+        .map((name) => {
+          const manifest = JSON.parse(readFileSync(repoPath(`models/${name}/model.json`), 'utf8')) as {
+            file: string;
+            packagedFiles?: { file: string; from: string }[];
+          };
+          const packaged = manifest.packagedFiles?.find((f) => f.file === manifest.file)?.from;
+          const graph = onnx.ModelProto.decode(
+            readFileSync(repoPath(packaged ?? `models/${name}/${manifest.file}`)),
+          );
+          return [name, new Set((graph.graph?.node ?? []).map((node) => node.opType ?? ''))];
+        }),
+    );
+    const needingCudnn = Object.entries(opsByModel)
+      .filter(([, ops]) => cudnnOps.some((op) => ops.has(op)))
+      .map(([name]) => name);
+
+    expect(Object.keys(opsByModel).length).toBeGreaterThan(0);
+    // The OCR models are CNNs; the churn MLP alone would not need cuDNN.
+    expect(needingCudnn).toEqual(expect.arrayContaining(['text-orientation', 'text-recognition']));
+    expect(needingCudnn).not.toContain('churn-risk');
+    expect(finalStage.image).toMatch(/-cudnn\d*-runtime-/);
   });
 
   it('uses Node 22 in every Node stage and copies that node binary into the final stage', () => {

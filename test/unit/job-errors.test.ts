@@ -70,7 +70,7 @@ describe('jobErrorOf', () => {
     expect(jobErrorOf(caught, undefined).message).toBe('The worker failed: 1 of 2 child jobs failed.');
   });
 
-  it('leaves out the exit code when the container never started and Batch reports it as null', () => {
+  it("gives the container's reason and leaves out the exit code when the container never started", () => {
     const caught = {
       Error: 'States.TaskFailed',
       Cause: batchCause({
@@ -80,8 +80,55 @@ describe('jobErrorOf', () => {
     };
 
     expect(jobErrorOf(caught, undefined).message).toBe(
-      'The worker failed: Essential container in task exited.',
+      'The worker failed: Essential container in task exited (CannotStartContainerError: spawn ENOENT).',
     );
+  });
+
+  it('says the worker ran out of memory and names the memory setting and its value', () => {
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({
+        StatusReason: 'Essential container in task exited',
+        Container: {
+          ResourceRequirements: [
+            { Type: 'GPU', Value: '1' },
+            { Type: 'MEMORY', Value: '15000' },
+          ],
+        },
+        Attempts: [
+          { Container: { ExitCode: 137, Reason: 'OutOfMemoryError: Container killed due to memory usage' } },
+        ],
+      }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'WORKER_FAILED',
+      message:
+        'The worker ran out of memory (OutOfMemoryError: Container killed due to memory usage): the job definition gives it 15000 MiB (MEMORY in WorkerJobDefinition, serverless.yml). Lower maxBatchSize or maxPayloadMB, or raise that setting.',
+    });
+  });
+
+  it('says the worker image could not be pulled and how to push it', () => {
+    const caught = {
+      Error: 'States.TaskFailed',
+      Cause: batchCause({
+        StatusReason: 'Task failed to start',
+        Attempts: [
+          {
+            Container: {
+              Reason:
+                'CannotPullContainerError: pull image manifest has been retried 5 time(s): 123456789012.dkr.ecr.us-east-1.amazonaws.com/longtail:unpushed: not found',
+            },
+          },
+        ],
+      }),
+    };
+
+    expect(jobErrorOf(caught, undefined)).toEqual({
+      code: 'WORKER_FAILED',
+      message:
+        'The worker image could not be pulled (CannotPullContainerError: pull image manifest has been retried 5 time(s): 123456789012.dkr.ecr.us-east-1.amazonaws.com/longtail:unpushed: not found): push it with gpu-container/push-image.sh.',
+    });
   });
 
   it('quotes a Batch cause that is not JSON', () => {

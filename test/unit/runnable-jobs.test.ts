@@ -1,9 +1,14 @@
-import { BatchClient, ListJobsCommand } from '@aws-sdk/client-batch';
-import type { JobSummary, ListJobsCommandInput } from '@aws-sdk/client-batch';
+import {
+  BatchClient,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
+import type { JobStatus, JobSummary, ListJobsCommandInput } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../functions/monitor-batch-queue';
-import { oldestRunnableAgeSeconds } from '../../lib/aws/batch';
+import { failStuckRunnableJobs, oldestRunnableAgeSeconds, stuckRunnableReason } from '../../lib/aws/batch';
 import { setHandlerEnv } from '../fixtures/env';
 import { lambdaContext } from '../fixtures/lambda-context';
 
@@ -78,6 +83,112 @@ describe('oldestRunnableAgeSeconds', () => {
   });
 });
 
+/** ListJobs answers each status with its own jobs (one page). */
+const givenQueue = (byStatus: Partial<Record<JobStatus, JobSummary[]>>) => {
+  batch.on(ListJobsCommand).callsFake((input: ListJobsCommandInput) => ({
+    jobSummaryList: byStatus[input.jobStatus as JobStatus] ?? [],
+  }));
+};
+
+/** DescribeJobs answers for the array job `array` (4 children) with its children's statuses. */
+const givenArrayParent = (statusSummary: Record<string, number>) => {
+  batch.on(DescribeJobsCommand).resolves({
+    jobs: [
+      {
+        jobId: 'array',
+        jobName: 'longtail-j',
+        jobQueue,
+        jobDefinition: 'longtail-worker',
+        status: 'PENDING',
+        startedAt: undefined,
+        arrayProperties: { size: 4, statusSummary },
+      },
+    ],
+  });
+};
+
+const hour = 3600;
+
+describe('failStuckRunnableJobs', () => {
+  beforeEach(() => {
+    batch.reset();
+    batch.on(TerminateJobCommand).resolves({});
+  });
+
+  it('fails the jobs RUNNABLE longer than the limit while nothing starts or runs, saying why', async () => {
+    givenQueue({
+      RUNNABLE: [
+        waiting('old', 2 * hour),
+        { ...waiting('old-and-blocked', 3 * hour), statusReason: 'UNDETERMINED - Batch job is blocked' },
+        waiting('young', 600),
+      ],
+    });
+
+    const failed = await failStuckRunnableJobs(new BatchClient({}), jobQueue, hour, now);
+
+    expect(failed).toEqual(['id-old', 'id-old-and-blocked']);
+    expect(batch).toHaveReceivedCommandTimes(TerminateJobCommand, 2);
+    expect(batch).toHaveReceivedCommandWith(TerminateJobCommand, {
+      jobId: 'id-old',
+      reason: stuckRunnableReason(60),
+    });
+    expect(batch).toHaveReceivedCommandWith(TerminateJobCommand, {
+      jobId: 'id-old-and-blocked',
+      reason: stuckRunnableReason(60, 'UNDETERMINED - Batch job is blocked'),
+    });
+  });
+
+  it('names the network, the quotas and the compute environments in the reason', () => {
+    const reason = stuckRunnableReason(60);
+
+    expect(reason).toMatch(/^RUNNABLE for over 60 minutes/);
+    expect(reason).toEqual(expect.stringContaining('ECS, ECR, S3, DynamoDB and CloudWatch Logs'));
+    expect(reason).toEqual(expect.stringContaining('vCPU quotas'));
+    // TerminateJob takes a reason of up to 1024 characters.
+    expect(stuckRunnableReason(60, 'x'.repeat(200)).length).toBeLessThan(1024);
+  });
+
+  it.each(['STARTING', 'RUNNING'] as const)(
+    'leaves old RUNNABLE jobs waiting their turn while a job is %s',
+    async (status) => {
+      givenQueue({
+        RUNNABLE: [waiting('old', 2 * hour)],
+        [status]: [{ jobId: 'busy', jobName: 'longtail-k', status }],
+      });
+
+      await expect(failStuckRunnableJobs(new BatchClient({}), jobQueue, hour, now)).resolves.toEqual([]);
+      expect(batch).not.toHaveReceivedCommand(TerminateJobCommand);
+    },
+  );
+
+  it('leaves them while a child of an array job runs (its parent is PENDING)', async () => {
+    givenQueue({
+      RUNNABLE: [waiting('old', 2 * hour)],
+      PENDING: [{ jobId: 'array', jobName: 'longtail-j', createdAt: now }],
+    });
+    givenArrayParent({ RUNNING: 1, RUNNABLE: 3 });
+
+    await expect(failStuckRunnableJobs(new BatchClient({}), jobQueue, hour, now)).resolves.toEqual([]);
+    expect(batch).toHaveReceivedCommandWith(DescribeJobsCommand, { jobs: ['array'] });
+    expect(batch).not.toHaveReceivedCommand(TerminateJobCommand);
+  });
+
+  it('fails an array job whose children have all waited too long, through its parent', async () => {
+    givenQueue({ PENDING: [{ jobId: 'array', jobName: 'longtail-j', createdAt: now - 2 * hour * 1000 }] });
+    givenArrayParent({ RUNNABLE: 4 });
+
+    await expect(failStuckRunnableJobs(new BatchClient({}), jobQueue, hour, now)).resolves.toEqual(['array']);
+    expect(batch).toHaveReceivedCommandWith(TerminateJobCommand, { jobId: 'array' });
+  });
+
+  it('does nothing when the limit is 0', async () => {
+    givenQueue({ RUNNABLE: [waiting('old', 100 * hour)] });
+
+    await expect(failStuckRunnableJobs(new BatchClient({}), jobQueue, 0, now)).resolves.toEqual([]);
+    expect(batch).not.toHaveReceivedCommand(ListJobsCommand);
+  });
+});
+
 describe('monitor-batch-queue handler', () => {
   beforeEach(() => {
     batch.reset();
@@ -90,6 +201,25 @@ describe('monitor-batch-queue handler', () => {
     await handler({}, lambdaContext('longtail-test-monitorBatchQueue'));
 
     expect(batch).toHaveReceivedCommandWith(ListJobsCommand, { jobQueue, jobStatus: 'RUNNABLE' });
+  });
+
+  it('fails jobs stuck RUNNABLE past RUNNABLE_FAIL_AFTER_SECONDS', async () => {
+    setHandlerEnv({ BATCH_JOB_QUEUE: jobQueue, RUNNABLE_FAIL_AFTER_SECONDS: '60' });
+    givenQueue({ RUNNABLE: [{ ...waiting('stuck'), createdAt: Date.now() - 120_000 }] });
+    batch.on(TerminateJobCommand).resolves({});
+
+    await handler({}, lambdaContext('longtail-test-monitorBatchQueue'));
+
+    expect(batch).toHaveReceivedCommandWith(TerminateJobCommand, { jobId: 'id-stuck' });
+  });
+
+  it('fails no job when RUNNABLE_FAIL_AFTER_SECONDS is not set', async () => {
+    setHandlerEnv({ BATCH_JOB_QUEUE: jobQueue, RUNNABLE_FAIL_AFTER_SECONDS: undefined });
+    givenQueue({ RUNNABLE: [{ ...waiting('stuck'), createdAt: 0 }] });
+
+    await handler({}, lambdaContext('longtail-test-monitorBatchQueue'));
+
+    expect(batch).not.toHaveReceivedCommand(TerminateJobCommand);
   });
 
   it('fails naming BATCH_JOB_QUEUE when it is not set', async () => {
