@@ -1,5 +1,5 @@
 import { completeJob } from '../lib/use-cases/steps/complete-job';
-import { awsStepDeps } from '../lib/aws/step-deps';
+import { awsStepDeps } from './step-deps';
 import { logger } from '../lib/logger';
 import { recordJobEnded } from '../lib/metrics';
 import { taskHandler } from './middleware';

@@ -1,3 +1,5 @@
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { RegistryModelCatalog } from '../lib/use-cases/model-catalog';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { resources } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
@@ -11,6 +13,7 @@ import type { HttpEvent } from './middleware';
 const store = new DynamoJobStore();
 const queue = new SqsJobQueue();
 const objects = new S3ObjectStore();
+const models = new RegistryModelCatalog(new DynamoModelRegistry());
 
 /** `Idempotency-Key`: printable ASCII, as the IETF draft and Stripe use it; up to 255 characters. */
 const idempotencyKeyOf = (event: HttpEvent): string | undefined => {
@@ -34,6 +37,7 @@ export const handler = httpHandler(
       store,
       queue,
       objects,
+      models,
       inputsBucket: resources.inputsBucket(),
       outputsBucket: resources.outputsBucket(),
     });

@@ -1,17 +1,12 @@
-import { listModels } from '../lib/models/registry';
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { modelCatalogView } from '../lib/domain/model-view';
+import { listVisibleModels } from '../lib/use-cases/model-catalog';
 import { httpHandler, json, ownerOf } from './middleware';
 
-/** GET /models: what a caller can run, the fields each takes, and a record that works as is. */
+const registry = new DynamoModelRegistry();
+
+/** GET /models: what a caller can run (its own models and the shared examples), and how to call each. */
 export const handler = httpHandler(async (event) => {
-  ownerOf(event);
-  return json(200, {
-    models: listModels().map((model) => ({
-      name: model.name,
-      version: model.version,
-      description: model.description,
-      fields: model.fields,
-      prediction: model.postprocess.type === 'ctc' ? { text: true } : { labels: model.postprocess.labels },
-      example: model.example,
-    })),
-  });
+  const models = await listVisibleModels(ownerOf(event), registry);
+  return json(200, { models: models.map(modelCatalogView) });
 });

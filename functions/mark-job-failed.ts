@@ -1,6 +1,6 @@
 import { markJobFailed } from '../lib/use-cases/steps/mark-job-failed';
 import type { CaughtError } from '../lib/domain/job-failure';
-import { awsStepDeps } from '../lib/aws/step-deps';
+import { awsStepDeps } from './step-deps';
 import { logger } from '../lib/logger';
 import { recordJobEnded } from '../lib/metrics';
 import { taskHandler } from './middleware';

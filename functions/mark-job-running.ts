@@ -1,5 +1,5 @@
 import { markJobRunning } from '../lib/use-cases/steps/mark-job-running';
-import { awsStepDeps } from '../lib/aws/step-deps';
+import { awsStepDeps } from './step-deps';
 import { taskHandler } from './middleware';
 
 /** State "Mark job running": PENDING → RUNNING, recording the execution. */

@@ -1,5 +1,5 @@
 import { planShards } from '../lib/use-cases/steps/plan-shards';
-import { awsStepDeps } from '../lib/aws/step-deps';
+import { awsStepDeps } from './step-deps';
 import { taskHandler } from './middleware';
 
 /** State "Plan the shards": input files, byte ranges per array child, the plan in S3. */

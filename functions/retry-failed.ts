@@ -1,3 +1,5 @@
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { RegistryModelCatalog } from '../lib/use-cases/model-catalog';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { resources } from '../lib/config';
 import { SqsJobQueue } from '../lib/aws/sqs';
@@ -9,6 +11,7 @@ import { httpHandler, jobAccepted, ownerOf } from './middleware';
 const store = new DynamoJobStore();
 const queue = new SqsJobQueue();
 const objects = new S3ObjectStore();
+const models = new RegistryModelCatalog(new DynamoModelRegistry());
 
 /** POST /jobs/{jobId}/retry-failed: a new job over the job's failed records. */
 export const handler = httpHandler(async (event) => {
@@ -18,6 +21,7 @@ export const handler = httpHandler(async (event) => {
     store,
     queue,
     objects,
+    models,
     inputsBucket: resources.inputsBucket(),
     outputsBucket: resources.outputsBucket(),
   });

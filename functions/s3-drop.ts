@@ -1,3 +1,5 @@
+import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { RegistryModelCatalog } from '../lib/use-cases/model-catalog';
 import type { S3Event } from 'aws-lambda';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { requireEnv, resources } from '../lib/config';
@@ -12,6 +14,7 @@ const store = new DynamoJobStore();
 const queue = new SqsJobQueue();
 const objects = new S3ObjectStore();
 const events = new SnsJobEventPublisher();
+const models = new RegistryModelCatalog(new DynamoModelRegistry());
 
 /**
  * S3 ObjectCreated under `drop/<model>/` in the inputs bucket: one job per file, owned by
@@ -30,6 +33,7 @@ export const handler = eventHandler(async (event: S3Event) => {
       store,
       queue,
       objects,
+      models,
       events,
       ownerId: requireEnv('DROP_OWNER_ID'),
       inputsBucket: resources.inputsBucket(),

@@ -71,3 +71,30 @@ export const registerExampleModels = async (
   }
   return registered;
 };
+
+/**
+ * Waits until every shipped example has been decided by its check, so that the first job after
+ * a first start does not meet MODEL_NOT_READY. A check that fails is reported, not hidden.
+ */
+export const awaitExampleModels = async (
+  registry: RegisterModelDeps['registry'],
+  refs: readonly string[],
+  timeoutMs = 120_000,
+) => {
+  const deadline = Date.now() + timeoutMs;
+  for (const ref of refs) {
+    const [name = '', version = ''] = ref.split(':');
+    for (;;) {
+      const found = await registry.getVersion(sharedModelOwner, name, version);
+      if (found?.status === 'failed') {
+        console.error(
+          `The example model ${ref} failed its check: ${found.error?.message ?? 'no reason given'}`,
+        );
+      }
+      if (found && found.status !== 'checking' && found.status !== 'uploading') break;
+      if (Date.now() > deadline)
+        throw new Error(`The example model ${ref} was not checked within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+};

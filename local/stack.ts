@@ -21,7 +21,7 @@ import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
 import { S3ModelArtifacts, S3ObjectStore } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
-import { registerExampleModels } from './example-models';
+import { awaitExampleModels, registerExampleModels } from './example-models';
 import type { ServiceHandler } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
@@ -50,8 +50,7 @@ export interface LocalStackOptions {
   onWorkerLog?: (jobName: string, line: string) => void;
   /**
    * Register the models under models/ as shared examples (default true). Each is checked by a
-   * worker process at the first start of a data folder; suites that never look at the registry
-   * skip it.
+   * worker process at the first start of a data folder, which the start waits for.
    */
   registerExampleModels?: boolean;
   /** The workers' POWERTOOLS_LOG_LEVEL (default: this process's, else INFO). */
@@ -518,13 +517,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   );
 
   if (options.registerExampleModels ?? true) {
-    await registerExampleModels(join(projectRoot, 'models'), {
-      registry: new DynamoModelRegistry(),
+    const registry = new DynamoModelRegistry();
+    const registered = await registerExampleModels(join(projectRoot, 'models'), {
+      registry,
       artifacts: new S3ModelArtifacts(),
       checks: new BatchModelChecks(),
       objects: new S3ObjectStore(),
       modelsBucket: names.modelsBucket,
     });
+    await awaitExampleModels(registry, registered);
   }
 
   const api = await startHttpApi(config, lambdas, { host, port: options.apiPort ?? 3000 });

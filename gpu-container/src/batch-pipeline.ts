@@ -1,21 +1,21 @@
 import { workerErrorCodes } from '../../lib/domain/worker-output';
 import type { ModelRecord } from '../../lib/models/record-schema';
-import type { Prediction } from '../../lib/models/tensors';
+import type { ModelOutput } from '../../lib/models/tensors';
 import { ImageDecodeError } from './images/images';
 import type { PendingRecord } from './record-admission';
 import type { ShardOutput } from './shard-output';
 
 /** What the model made of a batch: a prediction for each record, unless its input could not be read. */
-export interface BatchOutcome {
-  predictions: Prediction[];
+export interface BatchOutcome<TOutput extends ModelOutput = ModelOutput> {
+  predictions: TOutput[];
   /** Why a record could not be encoded (an unreadable image), or null. Its prediction means nothing. */
   failures: (string | null)[];
 }
 
 /** The model as the shard runs it. */
-export interface ShardModel {
+export interface ShardModel<TOutput extends ModelOutput = ModelOutput> {
   /** Encodes and infers a batch; several may be in flight, and finish in any order. */
-  run(records: ModelRecord[]): Promise<BatchOutcome>;
+  run(records: ModelRecord[]): Promise<BatchOutcome<TOutput>>;
   /** How many batches it works on at once (its inference lanes): the shard keeps that many busy. */
   parallelBatches: number;
 }
@@ -125,7 +125,7 @@ export class BatchPipeline {
     for (const [i, record] of batch.entries()) {
       const encodingFailure = result.failures[i];
       if (encodingFailure) this.output.fail(record.line, record.raw, ImageDecodeError.code, encodingFailure);
-      else this.output.write(record, result.predictions[i] as Prediction);
+      else this.output.write(record, result.predictions[i] as ModelOutput);
     }
   }
 }

@@ -5,6 +5,10 @@ import * as ort from 'onnxruntime-node';
 import type { ModelVersion } from '../../lib/domain/model-version';
 import { LongtailError } from '../../lib/errors';
 import type { ModelManifest } from '../../lib/models/manifest';
+import { modelSignatureSchema, ortTypeOf, signatureFromOrt } from '../../lib/models/signature';
+import type { ModelSignature, OipDatatype, TensorSpec } from '../../lib/models/signature';
+import type { TensorValues } from '../../lib/models/tensor-values';
+import { toOrtData } from './tensor-data';
 import { logger } from '../../lib/logger';
 import type { ModelRegistry } from '../../lib/ports/model-registry';
 import { ObjectNotFound } from '../../lib/ports/object-store';
@@ -15,41 +19,23 @@ import { ChecksumMismatch, downloadModelVersion } from './model-download';
 import { readAlphabet } from './model-loader';
 import { openShardModel } from './shard-model';
 
-interface TensorMetadata {
-  name: string;
-  type: string;
-  shape: (number | string)[];
-}
-
-/** The graph's inputs and outputs as ONNX Runtime reads them: names, element types, shapes. */
-const signatureOf = (session: ort.InferenceSession) => {
-  const describe = (values: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] =>
-    values.map((value) => {
-      if (!value.isTensor)
-        throw new LongtailError('INVALID_MODEL', `${value.name} is not a tensor; Longtail serves tensors.`);
-      return { name: value.name, type: value.type, shape: [...value.shape] };
-    });
-  return { inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) };
-};
-
 /** A manifest that names tensors the graph does not have, or with another type or rank, cannot run. */
-const manifestMismatch = (manifest: ModelManifest, signature: ReturnType<typeof signatureOf>) => {
+const manifestMismatch = (manifest: ModelManifest, signature: ModelSignature) => {
   const problems: string[] = [];
   const compare = (
     declared: { name: string; dtype: string; shape: unknown[] }[],
-    actual: TensorMetadata[],
+    actual: TensorSpec[],
     kind: string,
   ) => {
     for (const tensor of declared) {
       const found = actual.find((t) => t.name === tensor.name);
+      const type = found && ortTypeOf[found.datatype];
       if (!found)
         problems.push(
           `${kind} ${tensor.name} is not in the graph (it has ${actual.map((t) => t.name).join(', ')})`,
         );
-      else if (found.type !== tensor.dtype)
-        problems.push(
-          `${kind} ${tensor.name} is ${found.type} in the graph, ${tensor.dtype} in the manifest`,
-        );
+      else if (type !== tensor.dtype)
+        problems.push(`${kind} ${tensor.name} is ${type} in the graph, ${tensor.dtype} in the manifest`);
       else if (found.shape.length !== tensor.shape.length)
         problems.push(
           `${kind} ${tensor.name} has rank ${found.shape.length} in the graph, ${tensor.shape.length} in the manifest`,
@@ -61,24 +47,27 @@ const manifestMismatch = (manifest: ModelManifest, signature: ReturnType<typeof 
   return problems;
 };
 
-const zeroTensor = ({ name, type, shape }: TensorMetadata): [string, ort.Tensor] => {
+const zeroOf: Record<OipDatatype, () => string | number | bigint | boolean> = {
+  BOOL: () => false,
+  BYTES: () => '',
+  INT64: () => 0n,
+  UINT64: () => 0n,
+  UINT8: () => 0,
+  UINT16: () => 0,
+  UINT32: () => 0,
+  INT8: () => 0,
+  INT16: () => 0,
+  INT32: () => 0,
+  FP16: () => 0,
+  FP32: () => 0,
+  FP64: () => 0,
+};
+
+/** Zeros in an input's declared shape, each symbolic dimension at 1. */
+const zeroTensor = ({ name, datatype, shape }: TensorSpec): [string, ort.Tensor] => {
   const dims = shape.map((dim) => (typeof dim === 'number' && dim > 0 ? dim : 1));
-  const size = dims.reduce((a, b) => a * b, 1);
-  const data =
-    type === 'string'
-      ? new Array<string>(size).fill('')
-      : type === 'int64'
-        ? new BigInt64Array(size)
-        : type === 'bool' || type === 'uint8'
-          ? new Uint8Array(size)
-          : type === 'float16'
-            ? new Uint16Array(size)
-            : type === 'int32'
-              ? new Int32Array(size)
-              : type === 'float64'
-                ? new Float64Array(size)
-                : new Float32Array(size);
-  return [name, new ort.Tensor(type as ort.Tensor.Type, data as never, dims)];
+  const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, zeroOf[datatype]) as TensorValues;
+  return [name, new ort.Tensor(ortTypeOf[datatype], toOrtData(datatype, values) as never, dims)];
 };
 
 const failed = (code: string, error: unknown): ModelCheckOutcome => ({
@@ -101,7 +90,10 @@ export const checkModelFiles = async (version: ModelVersion, folder: string): Pr
     return failed('INVALID_MODEL', error);
   }
   try {
-    const signature = signatureOf(session);
+    const signature = modelSignatureSchema.parse({
+      ...signatureFromOrt(session.inputMetadata, session.outputMetadata),
+      ...(version.batchAxis !== undefined ? { batchAxis: version.batchAxis } : {}),
+    });
     const manifest = version.manifest;
     if (!manifest) {
       await session.run(Object.fromEntries(signature.inputs.map(zeroTensor)));

@@ -1,6 +1,7 @@
 import type { ModelRecord } from '../../lib/models/record-schema';
 import type { ModelFiles } from './model-loader';
 import type { BatchOutcome } from './batch-pipeline';
+import type { Prediction } from '../../lib/models/tensors';
 import { threadPool } from './thread-pool';
 
 /** What every lane's thread is started with: the model to open its own session on. */
@@ -12,7 +13,7 @@ export interface LaneData {
 export type LaneTask = { records: ModelRecord[] } | { open: true };
 
 export interface InferenceLanes {
-  run(records: ModelRecord[]): Promise<BatchOutcome>;
+  run(records: ModelRecord[]): Promise<BatchOutcome<Prediction>>;
   close(): Promise<void>;
 }
 
@@ -25,7 +26,9 @@ export interface InferenceLanes {
  * operator. The main thread only reads, parses and writes records.
  */
 export const openInferenceLanes = async (files: ModelFiles, lanes: number): Promise<InferenceLanes> => {
-  const pool = threadPool<LaneTask, BatchOutcome | null>('lane-worker', lanes, { files } satisfies LaneData);
+  const pool = threadPool<LaneTask, BatchOutcome<Prediction> | null>('lane-worker', lanes, {
+    files,
+  } satisfies LaneData);
   try {
     // Each lane opens its session now: a model that cannot load fails before the shard starts.
     await Promise.all(Array.from({ length: lanes }, () => pool.run({ open: true })));
@@ -34,7 +37,7 @@ export const openInferenceLanes = async (files: ModelFiles, lanes: number): Prom
     throw error;
   }
   return {
-    run: async (records) => (await pool.run({ records })) as BatchOutcome,
+    run: async (records) => (await pool.run({ records })) as BatchOutcome<Prediction>,
     close: () => pool.destroy(),
   };
 };

@@ -1,6 +1,7 @@
 import { workerData } from 'piscina';
 import { openSession } from './execution-provider';
 import type { BatchOutcome } from './batch-pipeline';
+import type { Prediction } from '../../lib/models/tensors';
 import type { LaneData, LaneTask } from './inference-lanes';
 import { createInputEncoder } from './model-inputs';
 import { predict } from './predict';
@@ -13,7 +14,7 @@ session.catch(() => undefined);
 const encoder = createInputEncoder(files.manifest, { preprocessThreads: 0, reuseTensor: true });
 
 /** Piscina task: one batch through this lane's session, or `{ open: true }` once at start. */
-export default async (task: LaneTask): Promise<BatchOutcome | null> => {
+export default async (task: LaneTask): Promise<BatchOutcome<Prediction> | null> => {
   const lane = await session;
   if (!('records' in task)) return null;
   const encoded = await encoder.encode(task.records);

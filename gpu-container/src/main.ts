@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoModelRegistry } from '../../lib/aws/dynamodb/model-registry';
 import { S3ObjectStore } from '../../lib/aws/s3';
 import { requireEnv } from '../../lib/config';
@@ -16,6 +19,9 @@ import { runPlannedShard } from './run-shard';
 import { openShardModel } from './shard-model';
 import { selfCheck } from './self-check';
 import { readSettings } from './settings';
+import type { WorkerSettings } from './settings';
+import { downloadModelVersion } from './model-download';
+import { openServedModel } from './served-model';
 
 const errorOf = (error: unknown): JobError =>
   error instanceof LongtailError
@@ -24,6 +30,26 @@ const errorOf = (error: unknown): JobError =>
         code: workerErrorCodes.internal,
         message: `The worker failed: ${(error as Error).message ?? String(error)}`,
       };
+
+/**
+ * The model a plan pinned, fetched from the registry's bucket and opened; a plan made before the
+ * registry names a model installed in the image (LONGTAIL_MODELS_DIR) instead.
+ */
+const openPlannedModel = async (plan: JobPlan, settings: WorkerSettings, objects: S3ObjectStore) => {
+  const options = {
+    lanes: settings.LONGTAIL_INFERENCE_LANES,
+    preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
+    batchSize: batchSizeOf(plan.options),
+  };
+  if (plan.modelVersion) {
+    const folder = await mkdtemp(join(tmpdir(), 'longtail-model-'));
+    await downloadModelVersion(plan.modelVersion, folder, objects);
+    return openServedModel(plan.modelVersion, folder, settings.LONGTAIL_EXECUTION_PROVIDER, options);
+  }
+  const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
+  const opened = await openShardModel(files, settings.LONGTAIL_EXECUTION_PROVIDER, options);
+  return { ...opened, served: { name: files.manifest.name, manifest: files.manifest } };
+};
 
 /**
  * The Longtail worker: one process runs one shard of one job, as AWS Batch starts it. Its shard
@@ -60,14 +86,10 @@ const runJob = async (): Promise<number> => {
     const plan = await objects.readJson<JobPlan>(planLocation);
     const shard = plan?.shards[shardIndex];
     if (!plan || !shard) throw new Error(`No shard ${shardIndex} in ${settings.LONGTAIL_PLAN_URI}`);
-    const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);
-    const opened = await openShardModel(files, settings.LONGTAIL_EXECUTION_PROVIDER, {
-      lanes: settings.LONGTAIL_INFERENCE_LANES,
-      preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
-      batchSize: batchSizeOf(plan.options),
-    });
+    const opened = await openPlannedModel(plan, settings, objects);
     logger.info('Model loaded', {
-      model: files.manifest.name,
+      model: opened.served.name,
+      version: plan.modelVersion?.version,
       provider: opened.provider,
       lanes: opened.lanes,
       preprocessThreads: opened.preprocessThreads,
@@ -76,7 +98,7 @@ const runJob = async (): Promise<number> => {
     counts = await runPlannedShard({
       plan,
       shard,
-      manifest: files.manifest,
+      served: opened.served,
       model: opened.model,
       objects,
       outputsBucket: planLocation.bucket,

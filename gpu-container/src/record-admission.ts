@@ -6,8 +6,8 @@ import { LongtailError } from '../../lib/errors';
 import type { JobOptions } from '../../lib/domain/job-options';
 import type { PlannedFile, PlannedShard } from '../../lib/domain/job-plan';
 import { workerErrorCodes } from '../../lib/domain/worker-output';
-import type { ModelManifest } from '../../lib/models/manifest';
-import { describeIssues, toModelRecord } from '../../lib/models/record-schema';
+import { describeIssues } from '../../lib/models/record-schema';
+import type { RecordCheck } from '../../lib/models/record-schema';
 import type { ModelRecord } from '../../lib/models/record-schema';
 import { decodeRecordChunks } from '../../lib/records/decode';
 import type { DecodedRecord } from '../../lib/records/decode';
@@ -74,11 +74,11 @@ export const openShardRecords = async (
 
 /**
  * Counts each decoded record and admits it to the model when it decoded, passes the input filter
- * and has the model's fields. Any other goes to the failure file with its line and reason.
+ * and has the model's fields (or fits its tensors). Any other goes to the failure file with its line and reason.
  */
 export const recordAdmission =
   (
-    manifest: ModelManifest,
+    checkRecord: (value: unknown, header?: string[]) => RecordCheck,
     compiled: CompiledDataProcessing,
     header: string[] | undefined,
     output: ShardOutput,
@@ -97,7 +97,7 @@ export const recordAdmission =
       output.fail(decoded.line, decoded.raw, error.code, error.message);
       return undefined;
     }
-    const check = toModelRecord(manifest, input, header);
+    const check = checkRecord(input, header);
     if (!check.ok) {
       output.fail(decoded.line, decoded.raw, 'INVALID_RECORD', describeIssues(check.issues));
       return undefined;

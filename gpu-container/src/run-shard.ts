@@ -4,7 +4,8 @@ import type { RecordCounts } from '../../lib/domain/job';
 import { batchSizeOf } from '../../lib/domain/job-options';
 import { shardOutputLocationOf } from '../../lib/domain/locations';
 import type { JobPlan, PlannedShard } from '../../lib/domain/job-plan';
-import type { ModelManifest } from '../../lib/models/manifest';
+import { recordCheckerOf } from '../../lib/models/record-check';
+import type { ServedModelShape } from '../../lib/models/record-check';
 import { compileDataProcessing } from '../../lib/transform/data-processing';
 import { logger } from '../../lib/logger';
 import { BatchPipeline } from './batch-pipeline';
@@ -46,7 +47,8 @@ const logShardDone = (shard: PlannedShard, counts: RecordCounts, started: number
 export interface ShardWork {
   plan: JobPlan;
   shard: PlannedShard;
-  manifest: ModelManifest;
+  /** What records must look like: the version's manifest, or its graph's signature. */
+  served: ServedModelShape;
   model: ShardModel;
   /** Batches started beyond those the model works on at once (default 2): read, and queued or encoded, ahead. */
   prefetchBatches?: number;
@@ -65,7 +67,7 @@ export interface ShardWork {
  * until the records that cause it stand alone. Memory stays bounded whatever the shard's size.
  */
 export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> => {
-  const { plan, shard, manifest } = work;
+  const { plan, shard } = work;
   const started = performance.now();
   const file = plan.files[shard.file];
   if (!file) throw new Error(`Plan has no file ${shard.file} for shard ${shard.index}`);
@@ -83,7 +85,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     onProgress: work.onProgress,
     progressIntervalMs: work.progressIntervalMs ?? 2000,
   });
-  const admit = recordAdmission(manifest, compiled, file.header, output);
+  const admit = recordAdmission(recordCheckerOf(work.served), compiled, file.header, output);
   const batches = new BatchPipeline(work.model, output, {
     batchSize: batchSizeOf(options),
     maxBatchBytes,

@@ -7,10 +7,11 @@ import { openInferenceLanes } from './inference-lanes';
 import { createInputEncoder } from './model-inputs';
 import type { ModelFiles } from './model-loader';
 import { predict, warmUp } from './predict';
+import type { Prediction } from '../../lib/models/tensors';
 import type { ShardModel } from './batch-pipeline';
 
 export interface OpenedModel {
-  model: ShardModel;
+  model: ShardModel<Prediction>;
   provider: 'cuda' | 'cpu';
   /** Sessions on threads of their own, each encoding and inferring its batches; 0: one session on the main thread. */
   lanes: number;

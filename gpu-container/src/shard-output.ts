@@ -5,7 +5,7 @@ import type { S3Location } from '../../lib/domain/s3-location';
 import { LongtailError } from '../../lib/errors';
 import type { RecordCounts } from '../../lib/domain/job';
 import type { PlannedShard } from '../../lib/domain/job-plan';
-import type { Prediction } from '../../lib/models/tensors';
+import type { ModelOutput } from '../../lib/models/tensors';
 import { contentTypeOf } from '../../lib/records/formats';
 import type { RecordFormat } from '../../lib/records/formats';
 import { RecordTransformError, encodeCsvRow, outputRecordOf } from '../../lib/transform/data-processing';
@@ -79,7 +79,7 @@ export class ShardOutput {
   }
 
   /** The record joined with its prediction and filtered as the job asks; a record the filter rejects fails. */
-  write(record: SourceRecord, prediction: Prediction) {
+  write(record: SourceRecord, prediction: ModelOutput) {
     const { compiled, outputFormat } = this.settings;
     try {
       const output = outputRecordOf(compiled, record.value, prediction, outputFormat);

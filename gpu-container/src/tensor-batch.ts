@@ -3,6 +3,7 @@ import { workerErrorCodes } from '../../lib/domain/worker-output';
 import { LongtailError } from '../../lib/errors';
 import { batchAxisOf, datatypeOfOrt, formatShape, ortTypeOf, withoutAxis } from '../../lib/models/signature';
 import type { ModelSignature, OipDatatype, TensorSpec } from '../../lib/models/signature';
+import { compactRowAxisOf } from '../../lib/models/tensor-records';
 import type { RecordTensor, TensorRecord } from '../../lib/models/tensor-records';
 import type { TensorValues } from '../../lib/models/tensor-values';
 import { jsonOfOrtData, toOrtData } from './tensor-data';
@@ -174,7 +175,11 @@ export const decodeTensorOutputs = (
       return Object.fromEntries(
         wanted.map(({ name, parts }) => {
           const { shape, data } = parts[i] as OutputPart;
-          return [name, nest(data, withoutAxis(shape, axis))];
+          // A model run one record at a time answers its one row without the row's axis too.
+          const spec = signature.outputs.find((output) => output.name === name);
+          const rowAxis = spec ? compactRowAxisOf(spec, axis) : axis;
+          const oneRow = rowAxis !== null && (axis !== null || (record.asRow === true && shape[rowAxis] === 1));
+          return [name, nest(data, oneRow ? withoutAxis(shape, rowAxis) : shape)];
         }),
       );
     }

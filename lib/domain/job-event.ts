@@ -7,6 +7,9 @@ export interface JobEvent {
   ownerId: string;
   status: Job['status'];
   model: string;
+  /** The version the job ran, whatever its aliases point at now, and the digest of its files. */
+  modelVersion: string;
+  modelChecksum: string | null;
   outputUri: string;
   failureUri: string;
   counts: Job['counts'];
@@ -22,6 +25,8 @@ export const jobEventOf = (job: Job): JobEvent => ({
   ownerId: job.ownerId,
   status: job.status,
   model: job.model,
+  modelVersion: job.modelVersion,
+  modelChecksum: job.modelChecksum ?? null,
   outputUri: job.outputUri,
   failureUri: job.failureUri,
   counts: job.counts,

@@ -1,4 +1,5 @@
 import type { Job } from './job';
+import type { ModelVersion } from './model-version';
 import type { RecordFormat } from '../records/formats';
 
 /**
@@ -31,9 +32,39 @@ export interface PlannedShard {
   atObjectStart: boolean;
 }
 
+/** The model version a job pinned, as much of it as the worker needs to fetch and run it. */
+export type PlannedModel = Pick<
+  ModelVersion,
+  | 'ownerId'
+  | 'name'
+  | 'version'
+  | 'checksum'
+  | 'size'
+  | 'files'
+  | 'onnxFile'
+  | 'location'
+  | 'manifest'
+  | 'signature'
+>;
+
+export const plannedModelOf = (version: ModelVersion): PlannedModel => ({
+  ownerId: version.ownerId,
+  name: version.name,
+  version: version.version,
+  checksum: version.checksum,
+  size: version.size,
+  files: version.files,
+  onnxFile: version.onnxFile,
+  location: version.location,
+  ...(version.manifest ? { manifest: version.manifest } : {}),
+  ...(version.signature ? { signature: version.signature } : {}),
+});
+
 export interface JobPlan {
   jobId: string;
   model: string;
+  /** Set by "Plan the shards" from the registry; the worker fetches exactly this. */
+  modelVersion?: PlannedModel;
   options: Job['options'];
   files: PlannedFile[];
   shards: PlannedShard[];

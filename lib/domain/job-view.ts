@@ -24,6 +24,7 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) =>
   status: job.status,
   model: job.model,
   modelVersion: job.modelVersion,
+  modelChecksum: job.modelChecksum ?? null,
   input: job.input,
   options: job.options,
   source: job.source,

@@ -34,6 +34,15 @@ export const outputLocationsOf = (outputsBucket: string, jobId: string, name: st
   };
 };
 
+/**
+ * What made a job's outputs (model version and checksum, options, counts), beside them: a result
+ * file found a year later says which model made it. No output ends in `.json`, so it collides with none.
+ */
+export const metadataLocationOf = (outputsBucket: string, jobId: string): S3Location => ({
+  bucket: outputsBucket,
+  key: `outputs/${jobId}/_metadata.json`,
+});
+
 /** The job's working files, beside its outputs: the plan, the shards' parts, the planning report. */
 const workKeyOf = (jobId: string, name: string) => `work/${jobId}/${name}`;
 

@@ -72,6 +72,11 @@ export interface ModelVersion {
   error?: { code: string; message: string };
   /** Aliases to point at the version once it is ready. */
   requestedAliases?: string[];
+  /**
+   * For a model served as tensors: the axis its records are batched along, when not the first
+   * (null: one record per call). The check writes it into the signature.
+   */
+  batchAxis?: number | null;
   createdBy: string;
   createdAt: string;
   checkedAt?: string;
@@ -139,6 +144,8 @@ export const registerVersionRequestSchema = z.strictObject({
   manifest: z.unknown().optional(),
   /** Point these aliases at the version once it is ready (`latest` always follows the newest). */
   aliases: z.array(modelAliasSchema).max(10).optional(),
+  /** A model without a manifest: the axis records are batched along (null: one at a time). */
+  batchAxis: z.number().int().min(0).max(7).nullable().optional(),
 });
 export type RegisterVersionRequest = z.infer<typeof registerVersionRequestSchema>;
 

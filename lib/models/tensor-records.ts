@@ -41,6 +41,11 @@ export interface TensorRecord {
   inputs: Record<string, RecordTensor>;
   /** Its size along the batch axis: 1 for a compact record, and where records run one at a time. */
   rows: number;
+  /**
+   * A compact record for a model run one record at a time, whose inputs left out their leading
+   * dynamic dimension (one row of it): its answer leaves it out too.
+   */
+  asRow?: boolean;
   /** The outputs a request asked for (its `outputs`); all of them when unset. */
   outputs?: string[];
 }
@@ -136,24 +141,37 @@ const requestedOutputs = (
   });
 };
 
-const expectedShape = (spec: TensorSpec, form: TensorRecord['form'], axis: number | null): string =>
-  form === 'compact' && axis !== null
-    ? `${formatShape(withoutAxis(spec.shape, axis))} (${spec.datatype}, one row of ${formatShape(spec.shape)})`
+/**
+ * The axis a compact record leaves out of one input: the batch axis, or, for a model that runs
+ * records one at a time, the input's own leading dynamic dimension (the row it is one of).
+ */
+export const compactRowAxisOf = (spec: { shape: readonly Dimension[] }, axis: number | null): number | null =>
+  axis ?? (spec.shape.length > 0 && isDynamic(spec.shape[0] as Dimension) ? 0 : null);
+
+const expectedShape = (spec: TensorSpec, form: TensorRecord['form'], axis: number | null): string => {
+  const rowAxis = form === 'compact' ? compactRowAxisOf(spec, axis) : null;
+  return rowAxis !== null
+    ? `${formatShape(withoutAxis(spec.shape, rowAxis))} (${spec.datatype}, one row of ${formatShape(spec.shape)})`
     : `${formatShape(spec.shape)} (${spec.datatype})`;
+};
 
 /** The input's shape and row-major elements (not yet read as its datatype). */
 const shapeAndLeaves = (
+  spec: TensorSpec,
   given: GivenInput,
   axis: number | null,
-): Read<{ shape: number[]; given: number[]; leaves: unknown[] }> => {
+): Read<{ shape: number[]; given: number[]; leaves: unknown[]; asRow?: boolean }> => {
   const nested = flattenNested(given.data);
   if (!nested.ok) return nested;
   const { shape: nesting, leaves } = nested.value;
   if (!given.shape) {
-    // Compact: one row, so the batch axis is there with size 1.
+    // Compact: one row, so the row's axis is there with size 1; the whole tensor is taken too,
+    // where the model runs records one at a time.
     const shape = [...nesting];
-    if (axis !== null) shape.splice(axis, 0, 1);
-    return { ok: true, value: { shape, given: nesting, leaves } };
+    const rowAxis = compactRowAxisOf(spec, axis);
+    const asRow = rowAxis !== null && (axis !== null || shape.length === spec.shape.length - 1);
+    if (asRow) shape.splice(rowAxis, 0, 1);
+    return { ok: true, value: { shape, given: nesting, leaves, asRow: axis === null && asRow } };
   }
   const declared = given.shape;
   const flat = nesting.length === 1 && declared.length !== 1;
@@ -216,12 +234,13 @@ const checkInput = (
   form: TensorRecord['form'],
   axis: number | null,
   bindings: Map<string, Binding>,
+  rowInputs: Set<string>,
 ): Read<RecordTensor> => {
   const expected = expectedShape(spec, form, axis);
   if (input.datatype && input.datatype !== spec.datatype) {
     return { ok: false, message: `expected datatype ${spec.datatype}, got ${input.datatype}` };
   }
-  const read = shapeAndLeaves(input, axis);
+  const read = shapeAndLeaves(spec, input, axis);
   if (!read.ok) return { ok: false, message: `${read.message} (expected shape ${expected})` };
   const { shape, given, leaves } = read.value;
   if (!fitsSpec(spec, shape)) {
@@ -231,6 +250,7 @@ const checkInput = (
   if (conflict) return { ok: false, message: `${conflict} (expected shape ${expected})` };
   const values = readElements(spec.datatype, leaves);
   if (!values.ok) return { ok: false, message: `${values.message} (${spec.datatype})` };
+  if (read.value.asRow) rowInputs.add(spec.name);
   return { ok: true, value: { shape, values: values.value } };
 };
 
@@ -271,13 +291,14 @@ export const checkTensorRecord = (signature: ModelSignature, value: unknown): Te
 
   const tensors: [string, RecordTensor][] = [];
   const bindings = new Map<string, Binding>();
+  const rowInputs = new Set<string>();
   for (const spec of signature.inputs) {
     const field = inputField(spec.name);
     const input = given.get(spec.name);
     // A request's entry that was itself malformed is not reported missing too.
     if (!input && issues.some((issue) => issue.field === field)) continue;
     const checked = input
-      ? checkInput(spec, input, form, axis, bindings)
+      ? checkInput(spec, input, form, axis, bindings, rowInputs)
       : { ok: false as const, message: `missing: expected shape ${expectedShape(spec, form, axis)}` };
     if (checked.ok) tensors.push([spec.name, checked.value]);
     else issues.push({ field, message: checked.message });
@@ -294,6 +315,7 @@ export const checkTensorRecord = (signature: ModelSignature, value: unknown): Te
       // Own properties even for a name like "__proto__" (which the signature schema refuses anyway).
       inputs: Object.fromEntries(tensors),
       rows,
+      ...(rowInputs.size > 0 ? { asRow: true } : {}),
       ...(outputs ? { outputs } : {}),
     },
   };

@@ -55,3 +55,11 @@ export interface ModelArtifacts {
 export interface ModelChecks {
   request(ref: { ownerId: string; name: string; version: string }): Promise<void>;
 }
+
+/** How jobs find their model: the ready version a reference names, and the version a job pinned. */
+export interface ModelCatalog {
+  /** `name`, `name:version` or `name@alias`, as the caller sees models; only a ready version. */
+  resolve(ownerId: string, ref: string): Promise<ModelVersion>;
+  /** The exact version a job pinned; undefined when it has been deleted since. */
+  pinned(ref: { ownerId: string; name: string; version: string }): Promise<ModelVersion | undefined>;
+}

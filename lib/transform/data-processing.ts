@@ -1,5 +1,6 @@
 import { InvalidInput } from '../errors';
-import type { Prediction } from '../models/tensors';
+import { isPrediction } from '../models/tensors';
+import type { ModelOutput } from '../models/tensors';
 import { parseJsonPath, trySelectPath } from './jsonpath';
 import type { CompiledJsonPath } from './jsonpath';
 
@@ -126,16 +127,17 @@ const select = (path: CompiledJsonPath, option: string, value: unknown, what: st
 export const modelInputOf = (compiled: CompiledDataProcessing, record: unknown): unknown =>
   select(compiled.inputFilter, 'inputFilter', record, 'record');
 
-/** A prediction as CSV cells: the label, then the score as the shortest round-trip decimal. */
-export const predictionCells = (prediction: Prediction): string[] => [
-  prediction.label,
-  String(prediction.score),
-];
+/**
+ * A prediction as CSV cells: the label, then the score as the shortest round-trip decimal. A
+ * tensor model's outputs have no label: they go in one cell, as JSON.
+ */
+export const predictionCells = (prediction: ModelOutput): string[] =>
+  isPrediction(prediction) ? [prediction.label, String(prediction.score)] : [JSON.stringify(prediction)];
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const joined = (record: unknown, prediction: Prediction, format: RecordFormat): unknown => {
+const joined = (record: unknown, prediction: ModelOutput, format: RecordFormat): unknown => {
   if (format === 'csv') {
     if (!Array.isArray(record)) {
       throw new RecordTransformError('JOIN_NOT_POSSIBLE', 'A CSV record must be a row of cells to join it.');
@@ -161,7 +163,7 @@ const joined = (record: unknown, prediction: Prediction, format: RecordFormat): 
 const pickFromJoined = (
   compiled: CompiledDataProcessing,
   record: unknown,
-  prediction: Prediction,
+  prediction: ModelOutput,
 ): Record<string, unknown> | undefined => {
   const [only, ...rest] = compiled.outputFilter.segments;
   if (compiled.joinSource !== 'Input' || only?.kind !== 'names' || rest.length > 0) return undefined;
@@ -183,7 +185,7 @@ const pickFromJoined = (
 export const outputRecordOf = (
   compiled: CompiledDataProcessing,
   record: unknown,
-  prediction: Prediction,
+  prediction: ModelOutput,
   format: RecordFormat,
 ): unknown => {
   const picked = format === 'csv' ? undefined : pickFromJoined(compiled, record, prediction);

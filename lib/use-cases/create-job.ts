@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { ObjectStore } from '../ports/object-store';
 import { parseS3Uri, toS3Uri } from '../domain/s3-location';
 import { Conflict, InvalidInput } from '../errors';
-import type { ModelManifest } from '../models/manifest';
-import { toModelRecord } from '../models/record-schema';
+import { recordCheckerOf } from '../models/record-check';
 import { formatOf } from '../records/formats';
 import type { RecordFormat } from '../records/formats';
-import { findModel, listModels } from '../models/registry';
+import type { ModelVersion } from '../domain/model-version';
+import type { ModelCatalog } from '../ports/model-registry';
 import { RecordTransformError, compileDataProcessing, modelInputOf } from '../transform/data-processing';
 import type { CompiledDataProcessing } from '../transform/data-processing';
 import { checkInputAllowed } from '../auth/input-scopes';
@@ -44,6 +44,7 @@ export interface CreateJobDeps {
   store: JobStore;
   queue: JobQueue;
   objects: ObjectStore;
+  models: ModelCatalog;
   inputsBucket: string;
   outputsBucket: string;
   now?: () => Date;
@@ -69,18 +70,9 @@ export interface CreatedJob {
 /** Record problems reported back in one response: enough to fix a file, not a flood. */
 const maxReportedIssues = 20;
 
-const modelOrThrow = (name: string): ModelManifest => {
-  const model = findModel(name);
-  if (!model) {
-    throw new InvalidInput('UNKNOWN_MODEL', `There is no model named "${name}". GET /models lists them.`, {
-      available: listModels().map((m) => m.name),
-    });
-  }
-  return model;
-};
-
 /** Checks inline records as the worker will read them: through the job's input filter. */
-const checkInlineRecords = (model: ModelManifest, records: unknown[], compiled: CompiledDataProcessing) => {
+const checkInlineRecords = (model: ModelVersion, records: unknown[], compiled: CompiledDataProcessing) => {
+  const check = recordCheckerOf(model);
   const issues = records.flatMap((record, index) => {
     let input: unknown;
     try {
@@ -89,14 +81,17 @@ const checkInlineRecords = (model: ModelManifest, records: unknown[], compiled: 
       if (!(error instanceof RecordTransformError)) throw error;
       return [{ record: index, field: '(record)', message: error.message }];
     }
-    const check = toModelRecord(model, input);
-    return check.ok ? [] : check.issues.map((issue) => ({ record: index, ...issue }));
+    const checked = check(input);
+    return checked.ok ? [] : checked.issues.map((issue) => ({ record: index, ...issue }));
   });
   if (issues.length > 0) {
     throw new InvalidInput(
       'INVALID_RECORDS',
       `${new Set(issues.map((i) => i.record)).size} of ${records.length} records do not fit model ${model.name}'s inputs.`,
-      { issues: issues.slice(0, maxReportedIssues), fields: model.fields },
+      {
+        issues: issues.slice(0, maxReportedIssues),
+        ...(model.manifest ? { fields: model.manifest.fields } : { signature: model.signature }),
+      },
     );
   }
 };
@@ -187,7 +182,7 @@ export const createJob = async (
   deps: CreateJobDeps,
 ): Promise<CreatedJob> => {
   const request: ParsedCreateJobRequest = parseOrThrow(createJobRequestSchema, rawRequest, 'job request');
-  const model = modelOrThrow(request.model);
+  const model = await deps.models.resolve(context.ownerId, request.model);
   if (request.webhookUrl) checkWebhookUrl(request.webhookUrl, webhookPolicyFromEnv());
   const options = request.options ?? jobOptionsSchema.parse({});
   // The format is known for inline records, and usually from the key; filters are checked against it.
@@ -237,6 +232,8 @@ export const createJob = async (
     status: 'pending',
     model: model.name,
     modelVersion: model.version,
+    modelOwner: model.ownerId,
+    modelChecksum: model.checksum,
     input,
     inputUri,
     ...locations,

@@ -2,8 +2,9 @@ import { defaultAlias, modelAliasSchema, parseModelRef, sharedModelOwner } from 
 import type { ModelAlias, ModelVersion } from '../domain/model-version';
 import { Conflict, InvalidInput, NotFound } from '../errors';
 import type { JobStore } from '../ports/job-store';
-import type { ModelArtifacts, ModelRegistry } from '../ports/model-registry';
+import type { ModelArtifacts, ModelCatalog, ModelRegistry } from '../ports/model-registry';
 import { parseOrThrow } from '../validation';
+import { modelSignatureSchema, oipMetadataOf } from '../models/signature';
 import { modelNameOrThrow } from './register-model';
 
 /** The owners whose models a caller sees, in the order a name is looked up: its own first. */
@@ -99,9 +100,11 @@ export const resolveModel = async (
       { status: found.status },
     );
   }
+  const available = (await listVisibleModels(ownerId, registry)).map((model) => model.name);
   throw new InvalidInput(
     'UNKNOWN_MODEL',
-    `There is no model ${ref.slice(0, 200)}. GET /models lists what you can run.`,
+    `There is no model "${ref.slice(0, 200)}". GET /models lists what you can run.`,
+    { available },
   );
 };
 
@@ -170,4 +173,86 @@ export const deleteModelVersion = async (
   }
   await deps.registry.deleteVersion(ownerId, name, version);
   await deps.artifacts.deleteAll(target.location);
+};
+
+/** How long a Lambda trusts what an alias pointed at: moves show within this, versions never change. */
+const aliasCacheMs = 30_000;
+
+/**
+ * The registry as jobs use it, cached in the process: a ready version never changes, so it is
+ * kept; what a name or alias resolves to is kept briefly, so that a moved alias shows soon.
+ */
+export class RegistryModelCatalog implements ModelCatalog {
+  private readonly versions = new Map<string, ModelVersion>();
+  private readonly refs = new Map<string, { version: ModelVersion; until: number }>();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async resolve(ownerId: string, ref: string) {
+    const key = `${ownerId}\u0000${ref}`;
+    const cached = this.refs.get(key);
+    if (cached && cached.until > this.now()) return cached.version;
+    const version = await resolveModel(ownerId, ref, this.registry);
+    this.refs.set(key, { version, until: this.now() + aliasCacheMs });
+    return version;
+  }
+
+  async pinned(ref: { ownerId: string; name: string; version: string }) {
+    const key = `${ref.ownerId}/${ref.name}/${ref.version}`;
+    const cached = this.versions.get(key);
+    if (cached) return cached;
+    const version = await this.registry.getVersion(ref.ownerId, ref.name, ref.version);
+    if (version?.status === 'ready') this.versions.set(key, version);
+    return version;
+  }
+}
+
+/** Jobs made before the registry kept no owner for their model: they ran the shared examples. */
+export const pinnedModelOf = (job: { modelOwner?: string; model: string; modelVersion: string }) => ({
+  ownerId: job.modelOwner ?? sharedModelOwner,
+  name: job.model,
+  version: job.modelVersion,
+});
+
+/**
+ * `GET /v2/models/{name}[/versions/{version}]`, the Open Inference Protocol's model metadata: the
+ * ready versions, and the inputs and outputs of the one named (or of `latest`).
+ */
+export const oipModelMetadata = async (
+  ownerId: string,
+  rawName: string,
+  version: string | undefined,
+  registry: ModelRegistry,
+) => {
+  const model = await getVisibleModel(ownerId, rawName, registry);
+  const ready = model.versions.filter((v) => v.status === 'ready');
+  const wanted = version ?? model.aliases.find((alias) => alias.alias === defaultAlias)?.version;
+  const chosen = ready.find((v) => v.version === wanted);
+  if (!chosen) {
+    throw new NotFound(
+      'MODEL_NOT_FOUND',
+      `${model.name}${version ? `:${version.slice(0, 64)}` : ''} has no ready version${version ? '' : ' yet'}.`,
+    );
+  }
+  return oipMetadataOf(
+    model.name,
+    ready.map((v) => v.version),
+    modelSignatureSchema.parse(chosen.signature),
+  );
+};
+
+/** `GET /v2/models/{name}[/versions/{version}]/ready`: whether that version (or `latest`) can serve. */
+export const oipModelReady = async (
+  ownerId: string,
+  rawName: string,
+  version: string | undefined,
+  registry: ModelRegistry,
+) => {
+  const model = await getVisibleModel(ownerId, rawName, registry);
+  const wanted = version ?? model.aliases.find((alias) => alias.alias === defaultAlias)?.version;
+  const found = model.versions.find((v) => v.version === wanted);
+  return { name: model.name, version: found?.version ?? null, ready: found?.status === 'ready' };
 };

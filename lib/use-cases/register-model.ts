@@ -25,6 +25,7 @@ export const modelNameOrThrow = (name: string) => parseOrThrow(modelNameSchema, 
 /** Same files, same manifest: a registration sent again, answered as the first was. */
 const sameRegistration = (existing: ModelVersion, candidate: ModelVersion) =>
   existing.checksum === candidate.checksum &&
+  existing.batchAxis === candidate.batchAxis &&
   existing.onnxFile === candidate.onnxFile &&
   JSON.stringify(existing.manifest ?? null) === JSON.stringify(candidate.manifest ?? null);
 
@@ -61,6 +62,7 @@ export const registerModelVersion = async (
     size: request.files.reduce((sum, file) => sum + file.size, 0),
     ...(manifest ? { manifest } : {}),
     ...(request.aliases?.length ? { requestedAliases: request.aliases } : {}),
+    ...(request.batchAxis !== undefined ? { batchAxis: request.batchAxis } : {}),
     createdBy: ownerId,
     createdAt: nowOf(deps),
     location: `s3://${deps.modelsBucket}/${ownerId}/${name}/${version}/`,

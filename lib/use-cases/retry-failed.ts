@@ -5,7 +5,7 @@ import { ObjectNotFound } from '../ports/object-store';
 import { locationOf, toS3Uri } from '../domain/s3-location';
 import { Conflict } from '../errors';
 import { getOwnedJob } from './get-job';
-import { findModel } from '../models/registry';
+import { pinnedModelOf } from './model-catalog';
 import { encodeCsvRow } from '../transform/data-processing';
 import { createJob, idempotentJobId } from './create-job';
 import type { CreateJobDeps, CreatedJob } from './create-job';
@@ -84,8 +84,14 @@ export const retryFailedRecords = async (
       `Job ${parentJobId} never planned its input, so no record failed on its own.`,
     );
 
-  const model = findModel(parent.model);
-  if (!model) throw new Conflict('MODEL_NOT_FOUND', `Model ${parent.model} is no longer served.`);
+  // The retry runs the very version the job ran, whatever its aliases point at now.
+  const model = await deps.models.pinned(pinnedModelOf(parent));
+  if (model?.status !== 'ready') {
+    throw new Conflict(
+      'MODEL_NOT_FOUND',
+      `Model ${parent.model}:${parent.modelVersion} is no longer served.`,
+    );
+  }
   const idempotencyKey = `retry-failed:${parentJobId}`;
   const childId = idempotentJobId(ownerId, idempotencyKey);
   const existing = await deps.store.get(childId);
@@ -97,7 +103,7 @@ export const retryFailedRecords = async (
     const name = `${String(i).padStart(5, '0')}-${file.inputUri.split('/').pop() ?? 'input'}`;
     copied += await writeRetryInput(
       file,
-      model.fields.map((field) => field.name),
+      (model.manifest?.fields ?? []).map((field) => field.name),
       { bucket: deps.inputsBucket, key: `${prefix}${name}` },
       deps.objects,
     );
@@ -112,7 +118,7 @@ export const retryFailedRecords = async (
   return createJob(
     { ownerId, source: 'retry-failed', idempotencyKey, parentJobId },
     {
-      model: parent.model,
+      model: `${parent.model}:${parent.modelVersion}`,
       input: { s3Uri: toS3Uri({ bucket: deps.inputsBucket, key: prefix }), s3DataType: 'S3Prefix' },
       options,
       ...(parent.webhookUrl ? { webhookUrl: parent.webhookUrl } : {}),

@@ -4,7 +4,6 @@ import type { ObjectStore } from '../ports/object-store';
 import { toS3Uri } from '../domain/s3-location';
 import { Conflict, InvalidInput, LongtailError } from '../errors';
 import { logger } from '../logger';
-import { findModel } from '../models/registry';
 import { createJob, idempotentJobId } from './create-job';
 import type { CreateJobDeps, CreatedJob } from './create-job';
 import type { Job } from '../domain/job';
@@ -91,7 +90,7 @@ const recordRejectedDrop = async (
     ownerId: deps.ownerId,
     status: 'failed',
     model,
-    modelVersion: findModel(model)?.version ?? 'unknown',
+    modelVersion: 'unknown',
     input: { type: 's3', s3Uri: toS3Uri(object), s3DataType: 'S3Object' },
     inputUri: toS3Uri(object),
     ...outputLocationsOf(deps.outputsBucket, jobId, basename(object.key)),
@@ -125,11 +124,13 @@ export const startDroppedJob = async (
   const idempotencyKey = `s3-drop:${object.bucket}/${object.key}@${object.versionId ?? object.sequencer}`;
   try {
     const sidecar = await readSidecar(object, deps.objects);
-    const modelDefaults = findModel(target.model)?.dropOptions ?? {};
+    const model = await deps.models.resolve(deps.ownerId, target.model);
+    const modelDefaults = model.manifest?.dropOptions ?? {};
     return await createJob(
       { ownerId: deps.ownerId, source: 's3-drop', idempotencyKey },
       {
-        model: target.model,
+        // The version resolved above: its drop defaults are the ones applied.
+        model: `${model.name}:${model.version}`,
         input: { s3Uri: toS3Uri(object) },
         options: { ...modelDefaults, ...sidecar.options },
         ...(sidecar.webhookUrl ? { webhookUrl: sidecar.webhookUrl } : {}),
@@ -137,7 +138,9 @@ export const startDroppedJob = async (
       deps,
     );
   } catch (error) {
-    if (!(error instanceof InvalidInput)) throw error;
+    // A model still being checked will not be ready in Lambda's few retries: the drop fails, saying so.
+    const notReady = error instanceof Conflict && error.code === 'MODEL_NOT_READY';
+    if (!(error instanceof InvalidInput) && !notReady) throw error;
     logger.warn('Dropped file rejected', { key: object.key, code: error.code, message: error.message });
     await recordRejectedDrop(object, idempotencyKey, error, deps);
     return undefined;

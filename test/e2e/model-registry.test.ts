@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiKeys, useLocalStack } from '../support/local-stack';
 import type { TestStack } from '../support/local-stack';
+import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
+import type { VersionView } from '../support/model-registry';
 
 const modelsDir = join(__dirname, '../../models');
 const churnOnnx = readFileSync(join(modelsDir, 'churn-risk/model.onnx'));
@@ -11,76 +12,19 @@ const churnManifest = JSON.parse(readFileSync(join(modelsDir, 'churn-risk/model.
   unknown
 >;
 
-const fileOf = (name: string, bytes: Buffer) => ({
-  name,
-  sha256: createHash('sha256').update(bytes).digest('hex'),
-  size: bytes.length,
-});
-
-interface Upload {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-}
-interface VersionView {
-  name: string;
-  version: string;
-  status: string;
-  checksum: string;
-  signature: { inputs: { name: string; type: string; shape: unknown[] }[] } | null;
-  error: { code: string; message: string } | null;
-  uploads?: Upload[];
-}
-
-/** Registers, uploads through the presigned links, and finishes: what `longtail models push` does. */
-const push = async (
-  local: TestStack,
-  name: string,
-  files: Record<string, Buffer>,
-  extra: Record<string, unknown> = {},
-  declared = Object.entries(files).map(([file, bytes]) => fileOf(file, bytes)),
-) => {
-  const created = await local.api(`/models/${name}/versions`, {
-    method: 'POST',
-    body: { files: declared, ...extra },
-  });
-  expect([200, 201]).toContain(created.status);
-  const view = created.json as unknown as VersionView;
-  for (const upload of view.uploads ?? []) {
-    const response = await fetch(upload.url, {
-      method: 'PUT',
-      headers: upload.headers,
-      body: files[upload.name],
-    });
-    expect(response.status).toBe(200);
-  }
-  const finished = await local.api(`/models/${name}/versions/${view.version}/finish`, {
-    method: 'POST',
-    body: {},
-  });
-  expect(finished.status).toBe(202);
-  return view;
-};
-
-const waitForCheck = async (local: TestStack, name: string, version: string, key = apiKeys.alice) => {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { json } = await local.api(`/models/${name}/versions/${version}`, { key });
-    const view = json as unknown as VersionView;
-    if (view.status === 'ready' || view.status === 'failed') return view;
-    if (Date.now() > deadline) throw new Error(`${name}:${version} still ${view.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-};
+const push = (local: TestStack, name: string, files: Record<string, Buffer>, extra: Record<string, unknown> = {}) =>
+  pushModel(local, name, files, extra);
 
 describe('the model registry on the local runtime', () => {
-  const local = useLocalStack(undefined, { registerExampleModels: true });
+  const local = useLocalStack();
 
   it('registers the shipped examples as shared models every owner sees, checked and ready', async () => {
     for (const key of [apiKeys.alice, apiKeys.bob]) {
       const checked = await waitForCheck(local, 'churn-risk', '1', key);
       expect(checked).toMatchObject({ status: 'ready', error: null });
-      expect(checked.signature?.inputs).toEqual([{ name: 'features', type: 'float32', shape: ['batch', 8] }]);
+      expect(checked.signature?.inputs).toEqual([
+        { name: 'features', datatype: 'FP32', shape: ['batch', 8] },
+      ]);
     }
     const recognizer = await waitForCheck(local, 'text-recognition', '1');
     expect(recognizer.status).toBe('ready');

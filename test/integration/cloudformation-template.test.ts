@@ -688,7 +688,7 @@ describe('the permissions in the packaged template', () => {
       Object.fromEntries(Object.entries(grantsOf(roleId)).filter(([action]) => !action.startsWith('logs:')));
 
     expect(grantsBesidesLogs('PlanShardsIamRoleLambdaExecution')).toEqual({
-      'dynamodb:GetItem': ['${JobsTable.Arn}'],
+      'dynamodb:GetItem': ['${JobsTable.Arn}', '${ModelsTable.Arn}'],
       'dynamodb:UpdateItem': ['${JobsTable.Arn}'],
       's3:GetObject': ['${InputsBucket.Arn}/*'],
       's3:ListBucket': ['${InputsBucket.Arn}'],

@@ -30,8 +30,6 @@ export class TestStack {
       awsPort: 0,
       dataDir: this.dataDir,
       apiKeys: `alice:${apiKeys.alice},bob:${apiKeys.bob}`,
-      // Checking the example models costs a worker process each: only the registry's tests want it.
-      registerExampleModels: false,
       ...options,
     });
     const aws = { endpoint: this.stack.awsEndpoint, region: this.stack.region };

@@ -77,6 +77,22 @@ describe('complete-job handler', () => {
     );
   });
 
+  it('writes what made the outputs beside them: the model version, its checksum, the options and the counts', async () => {
+    await finalize();
+
+    const put = s3
+      .commandCalls(PutObjectCommand)
+      .find((call) => call.args[0].input.Key === `outputs/${jobId}/_metadata.json`);
+    expect(put?.args[0].input.Bucket).toBe(testResources.outputsBucket);
+    const metadata = JSON.parse(String(put?.args[0].input.Body)) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      jobId,
+      model: { name: 'churn-risk' },
+      options: plan.options,
+      counts: { total: 3, succeeded: 2, failed: 1 },
+    });
+  });
+
   it("completes the running job with the counts summed from its shards' rows", async () => {
     const event = await finalize();
 
@@ -99,6 +115,8 @@ describe('complete-job handler', () => {
       ownerId: 'alice',
       status: 'completed',
       model: 'churn-risk',
+      modelVersion: '1',
+      modelChecksum: null,
       outputUri: running.outputUri,
       failureUri: running.failureUri,
       counts,

@@ -6,6 +6,7 @@ import type { Job } from '../../lib/domain/job';
 import { testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, RecordingJobQueue } from '../fixtures/in-memory';
 import { churnRecords } from '../fixtures/jobs';
+import { shippedModelCatalog } from '../fixtures/models';
 
 const request: CreateJobRequest = { model: 'churn-risk', input: { records: churnRecords } };
 const otherRequest: CreateJobRequest = { model: 'churn-risk', input: { records: [churnRecords[1]] } };
@@ -37,6 +38,7 @@ describe('createJob with an idempotency key', () => {
     store,
     queue,
     objects,
+    models: shippedModelCatalog(),
     inputsBucket: testResources.inputsBucket,
     outputsBucket: testResources.outputsBucket,
     now: () => new Date('2025-01-01T00:00:00.000Z'),
@@ -184,6 +186,7 @@ describe('createJob without an idempotency key', () => {
       store,
       queue: new RecordingJobQueue(),
       objects: new InMemoryObjectStore(),
+      models: shippedModelCatalog(),
       inputsBucket: testResources.inputsBucket,
       outputsBucket: testResources.outputsBucket,
       newJobId: () => `job-${++next}`,
@@ -202,6 +205,7 @@ describe('createJob without an idempotency key', () => {
       store: new InMemoryJobStore(),
       queue: new RecordingJobQueue(),
       objects: new InMemoryObjectStore(),
+      models: shippedModelCatalog(),
       inputsBucket: testResources.inputsBucket,
       outputsBucket: testResources.outputsBucket,
       newJobId: () => 'same-id',

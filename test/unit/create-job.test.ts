@@ -11,6 +11,7 @@ import { bodyOf, createJobEvent, httpEvent } from '../fixtures/http-events';
 import type { ErrorBody } from '../fixtures/http-events';
 import { churnRecords } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
+import { answerShippedModels } from '../fixtures/models';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -41,6 +42,7 @@ describe('create-job handler', () => {
   beforeEach(() => {
     setHandlerEnv({ LONGTAIL_INLINE_LIMIT_BYTES: undefined });
     dynamo.reset();
+    answerShippedModels(dynamo);
     s3.reset();
     sqs.reset();
     dynamo.on(PutCommand).resolves({});
@@ -469,12 +471,12 @@ describe('create-job handler', () => {
     /** Makes the jobs table hold what the last PutCommand wrote, as a replay would find it. */
     const rememberWrittenJob = () => {
       const item = dynamo.commandCalls(PutCommand).at(-1)?.args[0].input.Item;
-      dynamo.on(GetCommand).resolves({ Item: item });
+      dynamo.on(GetCommand, { TableName: testResources.jobsTable }).resolves({ Item: item });
       return item;
     };
 
     beforeEach(() => {
-      dynamo.on(GetCommand).resolves({});
+      dynamo.on(GetCommand, { TableName: testResources.jobsTable }).resolves({});
     });
 
     it('derives the job id from the owner and the key, and looks for an earlier job first', async () => {
@@ -529,7 +531,9 @@ describe('create-job handler', () => {
     it('does not queue a replayed job that has already started', async () => {
       await invoke(withKey('order-42'));
       const item = rememberWrittenJob();
-      dynamo.on(GetCommand).resolves({ Item: { ...item, status: 'running', ownerStatus: 'alice#running' } });
+      dynamo
+        .on(GetCommand, { TableName: testResources.jobsTable })
+        .resolves({ Item: { ...item, status: 'running', ownerStatus: 'alice#running' } });
       sqs.resetHistory();
 
       const replay = await invoke(withKey('order-42'));

@@ -37,6 +37,7 @@ describe('get-job handler', () => {
       status: 'completed',
       model: 'churn-risk',
       modelVersion: '1',
+      modelChecksum: null,
       input: { type: 'records', recordCount: 3 },
       options: defaultJobOptions(),
       source: 'api',

@@ -1,7 +1,10 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import orientationManifest from '../../models/text-orientation/model.json';
 import recognitionManifest from '../../models/text-recognition/model.json';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../functions/list-models';
+import { answerShippedModels } from '../fixtures/models';
 import { setHandlerEnv } from '../fixtures/env';
 import { bodyOf, httpEvent } from '../fixtures/http-events';
 import { lambdaContext } from '../fixtures/lambda-context';
@@ -14,15 +17,22 @@ interface Models {
     fields: unknown[];
     prediction: { labels: string[] };
     example: Record<string, unknown>;
+    shared: boolean;
+    versions: { version: string; status: string }[];
+    aliases: Record<string, string>;
   }[];
 }
+
+const dynamo = mockClient(DynamoDBDocumentClient);
 
 describe('list-models handler', () => {
   beforeEach(() => {
     setHandlerEnv();
+    dynamo.reset();
+    answerShippedModels(dynamo);
   });
 
-  it('lists each model with its fields, labels and a record that works as is', async () => {
+  it('lists each model with its fields, labels, a record that works as is, and its versions', async () => {
     const response = await handler(httpEvent({ method: 'GET', path: '/models' }), lambdaContext());
 
     expect(response.statusCode).toBe(200);
@@ -31,6 +41,9 @@ describe('list-models handler', () => {
       {
         name: 'churn-risk',
         version: '1',
+        shared: true,
+        versions: [{ version: '1', status: 'ready' }],
+        aliases: { latest: '1' },
         description: churnManifest.description,
         fields: churnManifest.fields,
         prediction: { labels: ['stays', 'churns'] },
@@ -39,6 +52,9 @@ describe('list-models handler', () => {
       {
         name: 'text-orientation',
         version: '1',
+        shared: true,
+        versions: [{ version: '1', status: 'ready' }],
+        aliases: { latest: '1' },
         description: orientationManifest.description,
         fields: orientationManifest.fields,
         prediction: { labels: ['0', '180'] },
@@ -47,6 +63,9 @@ describe('list-models handler', () => {
       {
         name: 'text-recognition',
         version: '1',
+        shared: true,
+        versions: [{ version: '1', status: 'ready' }],
+        aliases: { latest: '1' },
         description: recognitionManifest.description,
         fields: recognitionManifest.fields,
         // A recognizer's label is the text it read.

@@ -18,6 +18,7 @@ import { setHandlerEnv, testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, InMemoryShardProgressStore } from '../fixtures/in-memory';
 import { aJob, churnRecords, jobId, storedJob, textObjectBody } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
+import { answerShippedModels, shippedModelCatalog } from '../fixtures/models';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -34,6 +35,7 @@ describe('planShards', () => {
     store,
     objects,
     progress: new InMemoryShardProgressStore(),
+    models: shippedModelCatalog(),
     inputsBucket: inputs,
     outputsBucket: outputs,
   });
@@ -133,8 +135,9 @@ describe('plan-shards handler', () => {
   beforeEach(() => {
     setHandlerEnv();
     dynamo.reset();
+    answerShippedModels(dynamo);
     s3.reset();
-    dynamo.on(GetCommand).resolves({ Item: storedJob(running) });
+    dynamo.on(GetCommand, { TableName: testResources.jobsTable }).resolves({ Item: storedJob(running) });
     dynamo.on(UpdateCommand).resolves({});
     s3.on(HeadObjectCommand).rejects(
       new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }),

@@ -225,6 +225,8 @@ describe('reconcileEndedExecution', () => {
       ownerId: 'alice',
       status: 'cancelled',
       model: 'churn-risk',
+      modelVersion: '1',
+      modelChecksum: null,
       outputUri: running.outputUri,
       failureUri: running.failureUri,
       counts: running.counts,

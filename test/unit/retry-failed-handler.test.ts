@@ -11,6 +11,7 @@ import type { ErrorBody } from '../fixtures/http-events';
 import { aJob, jsonObjectBody, storedJob, textObjectBody } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
 import { aPlan } from '../fixtures/plans';
+import { answerShippedModels } from '../fixtures/models';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -35,7 +36,8 @@ describe('retry-failed handler', () => {
   beforeEach(() => {
     setHandlerEnv();
     for (const mock of [dynamo, s3, sqs]) mock.reset();
-    dynamo.on(GetCommand).resolves({});
+    answerShippedModels(dynamo);
+    dynamo.on(GetCommand, { TableName: testResources.jobsTable }).resolves({});
     dynamo.on(GetCommand, { Key: { jobId: parentId } }).resolves({ Item: storedJob(parent) });
     dynamo.on(PutCommand).resolves({});
     s3.on(GetObjectCommand).rejects(

@@ -12,6 +12,7 @@ import { testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, RecordingJobQueue } from '../fixtures/in-memory';
 import { aJob, churnCsvRow, churnHeader, churnRecords } from '../fixtures/jobs';
 import { aPlan } from '../fixtures/plans';
+import { shippedModelCatalog } from '../fixtures/models';
 
 const inputs = testResources.inputsBucket;
 const outputs = testResources.outputsBucket;
@@ -29,6 +30,7 @@ describe('retryFailedRecords', () => {
     store,
     queue,
     objects,
+    models: shippedModelCatalog(),
     inputsBucket: inputs,
     outputsBucket: outputs,
     now: () => new Date('2025-01-02T00:00:00.000Z'),

@@ -99,7 +99,7 @@ describe('runPlannedShard', () => {
         await runPlannedShard({
           plan,
           shard,
-          manifest,
+          served: { name: manifest.name, manifest },
           model: fakeModel(predictCalls),
           objects,
           outputsBucket: outputs,
@@ -460,7 +460,7 @@ describe('runPlannedShard', () => {
         runPlannedShard({
           plan,
           shard: plan.shards[0]!,
-          manifest,
+          served: { name: manifest.name, manifest },
           model: fakeModel([]),
           objects,
           outputsBucket: outputs,

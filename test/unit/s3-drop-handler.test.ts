@@ -9,6 +9,7 @@ import { setHandlerEnv, testResources } from '../fixtures/env';
 import { jsonObjectBody } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
 import { objectCreatedEvent } from '../fixtures/s3-events';
+import { answerShippedModels } from '../fixtures/models';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -22,10 +23,11 @@ describe('s3-drop handler', () => {
   beforeEach(() => {
     setHandlerEnv({ DROP_OWNER_ID: 'drop-owner' });
     for (const mock of [dynamo, s3, sqs, sns]) mock.reset();
+    answerShippedModels(dynamo);
     s3.on(GetObjectCommand).rejects(
       new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }),
     );
-    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetCommand, { TableName: testResources.jobsTable }).resolves({});
     dynamo.on(PutCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
     sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
@@ -64,7 +66,9 @@ describe('s3-drop handler', () => {
   it('answers a redelivered event with the job it made, making none', async () => {
     await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }));
     const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
-    dynamo.on(GetCommand).resolves({ Item: { ...item, status: 'running' } });
+    dynamo
+      .on(GetCommand, { TableName: testResources.jobsTable })
+      .resolves({ Item: { ...item, status: 'running' } });
 
     await drop(objectCreatedEvent({ encodedKey: 'drop/churn-risk/a.csv' }));
 

@@ -3,8 +3,9 @@ import { idempotentJobId } from '../../lib/use-cases/create-job';
 import { defaultJobOptions } from '../../lib/domain/job-options';
 import { decodeS3EventKey, dropTargetOf, startDroppedJob } from '../../lib/use-cases/s3-drop';
 import type { DropDeps, DroppedObject } from '../../lib/use-cases/s3-drop';
-import { findModel } from '../../lib/models/registry';
 import { testResources } from '../fixtures/env';
+import { shippedModelRegistry } from '../fixtures/models';
+import { RegistryModelCatalog } from '../../lib/use-cases/model-catalog';
 import {
   InMemoryJobStore,
   InMemoryObjectStore,
@@ -55,14 +56,21 @@ describe('startDroppedJob', () => {
   let queue: RecordingJobQueue;
   let objects: InMemoryObjectStore;
   let events: RecordingEventPublisher;
-  const churnRisk = findModel('churn-risk')!;
-  const savedDropOptions = churnRisk.dropOptions;
+  let registry = shippedModelRegistry();
+  const setDropOptions = (dropOptions: Record<string, unknown>) => {
+    const key = 'longtail/churn-risk#1';
+    registry.versions.set(key, {
+      ...registry.versions.get(key)!,
+      manifest: { ...registry.versions.get(key)!.manifest!, dropOptions },
+    });
+  };
 
   const deps = (): DropDeps => ({
     store,
     queue,
     objects,
     events,
+    models: new RegistryModelCatalog(registry),
     ownerId: 'drop-owner',
     inputsBucket: inputs,
     outputsBucket: outputs,
@@ -89,7 +97,7 @@ describe('startDroppedJob', () => {
   });
 
   afterEach(() => {
-    churnRisk.dropOptions = savedDropOptions;
+    registry = shippedModelRegistry();
   });
 
   it('starts a job for the dropped file, owned by the drop owner, with its outputs named after it', async () => {
@@ -157,7 +165,7 @@ describe('startDroppedJob', () => {
   });
 
   it("runs the job with the model's drop options", async () => {
-    churnRisk.dropOptions = { csvHeader: 'absent', maxBatchSize: 16 };
+    setDropOptions({ csvHeader: 'absent', maxBatchSize: 16 });
 
     const created = await startDroppedJob(dropped('drop/churn-risk/customers.csv'), deps());
 
@@ -165,7 +173,7 @@ describe('startDroppedJob', () => {
   });
 
   it("lays the sidecar's options over the model's drop options, keeping those the sidecar does not name", async () => {
-    churnRisk.dropOptions = { csvHeader: 'absent', maxBatchSize: 16 };
+    setDropOptions({ csvHeader: 'absent', maxBatchSize: 16 });
     const key = 'drop/churn-risk/customers.csv';
     putSidecar(key, { options: { maxBatchSize: 8, joinSource: 'Input' } });
 

@@ -310,7 +310,7 @@ describe('checkTensorRecord, compact records (tensors by input name)', () => {
       {
         field: 'inputs.ids',
         message:
-          'the data is ragged: [1] is an array of 3, where its siblings have 4 elements (expected shape [batch, 4] (INT64))',
+          'the data is ragged: [1] is an array of 3, where its siblings have 4 elements (expected shape [4] (INT64, one row of [batch, 4]))',
       },
     ]);
   });

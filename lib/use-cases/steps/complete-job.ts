@@ -2,7 +2,7 @@ import type { RecordCounts } from '../../domain/job';
 import { jobEventOf } from '../../domain/job-event';
 import type { JobEvent } from '../../domain/job-event';
 import type { JobPlan } from '../../domain/job-plan';
-import { planLocationOf } from '../../domain/locations';
+import { metadataLocationOf, planLocationOf } from '../../domain/locations';
 import { summarizeShards } from '../../domain/shard-progress';
 import type { ShardProgress } from '../../domain/shard-progress';
 import { AllRecordsFailed, TooManyFailedRecords, TransitionRejected } from '../../errors';
@@ -13,6 +13,31 @@ import type { StepDeps } from './step-deps';
 const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
   const { succeeded, failed } = summarizeShards(rows, plan.shards.length);
   return { total: plan.totalRecords, succeeded, failed };
+};
+
+/** The outputs' `_metadata.json`: enough to tell, from the bucket alone, what made them. */
+const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: string, deps: StepDeps) => {
+  const model = plan.modelVersion;
+  const metadata = {
+    jobId: plan.jobId,
+    model: model
+      ? { name: model.name, version: model.version, checksum: model.checksum, owner: model.ownerId }
+      : { name: plan.model },
+    options: plan.options,
+    counts,
+    completedAt,
+    files: plan.files.map((file) => ({
+      input: file.inputUri,
+      output: file.outputUri,
+      failures: file.failureUri,
+      records: file.records,
+    })),
+  };
+  await deps.objects.putText(
+    metadataLocationOf(deps.outputsBucket, plan.jobId),
+    `${JSON.stringify(metadata, null, 2)}\n`,
+    'application/json',
+  );
 };
 
 /**
@@ -37,8 +62,10 @@ export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEve
       `${counts.failed} of ${counts.total} records failed, more than maxFailedRecordsPercent (${plan.options.maxFailedRecordsPercent}%).`,
     );
   }
+  const completedAt = nowOf(deps);
+  await writeMetadata(plan, counts, completedAt, deps);
   try {
-    return jobEventOf(await deps.store.transition(jobId, 'completed', { counts, completedAt: nowOf(deps) }));
+    return jobEventOf(await deps.store.transition(jobId, 'completed', { counts, completedAt }));
   } catch (error) {
     const current = error instanceof TransitionRejected ? await deps.store.get(jobId) : undefined;
     if (current?.status !== 'completed') throw error;

@@ -2,7 +2,13 @@ import { checkInputAllowed } from '../../auth/input-scopes';
 import type { ObjectInfo, ObjectStore } from '../../ports/object-store';
 import { locationOf, parseS3Uri, toS3Uri } from '../../domain/s3-location';
 import { InvalidInput, LongtailError } from '../../errors';
-import type { ModelManifest } from '../../models/manifest';
+import type { RecordField } from '../../models/manifest';
+
+/** What planning needs of a model: its name, and its fields when it reads named fields (CSV headers). */
+export interface PlanningModel {
+  name: string;
+  fields?: readonly Pick<RecordField, 'name'>[];
+}
 import { decodeRecords } from '../../records/decode';
 import { formatOf } from '../../records/formats';
 import { splitIntoShards } from '../../records/shard-plan';
@@ -101,9 +107,16 @@ const csvHeaderOf = async (
   file: ObjectInfo,
   bucket: string,
   job: Job,
-  model: ModelManifest,
+  model: PlanningModel,
   objects: ObjectStore,
 ): Promise<string[] | undefined> => {
+  const { fields } = model;
+  if (!fields) {
+    throw new LongtailError(
+      'UNSUPPORTED_FORMAT',
+      `Model ${model.name} reads tensors, not named fields: send its records as JSON Lines (Open Inference Protocol requests, or objects keyed by input name).`,
+    );
+  }
   if (job.options.csvHeader === 'absent') return undefined;
   const stream = await objects.openRead({ bucket, key: file.key });
   try {
@@ -111,7 +124,7 @@ const csvHeaderOf = async (
       const cells =
         first.ok && Array.isArray(first.value) ? (first.value as string[]).map((c) => c.trim()) : undefined;
       if (job.options.csvHeader === 'present') return cells ?? [];
-      return cells && model.fields.every((field) => cells.includes(field.name)) ? cells : undefined;
+      return cells && fields.every((field) => cells.includes(field.name)) ? cells : undefined;
     }
     return undefined;
   } finally {
@@ -127,7 +140,7 @@ const csvHeaderOf = async (
  */
 export const buildJobPlan = async (
   job: Job,
-  model: ModelManifest,
+  model: PlanningModel,
   deps: { objects: ObjectStore; inputsBucket: string; outputsBucket: string },
 ): Promise<JobPlan> => {
   const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects);

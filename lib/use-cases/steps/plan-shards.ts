@@ -1,10 +1,11 @@
+import { plannedModelOf } from '../../domain/job-plan';
 import type { JobPlan } from '../../domain/job-plan';
 import { planLocationOf, reportLocationOf } from '../../domain/locations';
 import { toS3Uri } from '../../domain/s3-location';
 import type { PlanningReport } from '../../domain/job-failure';
 import { JobCannotRun, LongtailError } from '../../errors';
 import { logger } from '../../logger';
-import { findModel } from '../../models/registry';
+import { pinnedModelOf } from '../model-catalog';
 import { buildJobPlan } from './job-planner';
 import { jobOrThrow } from './step-deps';
 import type { StepDeps } from './step-deps';
@@ -24,9 +25,14 @@ export const planShards = async (jobId: string, deps: StepDeps): Promise<Planned
   const job = await jobOrThrow(jobId, deps.store);
   let plan: JobPlan;
   try {
-    const model = findModel(job.model);
-    if (!model) throw new LongtailError('MODEL_NOT_FOUND', `Model ${job.model} is no longer served.`);
-    plan = await buildJobPlan(job, model, deps);
+    const model = await deps.models.pinned(pinnedModelOf(job));
+    if (model?.status !== 'ready') {
+      throw new LongtailError('MODEL_NOT_FOUND', `Model ${job.model}:${job.modelVersion} is no longer served.`);
+    }
+    plan = {
+      ...(await buildJobPlan(job, { name: model.name, fields: model.manifest?.fields }, deps)),
+      modelVersion: plannedModelOf(model),
+    };
   } catch (error) {
     if (!(error instanceof LongtailError)) throw error;
     const report: PlanningReport = { status: 'failed', error: { code: error.code, message: error.message } };

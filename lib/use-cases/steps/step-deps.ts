@@ -1,6 +1,7 @@
 import type { Job } from '../../domain/job';
 import type { JobStore } from '../../ports/job-store';
 import type { ObjectStore } from '../../ports/object-store';
+import type { ModelCatalog } from '../../ports/model-registry';
 import type { ShardProgressStore } from '../../ports/shard-progress-store';
 
 /**
@@ -11,6 +12,7 @@ export interface StepDeps {
   store: JobStore;
   objects: ObjectStore;
   progress: ShardProgressStore;
+  models: ModelCatalog;
   inputsBucket: string;
   outputsBucket: string;
   now?: () => Date;

@@ -1,0 +1,202 @@
+import { buildTwoInputModel, cast, int64Initializer, intAttribute, node, onnxModel } from '../support/onnx-models';
+import { useLocalStack } from '../support/local-stack';
+import { pushModel, waitForCheck } from '../support/model-registry';
+
+/** The two-input model with `ids_plus_one` adding two instead: a second version whose answers differ. */
+const buildTwoInputModelV2 = () =>
+  onnxModel({
+    name: 'two_inputs_v2',
+    inputs: [
+      { name: 'ids', datatype: 'INT64', shape: ['batch', 4] },
+      { name: 'scale', datatype: 'FP32', shape: [] },
+    ],
+    outputs: [
+      { name: 'sum', datatype: 'FP32', shape: ['batch'] },
+      { name: 'ids_plus_one', datatype: 'INT64', shape: ['batch', 4] },
+    ],
+    nodes: [
+      cast('ids', 'ids_float', 'FP32'),
+      node('ReduceSum', ['ids_float', 'row_axis'], ['row_total'], [intAttribute('keepdims', 0)]),
+      node('Mul', ['row_total', 'scale'], ['sum']),
+      node('Add', ['ids', 'two'], ['ids_plus_one']),
+    ],
+    initializers: [int64Initializer('row_axis', [1], [1]), int64Initializer('two', [], [2])],
+  });
+
+const compactRecord = { ids: [1, 2, 3, 4], scale: 2 };
+const oipRecord = {
+  id: 'request-7',
+  inputs: [
+    { name: 'ids', shape: [1, 4], datatype: 'INT64', data: [1, 1, 1, 1] },
+    { name: 'scale', shape: [], datatype: 'FP32', data: [0.5] },
+  ],
+};
+
+interface JobView {
+  jobId: string;
+  status: string;
+  model: string;
+  modelVersion: string;
+  modelChecksum: string | null;
+  outputUri: string;
+  failureUri: string;
+  counts: { total: number; succeeded: number; failed: number };
+}
+
+describe('a model the code has never heard of, registered through the API and served by jobs', () => {
+  const local = useLocalStack();
+  let checksum = '';
+
+  beforeAll(async () => {
+    await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModel() });
+    const checked = await waitForCheck(local, 'adder', '1');
+    expect(checked.status).toBe('ready');
+    checksum = checked.checksum;
+  });
+
+  it('serves its metadata and readiness at the Open Inference Protocol paths', async () => {
+    const metadata = await local.api('/v2/models/adder');
+    const versioned = await local.api('/v2/models/adder/versions/1');
+    const ready = await local.api('/v2/models/adder/ready');
+    const unknown = await local.api('/v2/models/adder/versions/9/ready');
+
+    expect(metadata.status).toBe(200);
+    expect(metadata.json).toEqual({
+      name: 'adder',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'ids', datatype: 'INT64', shape: [-1, 4] },
+        { name: 'scale', datatype: 'FP32', shape: [] },
+      ],
+      outputs: [
+        { name: 'sum', datatype: 'FP32', shape: [-1] },
+        { name: 'ids_plus_one', datatype: 'INT64', shape: [-1, 4] },
+      ],
+    });
+    expect(versioned.json).toEqual(metadata.json);
+    expect(ready).toMatchObject({ status: 200, json: { name: 'adder', version: '1', ready: true } });
+    expect(unknown).toMatchObject({ status: 400, json: { ready: false } });
+  });
+
+  it('runs inline records in both forms and answers each in the form it came in, naming the version', async () => {
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder', input: { records: [compactRecord, oipRecord] } },
+    });
+    expect(submitted).toMatchObject({ status: 202 });
+
+    const job = (await local.waitForJob(String(submitted.json.jobId))) as unknown as JobView;
+
+    expect(job).toMatchObject({ status: 'completed', model: 'adder', modelVersion: '1', modelChecksum: checksum });
+    expect(await local.readJsonLines(job.outputUri)).toEqual([
+      { sum: 20, ids_plus_one: [2, 3, 4, 5] },
+      {
+        id: 'request-7',
+        model_name: 'adder',
+        model_version: '1',
+        outputs: [
+          { name: 'sum', datatype: 'FP32', shape: [1], data: [2] },
+          { name: 'ids_plus_one', datatype: 'INT64', shape: [1, 4], data: [2, 2, 2, 2] },
+        ],
+      },
+    ]);
+    const metadata = JSON.parse(await local.readObject(`${job.outputUri.replace(/[^/]+$/, '')}_metadata.json`)) as {
+      model: unknown;
+      counts: unknown;
+    };
+    expect(metadata).toMatchObject({
+      model: { name: 'adder', version: '1', checksum },
+      counts: { total: 2, succeeded: 2, failed: 0 },
+    });
+  });
+
+  it('refuses inline records whose tensors have the wrong shape, naming the input and the shape it expects', async () => {
+    const { status, json } = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder', input: { records: [{ ids: [1, 2, 3], scale: 1 }] } },
+    });
+
+    expect(status).toBe(400);
+    expect(json.error?.code).toBe('INVALID_RECORDS');
+    expect(JSON.stringify(json.error)).toContain('ids');
+    expect(JSON.stringify(json.error)).toContain('expected shape [batch, 4] (INT64), got [3]');
+  });
+
+  it('fails only the records of an S3 file that do not fit, with INVALID_RECORD and the expected shape', async () => {
+    const lines = [compactRecord, { ids: ['a', 2, 3, 4], scale: 1 }, { ids: [0, 0, 0, 1], scale: 3 }];
+    const inputUri = await local.putInput('adder/mixed.jsonl', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'adder:1', input: { s3Uri: inputUri } } });
+
+    const job = (await local.waitForJob(String(submitted.json.jobId))) as unknown as JobView;
+
+    expect({ counts: job.counts, failures: await local.readObject(job.failureUri) }).toMatchObject({
+      counts: { total: 3, succeeded: 2, failed: 1 },
+    });
+    expect(await local.readJsonLines(job.outputUri)).toEqual([
+      { sum: 20, ids_plus_one: [2, 3, 4, 5] },
+      { sum: 3, ids_plus_one: [1, 1, 1, 2] },
+    ]);
+    const [failure] = await local.readJsonLines<{ line: number; error: { code: string; message: string } }>(
+      job.failureUri,
+    );
+    expect(failure).toMatchObject({ line: 2, error: { code: 'INVALID_RECORD' } });
+    expect(failure?.error.message).toContain('ids');
+  });
+
+  it('runs a file dropped under drop/<model>/ with the model it names', async () => {
+    await local.putInput('drop/adder/dropped.jsonl', `${JSON.stringify(compactRecord)}\n`);
+
+    const deadline = Date.now() + 30_000;
+    let job: JobView | undefined;
+    while (!job && Date.now() < deadline) {
+      const { json } = await local.api('/jobs?limit=100');
+      const found = (json.jobs as JobView[] & { inputUri?: string }[]).find(
+        (j) => (j as unknown as { input: { s3Uri?: string } }).input.s3Uri?.endsWith('drop/adder/dropped.jsonl'),
+      );
+      if (found && ['completed', 'failed'].includes(found.status)) job = found as JobView;
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    expect(job).toMatchObject({ status: 'completed', model: 'adder', modelVersion: '1' });
+    expect(await local.readJsonLines(job!.outputUri)).toEqual([{ sum: 20, ids_plus_one: [2, 3, 4, 5] }]);
+  });
+
+  it('keeps a job on the version it accepted while latest moves to a new one; the next job runs the new one', async () => {
+    const records = Array.from({ length: 400 }, (_, i) => ({ ...oipRecord, id: `r${i}` }));
+    const before = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records } } });
+    await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModelV2() });
+    expect((await waitForCheck(local, 'adder', '2')).status).toBe('ready');
+    const after = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records: [oipRecord] } } });
+    const pinned = await local.api('/jobs', { method: 'POST', body: { model: 'adder:1', input: { records: [oipRecord] } } });
+
+    const [first, second, third] = (await Promise.all(
+      [before, after, pinned].map((r) => local.waitForJob(String(r.json.jobId))),
+    )) as unknown as JobView[];
+
+    expect([first?.modelVersion, second?.modelVersion, third?.modelVersion]).toEqual(['1', '2', '1']);
+    const firstLines = await local.readJsonLines<{ model_version: string; outputs: { data: number[] }[] }>(
+      first!.outputUri,
+    );
+    expect(firstLines).toHaveLength(400);
+    expect(new Set(firstLines.map((line) => line.model_version))).toEqual(new Set(['1']));
+    const [secondLine] = await local.readJsonLines<{ model_version: string; outputs: { data: number[] }[] }>(
+      second!.outputUri,
+    );
+    expect(secondLine).toMatchObject({ model_version: '2', outputs: [{ data: [2] }, { data: [3, 3, 3, 3] }] });
+  });
+
+  it('answers 409 MODEL_NOT_READY for a version still checking, and 400 UNKNOWN_MODEL for one there is not', async () => {
+    await local.api('/models/slow/versions', {
+      method: 'POST',
+      body: { files: [{ name: 'model.onnx', sha256: 'a'.repeat(64), size: 10 }] },
+    });
+    const notReady = await local.api('/jobs', { method: 'POST', body: { model: 'slow', input: { records: [{}] } } });
+    const unknown = await local.api('/jobs', { method: 'POST', body: { model: 'adder:77', input: { records: [{}] } } });
+
+    expect(notReady.status).toBe(409);
+    expect(notReady.json.error?.code).toBe('MODEL_NOT_READY');
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error?.code).toBe('UNKNOWN_MODEL');
+  });
+});
