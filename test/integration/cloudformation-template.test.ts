@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { modelCacheSettings } from '../../gpu-container/src/model-cache-settings';
 import { shouldRetry } from '../../local/batch';
 import { filesInZip } from '../support/zip-files';
 
@@ -435,6 +436,49 @@ describe('the GPU compute of the packaged template', () => {
       expect(compute.Ec2Configuration?.map((c) => c.ImageType)).toEqual(
         compute.Ec2Configuration?.map(() => 'ECS_AL2023_NVIDIA'),
       );
+    }
+  });
+
+  it('mounts a host folder as the model cache, created for the worker’s user on a root volume sized for it', () => {
+    const container = jobDefinition().ContainerProperties as unknown as {
+      Environment: { Name: string; Value: Json }[];
+      Volumes?: { Name: string; Host?: { SourcePath?: string } }[];
+      MountPoints?: { SourceVolume: string; ContainerPath: string; ReadOnly?: boolean }[];
+    };
+    const cacheDir = container.Environment.find((e) => e.Name === 'LONGTAIL_MODEL_CACHE_DIR')?.Value;
+    const mount = container.MountPoints?.find((m) => m.ContainerPath === cacheDir);
+    const hostPath = container.Volumes?.find((v) => v.Name === mount?.SourceVolume)?.Host?.SourcePath;
+    const workerUid = /^USER (\d+)/m.exec(
+      readFileSync(join(projectRoot, 'gpu-container/Dockerfile'), 'utf8'),
+    )?.[1];
+    const defaultCapGiB = modelCacheSettings({}).maxBytes / 2 ** 30;
+
+    expect(cacheDir).toBe(modelCacheSettings({}).dir);
+    expect(mount?.ReadOnly ?? false).toBe(false);
+    // A host path, not a Docker volume: it outlives the container, for the next job on the instance.
+    expect(hostPath).toMatch(/^\/[^$]+$/);
+    for (const { id, compute } of environments()) {
+      const { LaunchTemplate } = compute as unknown as {
+        LaunchTemplate?: { LaunchTemplateId: Json; Version: Json };
+      };
+      const data = propsOf(targetOf(LaunchTemplate?.LaunchTemplateId) ?? '').LaunchTemplateData as {
+        BlockDeviceMappings: { DeviceName: string; Ebs: { VolumeSize: number } }[];
+        UserData: { 'Fn::Base64': string };
+      };
+      const root = data.BlockDeviceMappings.find((m) => m.DeviceName === '/dev/xvda');
+      const userData = data.UserData['Fn::Base64'];
+
+      // Follows changes to the launch template: a fixed `$Default` would not update the environment.
+      expect({ id, version: LaunchTemplate?.Version }).toEqual({
+        id,
+        version: { 'Fn::GetAtt': [targetOf(LaunchTemplate?.LaunchTemplateId), 'LatestVersionNumber'] },
+      });
+      // The AMI's own 30 GiB hold the OS and the worker image; the cache comes on top.
+      expect(root?.Ebs.VolumeSize).toBeGreaterThanOrEqual(30 + defaultCapGiB);
+      // Batch only merges MIME multi-part user data with its own.
+      expect(userData).toMatch(/^Content-Type: multipart\/mixed; boundary="([^"]+)"$/m);
+      expect(userData).toContain(`mkdir -p ${hostPath}\n`);
+      expect(userData).toContain(`chown ${workerUid}:${workerUid} ${hostPath}\n`);
     }
   });
 
