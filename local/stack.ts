@@ -324,6 +324,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     POWERTOOLS_METRICS_DISABLED: 'true',
     BATCH_JOB_QUEUE: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
     LONGTAIL_CONSOLE_LINKS: 'false',
+    // Reading the registry here costs a millisecond: an alias moved shows at the next job.
+    LONGTAIL_MODEL_ALIAS_CACHE_SECONDS: '0',
   });
 
   const jobDefinitionProps = propertiesOf(resources, 'WorkerJobDefinition') as {
@@ -362,6 +364,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // CUDA only where a GPU is visible (and the CUDA binaries installed); the CPU otherwise.
       LONGTAIL_EXECUTION_PROVIDER: process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto',
       LONGTAIL_MODELS_DIR: join(projectRoot, 'models'),
+      // The host volume Batch mounts, here a folder of the data dir shared by every worker process.
+      LONGTAIL_MODEL_CACHE_DIR: join(dataDir, 'model-cache'),
       // Workers share this machine's cores (on Batch each owns its instance's): spinning
       // intra-op threads beyond the cores would slow every worker down.
       LONGTAIL_INTRA_OP_THREADS:

@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoModelRegistry } from '../../lib/aws/dynamodb/model-registry';
 import { S3ObjectStore } from '../../lib/aws/s3';
 import { requireEnv } from '../../lib/config';
@@ -20,7 +17,8 @@ import { openShardModel } from './shard-model';
 import { selfCheck } from './self-check';
 import { readSettings } from './settings';
 import type { WorkerSettings } from './settings';
-import { downloadModelVersion } from './model-download';
+import { cachedModelFolder } from './model-cache';
+import { modelCacheSettings } from './model-cache-settings';
 import { openServedModel } from './served-model';
 
 const errorOf = (error: unknown): JobError =>
@@ -32,7 +30,8 @@ const errorOf = (error: unknown): JobError =>
       };
 
 /**
- * The model a plan pinned, fetched from the registry's bucket and opened; a plan made before the
+ * The model a plan pinned, from this host's model cache (fetched from the registry's bucket once
+ * per host and version) and opened; a plan made before the
  * registry names a model installed in the image (LONGTAIL_MODELS_DIR) instead.
  */
 const openPlannedModel = async (plan: JobPlan, settings: WorkerSettings, objects: S3ObjectStore) => {
@@ -42,8 +41,7 @@ const openPlannedModel = async (plan: JobPlan, settings: WorkerSettings, objects
     batchSize: batchSizeOf(plan.options),
   };
   if (plan.modelVersion) {
-    const folder = await mkdtemp(join(tmpdir(), 'longtail-model-'));
-    await downloadModelVersion(plan.modelVersion, folder, objects);
+    const folder = await cachedModelFolder(plan.modelVersion, { ...modelCacheSettings(), objects });
     return openServedModel(plan.modelVersion, folder, settings.LONGTAIL_EXECUTION_PROVIDER, options);
   }
   const files = await loadModelFiles(settings.LONGTAIL_MODELS_DIR, plan.model);

@@ -178,7 +178,8 @@ export const decodeTensorOutputs = (
           // A model run one record at a time answers its one row without the row's axis too.
           const spec = signature.outputs.find((output) => output.name === name);
           const rowAxis = spec ? compactRowAxisOf(spec, axis) : axis;
-          const oneRow = rowAxis !== null && (axis !== null || (record.asRow === true && shape[rowAxis] === 1));
+          const oneRow =
+            rowAxis !== null && (axis !== null || (record.asRow === true && shape[rowAxis] === 1));
           return [name, nest(data, oneRow ? withoutAxis(shape, rowAxis) : shape)];
         }),
       );

@@ -4,6 +4,7 @@ import { Conflict, InvalidInput, NotFound } from '../errors';
 import type { JobStore } from '../ports/job-store';
 import type { ModelArtifacts, ModelCatalog, ModelRegistry } from '../ports/model-registry';
 import { parseOrThrow } from '../validation';
+import { intEnv } from '../config';
 import { modelSignatureSchema, oipMetadataOf } from '../models/signature';
 import { modelNameOrThrow } from './register-model';
 
@@ -175,8 +176,11 @@ export const deleteModelVersion = async (
   await deps.artifacts.deleteAll(target.location);
 };
 
-/** How long a Lambda trusts what an alias pointed at: moves show within this, versions never change. */
-const aliasCacheMs = 30_000;
+/**
+ * How long a Lambda trusts what an alias pointed at (LONGTAIL_MODEL_ALIAS_CACHE_SECONDS, default
+ * 30): moves show within this; versions never change, so they are kept.
+ */
+const aliasCacheMs = () => intEnv('LONGTAIL_MODEL_ALIAS_CACHE_SECONDS', 30) * 1000;
 
 /**
  * The registry as jobs use it, cached in the process: a ready version never changes, so it is
@@ -196,7 +200,7 @@ export class RegistryModelCatalog implements ModelCatalog {
     const cached = this.refs.get(key);
     if (cached && cached.until > this.now()) return cached.version;
     const version = await resolveModel(ownerId, ref, this.registry);
-    this.refs.set(key, { version, until: this.now() + aliasCacheMs });
+    this.refs.set(key, { version, until: this.now() + aliasCacheMs() });
     return version;
   }
 

@@ -1,4 +1,11 @@
-import { buildTwoInputModel, cast, int64Initializer, intAttribute, node, onnxModel } from '../support/onnx-models';
+import {
+  buildTwoInputModel,
+  cast,
+  int64Initializer,
+  intAttribute,
+  node,
+  onnxModel,
+} from '../support/onnx-models';
 import { useLocalStack } from '../support/local-stack';
 import { pushModel, waitForCheck } from '../support/model-registry';
 
@@ -50,7 +57,7 @@ describe('a model the code has never heard of, registered through the API and se
   beforeAll(async () => {
     await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModel() });
     const checked = await waitForCheck(local, 'adder', '1');
-    expect(checked.status).toBe('ready');
+    if (checked.status !== 'ready') throw new Error(`adder:1 failed its check: ${JSON.stringify(checked.error)}`);
     checksum = checked.checksum;
   });
 
@@ -88,7 +95,12 @@ describe('a model the code has never heard of, registered through the API and se
 
     const job = (await local.waitForJob(String(submitted.json.jobId))) as unknown as JobView;
 
-    expect(job).toMatchObject({ status: 'completed', model: 'adder', modelVersion: '1', modelChecksum: checksum });
+    expect(job).toMatchObject({
+      status: 'completed',
+      model: 'adder',
+      modelVersion: '1',
+      modelChecksum: checksum,
+    });
     expect(await local.readJsonLines(job.outputUri)).toEqual([
       { sum: 20, ids_plus_one: [2, 3, 4, 5] },
       {
@@ -101,7 +113,9 @@ describe('a model the code has never heard of, registered through the API and se
         ],
       },
     ]);
-    const metadata = JSON.parse(await local.readObject(`${job.outputUri.replace(/[^/]+$/, '')}_metadata.json`)) as {
+    const metadata = JSON.parse(
+      await local.readObject(`${job.outputUri.replace(/[^/]+$/, '')}_metadata.json`),
+    ) as {
       model: unknown;
       counts: unknown;
     };
@@ -120,13 +134,21 @@ describe('a model the code has never heard of, registered through the API and se
     expect(status).toBe(400);
     expect(json.error?.code).toBe('INVALID_RECORDS');
     expect(JSON.stringify(json.error)).toContain('ids');
-    expect(JSON.stringify(json.error)).toContain('expected shape [batch, 4] (INT64), got [3]');
+    expect(JSON.stringify(json.error)).toContain(
+      'expected shape [4] (INT64, one row of [batch, 4]), got [3]',
+    );
   });
 
   it('fails only the records of an S3 file that do not fit, with INVALID_RECORD and the expected shape', async () => {
     const lines = [compactRecord, { ids: ['a', 2, 3, 4], scale: 1 }, { ids: [0, 0, 0, 1], scale: 3 }];
-    const inputUri = await local.putInput('adder/mixed.jsonl', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-    const submitted = await local.api('/jobs', { method: 'POST', body: { model: 'adder:1', input: { s3Uri: inputUri } } });
+    const inputUri = await local.putInput(
+      'adder/mixed.jsonl',
+      `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`,
+    );
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder:1', input: { s3Uri: inputUri } },
+    });
 
     const job = (await local.waitForJob(String(submitted.json.jobId))) as unknown as JobView;
 
@@ -151,8 +173,8 @@ describe('a model the code has never heard of, registered through the API and se
     let job: JobView | undefined;
     while (!job && Date.now() < deadline) {
       const { json } = await local.api('/jobs?limit=100');
-      const found = (json.jobs as JobView[] & { inputUri?: string }[]).find(
-        (j) => (j as unknown as { input: { s3Uri?: string } }).input.s3Uri?.endsWith('drop/adder/dropped.jsonl'),
+      const found = (json.jobs as JobView[] & { inputUri?: string }[]).find((j) =>
+        (j as unknown as { input: { s3Uri?: string } }).input.s3Uri?.endsWith('drop/adder/dropped.jsonl'),
       );
       if (found && ['completed', 'failed'].includes(found.status)) job = found as JobView;
       else await new Promise((resolve) => setTimeout(resolve, 200));
@@ -167,8 +189,14 @@ describe('a model the code has never heard of, registered through the API and se
     const before = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records } } });
     await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModelV2() });
     expect((await waitForCheck(local, 'adder', '2')).status).toBe('ready');
-    const after = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records: [oipRecord] } } });
-    const pinned = await local.api('/jobs', { method: 'POST', body: { model: 'adder:1', input: { records: [oipRecord] } } });
+    const after = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder', input: { records: [oipRecord] } },
+    });
+    const pinned = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder:1', input: { records: [oipRecord] } },
+    });
 
     const [first, second, third] = (await Promise.all(
       [before, after, pinned].map((r) => local.waitForJob(String(r.json.jobId))),
@@ -183,7 +211,10 @@ describe('a model the code has never heard of, registered through the API and se
     const [secondLine] = await local.readJsonLines<{ model_version: string; outputs: { data: number[] }[] }>(
       second!.outputUri,
     );
-    expect(secondLine).toMatchObject({ model_version: '2', outputs: [{ data: [2] }, { data: [3, 3, 3, 3] }] });
+    expect(secondLine).toMatchObject({
+      model_version: '2',
+      outputs: [{ data: [2] }, { data: [3, 3, 3, 3] }],
+    });
   });
 
   it('answers 409 MODEL_NOT_READY for a version still checking, and 400 UNKNOWN_MODEL for one there is not', async () => {
@@ -191,8 +222,14 @@ describe('a model the code has never heard of, registered through the API and se
       method: 'POST',
       body: { files: [{ name: 'model.onnx', sha256: 'a'.repeat(64), size: 10 }] },
     });
-    const notReady = await local.api('/jobs', { method: 'POST', body: { model: 'slow', input: { records: [{}] } } });
-    const unknown = await local.api('/jobs', { method: 'POST', body: { model: 'adder:77', input: { records: [{}] } } });
+    const notReady = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'slow', input: { records: [{}] } },
+    });
+    const unknown = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'adder:77', input: { records: [{}] } },
+    });
 
     expect(notReady.status).toBe(409);
     expect(notReady.json.error?.code).toBe('MODEL_NOT_READY');

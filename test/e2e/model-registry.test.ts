@@ -12,8 +12,12 @@ const churnManifest = JSON.parse(readFileSync(join(modelsDir, 'churn-risk/model.
   unknown
 >;
 
-const push = (local: TestStack, name: string, files: Record<string, Buffer>, extra: Record<string, unknown> = {}) =>
-  pushModel(local, name, files, extra);
+const push = (
+  local: TestStack,
+  name: string,
+  files: Record<string, Buffer>,
+  extra: Record<string, unknown> = {},
+) => pushModel(local, name, files, extra);
 
 describe('the model registry on the local runtime', () => {
   const local = useLocalStack();

@@ -33,17 +33,28 @@ export const pushModel = async (
   extra: Record<string, unknown> = {},
 ) => {
   const declared = Object.entries(files).map(([file, bytes]) => fileOf(file, bytes));
-  const created = await local.api(`/models/${name}/versions`, { method: 'POST', body: { files: declared, ...extra } });
+  const created = await local.api(`/models/${name}/versions`, {
+    method: 'POST',
+    body: { files: declared, ...extra },
+  });
   if (created.status !== 201 && created.status !== 200) {
     throw new Error(`Registering ${name} answered ${created.status}: ${created.text}`);
   }
   const view = created.json as unknown as VersionView;
   for (const upload of view.uploads ?? []) {
-    const response = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: files[upload.name] });
+    const response = await fetch(upload.url, {
+      method: 'PUT',
+      headers: upload.headers,
+      body: files[upload.name],
+    });
     if (response.status !== 200) throw new Error(`Uploading ${upload.name} answered ${response.status}`);
   }
-  const finished = await local.api(`/models/${name}/versions/${view.version}/finish`, { method: 'POST', body: {} });
-  if (finished.status !== 202) throw new Error(`Finishing ${name}:${view.version} answered ${finished.status}: ${finished.text}`);
+  const finished = await local.api(`/models/${name}/versions/${view.version}/finish`, {
+    method: 'POST',
+    body: {},
+  });
+  if (finished.status !== 202)
+    throw new Error(`Finishing ${name}:${view.version} answered ${finished.status}: ${finished.text}`);
   return view;
 };
 

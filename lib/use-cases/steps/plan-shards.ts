@@ -27,7 +27,10 @@ export const planShards = async (jobId: string, deps: StepDeps): Promise<Planned
   try {
     const model = await deps.models.pinned(pinnedModelOf(job));
     if (model?.status !== 'ready') {
-      throw new LongtailError('MODEL_NOT_FOUND', `Model ${job.model}:${job.modelVersion} is no longer served.`);
+      throw new LongtailError(
+        'MODEL_NOT_FOUND',
+        `Model ${job.model}:${job.modelVersion} is no longer served.`,
+      );
     }
     plan = {
       ...(await buildJobPlan(job, { name: model.name, fields: model.manifest?.fields }, deps)),
