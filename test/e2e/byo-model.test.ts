@@ -57,7 +57,8 @@ describe('a model the code has never heard of, registered through the API and se
   beforeAll(async () => {
     await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModel() });
     const checked = await waitForCheck(local, 'adder', '1');
-    if (checked.status !== 'ready') throw new Error(`adder:1 failed its check: ${JSON.stringify(checked.error)}`);
+    if (checked.status !== 'ready')
+      throw new Error(`adder:1 failed its check: ${JSON.stringify(checked.error)}`);
     checksum = checked.checksum;
   });
 
