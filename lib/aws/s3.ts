@@ -14,6 +14,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
+import { intEnv } from '../config';
 import { s3Client } from './clients';
 import { locationOf } from '../domain/s3-location';
 import type { S3Location } from '../domain/s3-location';
@@ -100,9 +101,17 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** Files above this go up in parts: faster on a fast link, and a lost connection loses one part. */
-const multipartFromBytes = 100 * 1024 ** 2;
-const minPartBytes = 64 * 1024 ** 2;
+const mib = 1024 ** 2;
+
+/**
+ * Files above LONGTAIL_MODEL_SINGLE_PUT_MB (100) go up in parts of LONGTAIL_MODEL_PART_MB (64,
+ * more when 10,000 parts would not hold the file): faster on a fast link, and a lost connection
+ * loses one part. The local runtime, whose S3 takes smaller bodies, sets both lower.
+ */
+const uploadSizes = () => ({
+  multipartFromBytes: intEnv('LONGTAIL_MODEL_SINGLE_PUT_MB', 100) * mib,
+  minPartBytes: Math.max(5, intEnv('LONGTAIL_MODEL_PART_MB', 64)) * mib,
+});
 /** Long enough to push a large file over a slow link; the version is re-registered otherwise. */
 const uploadUrlSeconds = 6 * 3600;
 
@@ -112,6 +121,7 @@ export class S3ModelArtifacts implements ModelArtifacts {
 
   async uploadsFor(location: string, files: readonly { name: string; sha256: string; size: number }[]) {
     const prefix = locationOf(location);
+    const { multipartFromBytes, minPartBytes } = uploadSizes();
     const uploads: FileUpload[] = [];
     for (const file of files) {
       const key = `${prefix.key}${file.name}`;

@@ -1,4 +1,5 @@
 import {
+  buildExternalDataModel,
   buildTwoInputModel,
   cast,
   int64Initializer,
@@ -7,7 +8,8 @@ import {
   onnxModel,
 } from '../support/onnx-models';
 import { useLocalStack } from '../support/local-stack';
-import { pushModel, waitForCheck } from '../support/model-registry';
+import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
+import type { Upload } from '../support/model-registry';
 
 /** The two-input model with `ids_plus_one` adding two instead: a second version whose answers differ. */
 const buildTwoInputModelV2 = () =>
@@ -236,5 +238,53 @@ describe('a model the code has never heard of, registered through the API and se
     expect(notReady.json.error?.code).toBe('MODEL_NOT_READY');
     expect(unknown.status).toBe(400);
     expect(unknown.json.error?.code).toBe('UNKNOWN_MODEL');
+  });
+
+  it('registers a model whose weights are an external-data file, uploaded in parts, and serves it', async () => {
+    // 20 MiB of weights file: past the local runtime's 8 MiB single PUT, so it goes up in parts.
+    const { model, weights } = buildExternalDataModel('weights.bin', 20 * 1024 * 1024);
+    const created = await local.api('/models/external/versions', {
+      method: 'POST',
+      body: { files: [fileOf('model.onnx', model), fileOf('weights.bin', weights)] },
+    });
+    const uploads = (created.json as unknown as { uploads: Upload[] }).uploads;
+    const parted = uploads.find((upload) => upload.name === 'weights.bin')?.multipart;
+    expect(parted?.parts.length).toBeGreaterThan(1);
+    const etags = [];
+    for (const part of parted!.parts) {
+      const start = (part.partNumber - 1) * parted!.partSize;
+      const response = await fetch(part.url, {
+        method: 'PUT',
+        body: weights.subarray(start, start + parted!.partSize),
+      });
+      etags.push({ partNumber: part.partNumber, etag: response.headers.get('etag') ?? '' });
+    }
+    const single = uploads.find((upload) => upload.name === 'model.onnx');
+    await fetch(single!.url!, { method: 'PUT', headers: single!.headers, body: model });
+    const finished = await local.api('/models/external/versions/1/finish', {
+      method: 'POST',
+      body: { multipart: [{ name: 'weights.bin', uploadId: parted!.uploadId, parts: etags }] },
+    });
+    expect(finished.status).toBe(202);
+    expect(await waitForCheck(local, 'external', '1')).toMatchObject({ status: 'ready' });
+
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'external', input: { records: [{ x: [1, 0, 0, 1] }] } },
+    });
+    const job = await local.waitForJob(String(submitted.json.jobId));
+
+    // Row 0 of W is all 1, row 3 all 4: x picks 1 + 4 in every column.
+    expect(await local.readJsonLines(job.outputUri)).toEqual([{ y: [5, 5, 5, 5] }]);
+  });
+
+  it("fails a version whose external-data file was not registered with it, in ONNX Runtime's words", async () => {
+    const { model } = buildExternalDataModel('missing.bin');
+    await pushModel(local, 'no-weights', { 'model.onnx': model });
+
+    const checked = await waitForCheck(local, 'no-weights', '1');
+
+    expect(checked).toMatchObject({ status: 'failed', error: { code: 'INVALID_MODEL' } });
+    expect(checked.error?.message).toContain('missing.bin');
   });
 });

@@ -11,8 +11,9 @@ export const fileOf = (name: string, bytes: Uint8Array) => ({
 
 export interface Upload {
   name: string;
-  url: string;
-  headers: Record<string, string>;
+  url?: string;
+  headers?: Record<string, string>;
+  multipart?: { uploadId: string; partSize: number; parts: { partNumber: number; url: string }[] };
 }
 
 export interface VersionView {
@@ -42,6 +43,7 @@ export const pushModel = async (
   }
   const view = created.json as unknown as VersionView;
   for (const upload of view.uploads ?? []) {
+    if (!upload.url) throw new Error(`${upload.name} is to go up in parts: upload it by hand`);
     const response = await fetch(upload.url, {
       method: 'PUT',
       headers: upload.headers,

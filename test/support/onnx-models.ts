@@ -225,3 +225,34 @@ export const buildIdentityModel = (datatypes: readonly OipDatatype[]): Uint8Arra
     outputs: datatypes.map((datatype) => ({ name: `y_${datatype}`, datatype, shape: ['batch', -1] })),
     nodes: datatypes.map((datatype) => node('Identity', [`x_${datatype}`], [`y_${datatype}`])),
   });
+
+/**
+ * A model whose weights live in an external-data file beside it, as models over 2 GB must:
+ * `x` FP32 [batch, 4] → `y` = x · W, W a 4×4 matrix (row i holds i + 1) stored in `weightsFile`.
+ * `paddingBytes` after the weights make the file as large as a test needs (ONNX Runtime reads only
+ * the offset and length the graph names).
+ */
+export const buildExternalDataModel = (weightsFile = 'weights.bin', paddingBytes = 0) => {
+  const weights = Float32Array.from({ length: 16 }, (_, i) => Math.floor(i / 4) + 1);
+  const weightBytes = Buffer.from(weights.buffer);
+  const model = onnxModel({
+    name: 'external_data',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: ['batch', 4] }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: ['batch', 4] }],
+    nodes: [node('MatMul', ['x', 'W'], ['y'])],
+    initializers: [
+      {
+        name: 'W',
+        dims: [4, 4],
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: weightsFile },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: String(weightBytes.length) },
+        ],
+      },
+    ],
+  });
+  return { model, weights: Buffer.concat([weightBytes, Buffer.alloc(paddingBytes)]) };
+};
