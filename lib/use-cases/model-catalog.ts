@@ -84,8 +84,11 @@ export const resolveModel = async (
     else {
       const alias = await registry.getAlias(owner, parsed.name, parsed.alias);
       if (!alias) {
-        if (parsed.alias !== defaultAlias || (await registry.listVersions(owner, parsed.name)).length === 0)
-          continue;
+        const versions = parsed.alias === defaultAlias ? await registry.listVersions(owner, parsed.name) : [];
+        if (versions.length === 0) continue;
+        // A first version's check records it ready just before it points latest at it.
+        const newestReady = versions.filter((v) => v.status === 'ready').at(-1);
+        if (newestReady) return newestReady;
         throw new Conflict('MODEL_NOT_READY', `Model ${parsed.name} has no ready version yet.`);
       }
       version = alias.version;

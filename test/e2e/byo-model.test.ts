@@ -8,7 +8,7 @@ import {
   onnxModel,
 } from '../support/onnx-models';
 import { useLocalStack } from '../support/local-stack';
-import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
+import { fileOf, pushModel, waitForAlias, waitForCheck } from '../support/model-registry';
 import type { Upload } from '../support/model-registry';
 
 /** The two-input model with `ids_plus_one` adding two instead: a second version whose answers differ. */
@@ -192,6 +192,8 @@ describe('a model the code has never heard of, registered through the API and se
     const before = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records } } });
     await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModelV2() });
     expect((await waitForCheck(local, 'adder', '2')).status).toBe('ready');
+    // The check records the version ready, then moves latest to it.
+    await waitForAlias(local, 'adder', 'latest', '2');
     const after = await local.api('/jobs', {
       method: 'POST',
       body: { model: 'adder', input: { records: [oipRecord] } },

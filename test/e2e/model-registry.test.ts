@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiKeys, useLocalStack } from '../support/local-stack';
 import type { TestStack } from '../support/local-stack';
-import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
+import { fileOf, pushModel, waitForAlias, waitForCheck } from '../support/model-registry';
 import type { VersionView } from '../support/model-registry';
 
 const modelsDir = join(__dirname, '../../models');
@@ -46,6 +46,7 @@ describe('the model registry on the local runtime', () => {
     expect(registered).toMatchObject({ name: 'my-churn', version: '1', status: 'uploading' });
 
     const checked = await waitForCheck(local, 'my-churn', '1');
+    await waitForAlias(local, 'my-churn', 'latest', '1');
 
     expect(checked).toMatchObject({ status: 'ready', error: null });
     const { json } = await local.api('/models/my-churn');

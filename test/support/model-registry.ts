@@ -71,3 +71,14 @@ export const waitForCheck = async (local: TestStack, name: string, version: stri
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 };
+
+/** Polls the model until `alias` points at `version`. */
+export const waitForAlias = async (local: TestStack, name: string, alias: string, version: string) => {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { json } = await local.api(`/models/${name}`);
+    if ((json.aliases as Record<string, string> | undefined)?.[alias] === version) return;
+    if (Date.now() > deadline) throw new Error(`${name}@${alias} is not ${version}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};

@@ -211,6 +211,14 @@ describe("resolving a job's model", () => {
     await expect(resolveModel('alice', 'm', registry)).rejects.toMatchObject({ code: 'MODEL_NOT_READY' });
   });
 
+  it('takes the newest ready version for latest while a first check has not yet pointed latest at it', async () => {
+    const registry = new InMemoryModelRegistry();
+    const base = (await shippedModelRegistry().getVersion('longtail', 'churn-risk', '1'))!;
+    registry.versions.set('alice/m#1', { ...base, ownerId: 'alice', name: 'm', version: '1' });
+
+    expect((await resolveModel('alice', 'm', registry)).version).toBe('1');
+  });
+
   it("keeps what an alias pointed at for the cache's time only, and a version for good", async () => {
     const registry = shippedModelRegistry();
     let now = 0;
