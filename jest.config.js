@@ -17,11 +17,13 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A local stack's first start checks the example models in worker processes (about 3 s, more on
+  // a loaded machine): the e2e hooks that start one need more than jest's default 5 s. It is a
+  // global option (a project's own is ignored).
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    // A stack's first start checks the example models in worker processes (about 3 s, more on a
-    // loaded machine): its hooks need more than jest's default 5 s.
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 30_000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

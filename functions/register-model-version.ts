@@ -1,17 +1,8 @@
-import { BatchModelChecks } from '../lib/aws/batch';
-import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
-import { S3ModelArtifacts } from '../lib/aws/s3';
-import { resources } from '../lib/config';
 import { logger } from '../lib/logger';
 import { registerModelVersion } from '../lib/use-cases/register-model';
 import { modelVersionView } from '../lib/domain/model-view';
 import { httpHandler, json, ownerOf } from './middleware';
-
-const deps = {
-  registry: new DynamoModelRegistry(),
-  artifacts: new S3ModelArtifacts(),
-  checks: new BatchModelChecks(),
-};
+import { awsRegisterModelDeps } from './model-deps';
 
 /**
  * POST /models/{name}/versions: records a new version and answers with an upload link per file.
@@ -24,7 +15,7 @@ export const handler = httpHandler(
       ownerId,
       event.pathParameters?.name ?? '',
       event.body,
-      { ...deps, modelsBucket: resources.modelsBucket() },
+      awsRegisterModelDeps(),
     );
     logger.info(replayed ? 'Model version registration replayed' : 'Model version registered', {
       model: version.name,

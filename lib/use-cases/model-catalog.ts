@@ -229,6 +229,20 @@ export const pinnedModelOf = (job: { modelOwner?: string; model: string; modelVe
   version: job.modelVersion,
 });
 
+/** The version an OIP path names, or the one `latest` points at (or the newest ready one). */
+const versionAsked = async (
+  ownerId: string,
+  rawName: string,
+  version: string | undefined,
+  registry: ModelRegistry,
+) => {
+  const model = await getVisibleModel(ownerId, rawName, registry);
+  const latest =
+    model.aliases.find((alias) => alias.alias === defaultAlias)?.version ??
+    model.versions.filter((v) => v.status === 'ready').at(-1)?.version;
+  return { model, found: model.versions.find((v) => v.version === (version ?? latest)) };
+};
+
 /**
  * `GET /v2/models/{name}[/versions/{version}]`, the Open Inference Protocol's model metadata: the
  * ready versions, and the inputs and outputs of the one named (or of `latest`).
@@ -239,11 +253,8 @@ export const oipModelMetadata = async (
   version: string | undefined,
   registry: ModelRegistry,
 ) => {
-  const model = await getVisibleModel(ownerId, rawName, registry);
-  const ready = model.versions.filter((v) => v.status === 'ready');
-  const wanted = version ?? model.aliases.find((alias) => alias.alias === defaultAlias)?.version;
-  const chosen = ready.find((v) => v.version === wanted);
-  if (!chosen) {
+  const { model, found } = await versionAsked(ownerId, rawName, version, registry);
+  if (found?.status !== 'ready') {
     throw new NotFound(
       'MODEL_NOT_FOUND',
       `${model.name}${version ? `:${version.slice(0, 64)}` : ''} has no ready version${version ? '' : ' yet'}.`,
@@ -251,8 +262,8 @@ export const oipModelMetadata = async (
   }
   return oipMetadataOf(
     model.name,
-    ready.map((v) => v.version),
-    modelSignatureSchema.parse(chosen.signature),
+    model.versions.filter((v) => v.status === 'ready').map((v) => v.version),
+    modelSignatureSchema.parse(found.signature),
   );
 };
 
@@ -263,8 +274,6 @@ export const oipModelReady = async (
   version: string | undefined,
   registry: ModelRegistry,
 ) => {
-  const model = await getVisibleModel(ownerId, rawName, registry);
-  const wanted = version ?? model.aliases.find((alias) => alias.alias === defaultAlias)?.version;
-  const found = model.versions.find((v) => v.version === wanted);
+  const { model, found } = await versionAsked(ownerId, rawName, version, registry);
   return { name: model.name, version: found?.version ?? null, ready: found?.status === 'ready' };
 };

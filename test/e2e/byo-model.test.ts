@@ -1,36 +1,7 @@
-import {
-  buildExternalDataModel,
-  buildTwoInputModel,
-  cast,
-  int64Initializer,
-  intAttribute,
-  node,
-  onnxModel,
-} from '../support/onnx-models';
+import { buildExternalDataModel, buildTwoInputModel } from '../support/onnx-models';
 import { useLocalStack } from '../support/local-stack';
 import { fileOf, pushModel, waitForAlias, waitForCheck } from '../support/model-registry';
 import type { Upload } from '../support/model-registry';
-
-/** The two-input model with `ids_plus_one` adding two instead: a second version whose answers differ. */
-const buildTwoInputModelV2 = () =>
-  onnxModel({
-    name: 'two_inputs_v2',
-    inputs: [
-      { name: 'ids', datatype: 'INT64', shape: ['batch', 4] },
-      { name: 'scale', datatype: 'FP32', shape: [] },
-    ],
-    outputs: [
-      { name: 'sum', datatype: 'FP32', shape: ['batch'] },
-      { name: 'ids_plus_one', datatype: 'INT64', shape: ['batch', 4] },
-    ],
-    nodes: [
-      cast('ids', 'ids_float', 'FP32'),
-      node('ReduceSum', ['ids_float', 'row_axis'], ['row_total'], [intAttribute('keepdims', 0)]),
-      node('Mul', ['row_total', 'scale'], ['sum']),
-      node('Add', ['ids', 'two'], ['ids_plus_one']),
-    ],
-    initializers: [int64Initializer('row_axis', [1], [1]), int64Initializer('two', [], [2])],
-  });
 
 const compactRecord = { ids: [1, 2, 3, 4], scale: 2 };
 const oipRecord = {
@@ -190,7 +161,7 @@ describe('a model the code has never heard of, registered through the API and se
   it('keeps a job on the version it accepted while latest moves to a new one; the next job runs the new one', async () => {
     const records = Array.from({ length: 400 }, (_, i) => ({ ...oipRecord, id: `r${i}` }));
     const before = await local.api('/jobs', { method: 'POST', body: { model: 'adder', input: { records } } });
-    await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModelV2() });
+    await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModel(2) });
     expect((await waitForCheck(local, 'adder', '2')).status).toBe('ready');
     // The check records the version ready, then moves latest to it.
     await waitForAlias(local, 'adder', 'latest', '2');

@@ -105,9 +105,10 @@ export const onnxModel = (spec: GraphSpec): Uint8Array => {
 /**
  * Two inputs, two outputs, one input without a batch axis (so records run one at a time):
  * `ids` INT64 [batch, 4] and `scale` FP32 [] in; `sum` FP32 [batch] = the row's ids added up,
- * times scale, and `ids_plus_one` INT64 [batch, 4] out.
+ * times scale, and `ids_plus_one` INT64 [batch, 4] out (the ids plus `increment`, 1 unless a test
+ * wants a second version whose answers differ).
  */
-export const buildTwoInputModel = (): Uint8Array =>
+export const buildTwoInputModel = (increment = 1): Uint8Array =>
   onnxModel({
     name: 'two_inputs',
     inputs: [
@@ -124,7 +125,7 @@ export const buildTwoInputModel = (): Uint8Array =>
       node('Mul', ['row_total', 'scale'], ['sum']),
       node('Add', ['ids', 'one'], ['ids_plus_one']),
     ],
-    initializers: [int64Initializer('row_axis', [1], [1]), int64Initializer('one', [], [1])],
+    initializers: [int64Initializer('row_axis', [1], [1]), int64Initializer('one', [], [increment])],
   });
 
 /**
