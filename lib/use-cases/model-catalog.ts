@@ -199,7 +199,12 @@ export class RegistryModelCatalog implements ModelCatalog {
     const key = `${ownerId}\u0000${ref}`;
     const cached = this.refs.get(key);
     if (cached && cached.until > this.now()) return cached.version;
-    const version = await resolveModel(ownerId, ref, this.registry);
+    // Aliases are read again; the versions they name come from the cache once ready.
+    const reader: ModelRegistry = Object.assign(Object.create(this.registry) as ModelRegistry, {
+      getVersion: (owner: string, name: string, version: string) =>
+        this.pinned({ ownerId: owner, name, version }),
+    });
+    const version = await resolveModel(ownerId, ref, reader);
     this.refs.set(key, { version, until: this.now() + aliasCacheMs() });
     return version;
   }
