@@ -57,7 +57,8 @@ describe('a model the code has never heard of, registered through the API and se
   beforeAll(async () => {
     await pushModel(local, 'adder', { 'model.onnx': buildTwoInputModel() });
     const checked = await waitForCheck(local, 'adder', '1');
-    if (checked.status !== 'ready') throw new Error(`adder:1 failed its check: ${JSON.stringify(checked.error)}`);
+    if (checked.status !== 'ready')
+      throw new Error(`adder:1 failed its check: ${JSON.stringify(checked.error)}`);
     checksum = checked.checksum;
   });
 
@@ -83,7 +84,10 @@ describe('a model the code has never heard of, registered through the API and se
     });
     expect(versioned.json).toEqual(metadata.json);
     expect(ready).toMatchObject({ status: 200, json: { name: 'adder', version: '1', ready: true } });
-    expect(unknown).toMatchObject({ status: 400, json: { ready: false } });
+    expect(unknown).toMatchObject({
+      status: 400,
+      json: { ready: false, error: { code: 'MODEL_NOT_READY' } },
+    });
   });
 
   it('runs inline records in both forms and answers each in the form it came in, naming the version', async () => {
