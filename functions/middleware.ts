@@ -13,7 +13,7 @@ import type {
 import { inlineLimitBytes, publicApiUrl, resources } from '../lib/config';
 import type { Job } from '../lib/domain/job';
 import { jobView, webhookSecretOf } from '../lib/domain/job-view';
-import { LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
+import { InvalidInput, LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -126,6 +126,28 @@ const rejectOversizeBody = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
   },
 });
 
+/**
+ * Every id the API takes in a path (job ids, model names, versions, aliases) is short and plain:
+ * UUIDs and the registry's names are at most 64 characters of letters, digits, `.`, `_` and `-`.
+ * One rule for every route, ahead of any handler, so that no path parameter reaches DynamoDB or
+ * S3 as an oversized key or with characters a key cannot hold, and a route added later cannot
+ * forget it. The handlers' own schemas still decide what is a valid name.
+ */
+const pathParameterRule = { maxLength: 128, pattern: /^[A-Za-z0-9._~-]+$/ };
+
+const checkPathParameters = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
+  before: ({ event }) => {
+    for (const [name, value = ''] of Object.entries(event.pathParameters ?? {})) {
+      if (value.length <= pathParameterRule.maxLength && pathParameterRule.pattern.test(value)) continue;
+      throw new InvalidInput(
+        'INVALID_PATH_PARAMETER',
+        `The ${name} in the path is not valid: send 1 to ${pathParameterRule.maxLength} letters, digits, ".", "_", "~" or "-".`,
+        { parameter: name, length: value.length },
+      );
+    }
+  },
+});
+
 const errorsAsJson = (): middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResult> => ({
   onError: (request) => {
     request.response = errorResponse(request.error);
@@ -142,6 +164,7 @@ export const httpHandler = <TBody = unknown>(fn: HttpFn<TBody>, options: { jsonB
   const handler = middy<APIGatewayProxyEventV2, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(errorsAsJson())
+    .use(checkPathParameters())
     .use(httpHeaderNormalizer());
   if (options.jsonBody) handler.use(rejectOversizeBody()).use(httpJsonBodyParser());
   return handler.handler(fn as unknown as HttpFn<unknown> as never);

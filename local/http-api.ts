@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { STATUS_CODES, createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { LocalLambdas } from './lambda-runtime';
 import type { ServerlessConfig } from './serverless-config';
 
@@ -78,6 +79,60 @@ const isTextual = (contentType: string | undefined) =>
   /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+json|x-ndjson))/i.test(contentType);
 
 /**
+ * The request target as a URL. The target is a path (`//host/…` is a path too, not another
+ * host); anything that does not parse as one is the client's mistake.
+ */
+const requestUrl = (target: string): URL | undefined => {
+  try {
+    return new URL(target.startsWith('/') ? `http://local${target}` : target);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Path parameters as API Gateway hands them to Lambda: percent-decoded. Undefined when one does
+ * not decode (a stray `%`, or bytes that are not UTF-8, such as `%ED%A0%80`, a lone surrogate).
+ */
+const decodePathParameters = (
+  names: string[],
+  match: RegExpExecArray,
+): Record<string, string> | undefined => {
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * AWS documents that HTTP APIs decode path parameters, not what they answer when one cannot be
+ * decoded; this answers the client's mistake with a 400 in the API's error envelope.
+ */
+const malformedPath = JSON.stringify({
+  error: { code: 'MALFORMED_PATH', message: 'The request path is not a valid, percent-encoded UTF-8 path.' },
+});
+
+/**
+ * A request Node cannot even parse (headers over its limit, a malformed request line) is answered
+ * here, in the API's error envelope, rather than with Node's bare status line.
+ */
+const answerUnreadable = (error: NodeJS.ErrnoException, socket: Duplex) => {
+  if (!socket.writable) return socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'REQUEST_HEADERS_TOO_LARGE', message: 'The request line and headers are too large.' }
+      : { code: 'MALFORMED_REQUEST', message: 'The request is not valid HTTP.' },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+};
+
+/**
  * API Gateway (HTTP API, payload 2.0) for the local runtime: the routes serverless.yml
  * declares, its Lambda authorizer (401 without the identity header, 403 when the authorizer
  * says no, as API Gateway answers), and Lambda proxy responses.
@@ -90,7 +145,8 @@ export const startHttpApi = async (
   const routes = routesOf(config);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://local');
+    const url = requestUrl(req.url ?? '/');
+    if (!url) return send(res, 400, malformedPath);
     const method = req.method ?? 'GET';
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
@@ -103,6 +159,8 @@ export const startHttpApi = async (
       }
     }
     if (!route || !match) return send(res, 404, JSON.stringify({ message: 'Not Found' }));
+    const pathParameters = decodePathParameters(route.parameterNames, match);
+    if (!pathParameters) return send(res, 400, malformedPath);
 
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }));
@@ -114,9 +172,6 @@ export const startHttpApi = async (
     const queryStringParameters: Record<string, string> = {};
     for (const key of new Set(url.searchParams.keys()))
       queryStringParameters[key] = url.searchParams.getAll(key).join(',');
-    const pathParameters = Object.fromEntries(
-      route.parameterNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
-    );
     const now = new Date();
     const requestContext = {
       accountId: '000000000000',
@@ -189,6 +244,7 @@ export const startHttpApi = async (
       else res.end();
     });
   });
+  server.on('clientError', answerUnreadable);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);

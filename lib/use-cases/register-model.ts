@@ -100,7 +100,7 @@ const uploadsStillMissing = async (version: ModelVersion, deps: RegisterModelDep
   return missing.length > 0 ? deps.artifacts.uploadsFor(version.location, missing) : [];
 };
 
-const finishRequestSchema = z.strictObject({
+export const finishRequestSchema = z.strictObject({
   /** For files uploaded in parts: each part's number and the ETag S3 answered its PUT with. */
   multipart: z
     .array(

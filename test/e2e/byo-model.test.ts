@@ -57,7 +57,10 @@ describe('a model the code has never heard of, registered through the API and se
     });
     expect(versioned.json).toEqual(metadata.json);
     expect(ready).toMatchObject({ status: 200, json: { name: 'adder', version: '1', ready: true } });
-    expect(unknown).toMatchObject({ status: 400, json: { ready: false } });
+    expect(unknown).toMatchObject({
+      status: 400,
+      json: { ready: false, error: { code: 'MODEL_NOT_READY' } },
+    });
   });
 
   it('runs inline records in both forms and answers each in the form it came in, naming the version', async () => {
