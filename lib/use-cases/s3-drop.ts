@@ -36,7 +36,15 @@ export interface DropDeps extends CreateJobDeps {
 }
 
 /** S3 writes `red flower.csv` as `red+flower.csv` in notifications. */
-export const decodeS3EventKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
+export const decodeS3EventKey = (key: string) => {
+  const spaced = key.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    // S3 encodes every key it notifies; one it did not (a test event, a hand-made one) is taken as written.
+    return spaced;
+  }
+};
 
 /** `drop/<model>/<path>` → the model; anything else (or a sidecar, or a folder marker) → undefined. */
 export const dropTargetOf = (key: string): { model: string } | undefined => {
