@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 import { decodePredictions, encodeRecords } from '../../gpu-container/src/tensors';
 import type { Prediction } from '../../lib/models/tensors';
 import { useLocalStack } from '../support/local-stack';

@@ -5,7 +5,7 @@ import type { Job } from '../../lib/domain/job';
 import { shardOutputLocationOf } from '../../lib/domain/locations';
 import type { FailureLine } from '../../lib/domain/worker-output';
 import { LongtailError } from '../../lib/errors';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 import { RegistryModelCatalog } from '../../lib/use-cases/model-catalog';
 import { decodeS3EventKey, startDroppedJob } from '../../lib/use-cases/s3-drop';
 import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';

@@ -4,7 +4,7 @@ import type { JobOptions } from '../../lib/domain/job-options';
 import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
 import { planLocationOf, shardOutputLocationOf } from '../../lib/domain/locations';
 import type { JobPlan } from '../../lib/domain/job-plan';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 import { testResources } from '../fixtures/env';
 import { InMemoryObjectStore } from '../fixtures/in-memory';
 import { aJob, churnCsvRow, churnHeader, churnRecords } from '../fixtures/jobs';

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { createInputEncoder } from '../../gpu-container/src/model-inputs';
 import { predict, warmUp } from '../../gpu-container/src/predict';
 import { demoCustomers } from '../../local/demo-data';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 
 const manifest = findModel('churn-risk')!;
 

@@ -7,7 +7,7 @@ import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
 import { planLocationOf } from '../../lib/domain/locations';
 import type { JobPlan, PlannedFile } from '../../lib/domain/job-plan';
 import { retryFailedRecords } from '../../lib/use-cases/retry-failed';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 import { testResources } from '../fixtures/env';
 import { InMemoryJobStore, InMemoryObjectStore, RecordingJobQueue } from '../fixtures/in-memory';
 import { aJob, churnCsvRow, churnHeader, churnRecords } from '../fixtures/jobs';

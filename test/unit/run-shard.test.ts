@@ -8,7 +8,7 @@ import { buildJobPlan } from '../../lib/use-cases/steps/job-planner';
 import { shardOutputLocationOf } from '../../lib/domain/locations';
 import type { JobPlan } from '../../lib/domain/job-plan';
 import type { ModelRecord } from '../../lib/models/record-schema';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 import type { Prediction } from '../../lib/models/tensors';
 import { testResources } from '../fixtures/env';
 import { InMemoryObjectStore } from '../fixtures/in-memory';

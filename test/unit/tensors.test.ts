@@ -1,7 +1,7 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
 import { decodePredictions, encodeRecords, featureWidth } from '../../gpu-container/src/tensors';
-import { findModel } from '../../lib/models/registry';
+import { findModel } from '../fixtures/shipped-manifests';
 
 const churn = modelManifestSchema.parse(churnManifest);
 
