@@ -4,10 +4,9 @@
  * finish, and wait for the check. A folder's files all go up: the ONNX file, its external data,
  * extras such as an alphabet; its model.json is the manifest.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { describeModelFile } from '../lib/models/model-file';
 import type { FileUpload, FinishVersionRequest, LongtailClient, ModelVersionView } from './client';
 import { CliError } from './errors';
 
@@ -22,12 +21,6 @@ export interface PushRequest {
   batchAxis?: string;
   onPart?: (file: string, part: number, parts: number) => void;
 }
-
-const sha256Of = async (path: string) => {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-};
 
 /** The files of a version: the one given, or every file of a folder but dot files and model.json. */
 const filesOf = async (source: string) => {
@@ -49,7 +42,11 @@ const readManifest = async (path: string) => {
   }
 };
 
-const uploadFile = async (path: string, upload: FileUpload, onPart: PushRequest['onPart']) => {
+/**
+ * Sends one file through the link the API answered with: one PUT, or its parts one after another.
+ * Answers the parts' ETags for the finish request when it went up in parts.
+ */
+export const uploadThroughLink = async (path: string, upload: FileUpload, onPart?: PushRequest['onPart']) => {
   if (upload.url) {
     const response = await fetch(upload.url, {
       method: 'PUT',
@@ -87,13 +84,7 @@ export const pushModel = async (
   pollMs = 500,
 ): Promise<ModelVersionView> => {
   const { isFolder, paths } = await filesOf(request.source);
-  const files = await Promise.all(
-    paths.map(async (path) => ({
-      name: basename(path),
-      sha256: await sha256Of(path),
-      size: (await stat(path)).size,
-    })),
-  );
+  const files = await Promise.all(paths.map((path) => describeModelFile(path)));
   const manifestPath = request.manifestPath ?? (isFolder ? join(request.source, 'model.json') : undefined);
   const manifest =
     manifestPath && (await stat(manifestPath).catch(() => undefined))
@@ -112,7 +103,7 @@ export const pushModel = async (
   for (const upload of created.uploads ?? []) {
     const path = paths.find((p) => basename(p) === upload.name);
     if (!path) throw new CliError(`The API asked for ${upload.name}, which is not among the files.`);
-    const parts = await uploadFile(path, upload, request.onPart);
+    const parts = await uploadThroughLink(path, upload, request.onPart);
     if (parts) multipart.push(parts);
   }
   await client.finishVersion(request.name, created.version, multipart.length ? { multipart } : {});

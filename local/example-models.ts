@@ -1,45 +1,28 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sharedModelOwner } from '../lib/domain/model-version';
-import { locationOf } from '../lib/domain/s3-location';
-import type { ObjectStore } from '../lib/ports/object-store';
+import { describeModelFile } from '../lib/models/model-file';
+import { uploadThroughLink } from '../cli/model-push';
 import { finishModelVersion, registerModelVersion } from '../lib/use-cases/register-model';
 import type { RegisterModelDeps } from '../lib/use-cases/register-model';
 
-const sha256Of = async (path: string) => {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-};
-
 /** The files a shipped model's folder serves: its ONNX file, and a recognizer's alphabet. */
-const filesOf = async (
-  folder: string,
-  manifest: { file: string; postprocess: { alphabetFile?: string } },
-) => {
-  const names = [
-    manifest.file,
-    ...(manifest.postprocess.alphabetFile ? [manifest.postprocess.alphabetFile] : []),
-  ];
-  return Promise.all(
-    names.map(async (name) => ({
-      name,
-      sha256: await sha256Of(join(folder, name)),
-      size: (await stat(join(folder, name))).size,
-    })),
+const filesOf = (folder: string, manifest: { file: string; postprocess: { alphabetFile?: string } }) =>
+  Promise.all(
+    [manifest.file, ...(manifest.postprocess.alphabetFile ? [manifest.postprocess.alphabetFile] : [])].map(
+      (name) => describeModelFile(join(folder, name)),
+    ),
   );
-};
 
 /**
  * Registers the models under `models/` as the shared examples every owner sees, through the same
- * use cases an owner's registration goes through (files uploaded, then checked by a worker), once:
+ * use cases and upload links an owner's registration goes through (files uploaded, then checked
+ * by a worker), once:
  * a version already registered is left as it is.
  */
 export const registerExampleModels = async (
   modelsDir: string,
-  deps: RegisterModelDeps & { objects: ObjectStore },
+  deps: RegisterModelDeps,
 ): Promise<string[]> => {
   const registered: string[] = [];
   for (const name of await readdir(modelsDir)) {
@@ -52,21 +35,18 @@ export const registerExampleModels = async (
     if (await deps.registry.getVersion(sharedModelOwner, manifest.name, manifest.version)) continue;
     const folder = join(modelsDir, name);
     const files = await filesOf(folder, manifest);
-    const { version } = await registerModelVersion(
+    const { version, uploads } = await registerModelVersion(
       sharedModelOwner,
       manifest.name,
       { version: manifest.version, onnxFile: manifest.file, files, manifest },
       deps,
     );
-    const prefix = locationOf(version.location);
-    for (const file of files) {
-      await deps.objects.upload(
-        { bucket: prefix.bucket, key: `${prefix.key}${file.name}` },
-        createReadStream(join(folder, file.name)),
-        'application/octet-stream',
-      );
+    const multipart = [];
+    for (const upload of uploads) {
+      const parts = await uploadThroughLink(join(folder, upload.name), upload);
+      if (parts) multipart.push(parts);
     }
-    await finishModelVersion(sharedModelOwner, manifest.name, version.version, {}, deps);
+    await finishModelVersion(sharedModelOwner, manifest.name, version.version, { multipart }, deps);
     registered.push(`${manifest.name}:${manifest.version}`);
   }
   return registered;

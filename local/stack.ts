@@ -18,7 +18,7 @@ import { developmentApiKeys } from '../lib/auth/api-keys';
 import { BatchModelChecks } from '../lib/aws/batch';
 import { resetClients } from '../lib/aws/clients';
 import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
-import { S3ModelArtifacts, S3ObjectStore } from '../lib/aws/s3';
+import { S3ModelArtifacts } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
 import { awaitExampleModels, registerExampleModels } from './example-models';
@@ -529,7 +529,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       registry,
       artifacts: new S3ModelArtifacts(),
       checks: new BatchModelChecks(),
-      objects: new S3ObjectStore(),
       modelsBucket: names.modelsBucket,
     });
     await awaitExampleModels(registry, registered);

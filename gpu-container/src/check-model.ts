@@ -140,6 +140,8 @@ export const checkRegisteredModel = async (
     logger.info('Model version already decided', { ref, status: version.status });
     return 0;
   }
+  // Not through the host's cache: it is keyed by checksum, so a version declaring bytes another
+  // version already brought would be found there, and the bytes in its own folder never read.
   const folder = await mkdtemp(join(tmpdir(), 'longtail-check-'));
   try {
     let outcome: ModelCheckOutcome;

@@ -8,6 +8,12 @@ import { intEnv } from '../config';
 import { modelSignatureSchema, oipMetadataOf } from '../models/signature';
 import { modelNameOrThrow } from './register-model';
 
+/** What looking models up reads of the registry. */
+type RegistryReader = Pick<
+  ModelRegistry,
+  'getAlias' | 'listAliases' | 'listVersions' | 'listByOwner' | 'getVersion'
+>;
+
 /** The owners whose models a caller sees, in the order a name is looked up: its own first. */
 const ownersSeenBy = (ownerId: string) =>
   ownerId === sharedModelOwner ? [ownerId] : [ownerId, sharedModelOwner];
@@ -23,7 +29,7 @@ export interface ModelSummary {
 /** Every model the caller sees (its own, and the shared examples it has no model of the same name for). */
 export const listVisibleModels = async (
   ownerId: string,
-  registry: ModelRegistry,
+  registry: RegistryReader,
 ): Promise<ModelSummary[]> => {
   const byName = new Map<string, ModelSummary>();
   for (const owner of ownersSeenBy(ownerId)) {
@@ -69,13 +75,32 @@ export const getVisibleModel = async (ownerId: string, rawName: string, registry
 };
 
 /**
+ * One version of a model the caller sees, read by its key (a status poll costs one read). The
+ * caller's own model of that name hides a shared one, as everywhere else.
+ */
+export const getVisibleVersion = async (
+  ownerId: string,
+  rawName: string,
+  version: string,
+  registry: RegistryReader,
+): Promise<ModelVersion> => {
+  const name = modelNameOrThrow(rawName);
+  for (const owner of ownersSeenBy(ownerId)) {
+    const found = await registry.getVersion(owner, name, version);
+    if (found) return found;
+    if ((await registry.listVersions(owner, name)).length > 0) break;
+  }
+  throw new NotFound('MODEL_NOT_FOUND', `There is no model version ${name}:${version.slice(0, 64)}.`);
+};
+
+/**
  * What a job's `model` names (`name`, `name:version`, `name@alias`), pinned to one version. Only
  * a `ready` version runs: one still checking is 409 MODEL_NOT_READY, a failed one says why.
  */
 export const resolveModel = async (
   ownerId: string,
   ref: string,
-  registry: ModelRegistry,
+  registry: RegistryReader,
 ): Promise<ModelVersion> => {
   const parsed = parseModelRef(ref);
   for (const owner of ownersSeenBy(ownerId)) {
@@ -193,21 +218,27 @@ export class RegistryModelCatalog implements ModelCatalog {
   private readonly versions = new Map<string, ModelVersion>();
   private readonly refs = new Map<string, { version: ModelVersion; until: number }>();
 
+  /** The registry as resolving reads it: aliases afresh, the versions they name from the cache once ready. */
+  private readonly reader: RegistryReader;
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.reader = {
+      getAlias: (owner, name, alias) => registry.getAlias(owner, name, alias),
+      listAliases: (owner, name) => registry.listAliases(owner, name),
+      listVersions: (owner, name) => registry.listVersions(owner, name),
+      listByOwner: (owner) => registry.listByOwner(owner),
+      getVersion: (owner, name, version) => this.pinned({ ownerId: owner, name, version }),
+    };
+  }
 
   async resolve(ownerId: string, ref: string) {
     const key = `${ownerId}\u0000${ref}`;
     const cached = this.refs.get(key);
     if (cached && cached.until > this.now()) return cached.version;
-    // Aliases are read again; the versions they name come from the cache once ready.
-    const reader: ModelRegistry = Object.assign(Object.create(this.registry) as ModelRegistry, {
-      getVersion: (owner: string, name: string, version: string) =>
-        this.pinned({ ownerId: owner, name, version }),
-    });
-    const version = await resolveModel(ownerId, ref, reader);
+    const version = await resolveModel(ownerId, ref, this.reader);
     this.refs.set(key, { version, until: this.now() + aliasCacheMs() });
     return version;
   }

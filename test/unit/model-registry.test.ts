@@ -1,7 +1,12 @@
 import { checksumOf, parseModelRef } from '../../lib/domain/model-version';
 import type { ModelVersion } from '../../lib/domain/model-version';
 import type { FileUpload, ModelArtifacts, ModelChecks } from '../../lib/ports/model-registry';
-import { RegistryModelCatalog, resolveModel, setModelAlias } from '../../lib/use-cases/model-catalog';
+import {
+  RegistryModelCatalog,
+  getVisibleVersion,
+  resolveModel,
+  setModelAlias,
+} from '../../lib/use-cases/model-catalog';
 import { recordModelCheck } from '../../lib/use-cases/record-model-check';
 import { finishModelVersion, registerModelVersion } from '../../lib/use-cases/register-model';
 import type { RegisterModelDeps } from '../../lib/use-cases/register-model';
@@ -182,6 +187,18 @@ describe("resolving a job's model", () => {
 
     expect((await resolveModel('alice', 'churn-risk', registry)).version).toBe('7');
     expect((await resolveModel('bob', 'churn-risk', registry)).ownerId).toBe('longtail');
+  });
+
+  it("reads one visible version by its key, the caller's own model hiding a shared one of that name", async () => {
+    const registry = shippedModelRegistry();
+    const base = (await registry.getVersion('longtail', 'churn-risk', '1'))!;
+
+    expect((await getVisibleVersion('bob', 'churn-risk', '1', registry)).ownerId).toBe('longtail');
+    registry.versions.set('alice/churn-risk#7', { ...base, ownerId: 'alice', version: '7' });
+    await expect(getVisibleVersion('alice', 'churn-risk', '1', registry)).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+    });
+    expect((await getVisibleVersion('alice', 'churn-risk', '7', registry)).ownerId).toBe('alice');
   });
 
   it('refuses a version that failed its check with its reason, and one still checking', async () => {
