@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import * as ort from 'onnxruntime-node';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { locationOf } from '../lib/domain/s3-location';
+import { decodeRecordChunks } from '../lib/records/decode';
 import type { ModelManifest } from '../lib/models/manifest';
 import { toModelRecord } from '../lib/models/record-schema';
 import type { ModelRecord } from '../lib/models/record-schema';
@@ -130,18 +131,26 @@ export const runNaiveWorker = async (args: {
 export const runRawIo = async (args: {
   inputUri: string;
   outputUri: string;
+  /** JSON Lines (the default) are split and parsed by hand; CSV goes through the worker's decoder. */
+  format?: 'jsonl' | 'csv';
 }): Promise<{ records: number; seconds: number; recordsPerSecond: number }> => {
   const objects = new S3ObjectStore();
   const started = performance.now();
   const body = new PassThrough();
   const upload = objects.upload(locationOf(args.outputUri), body, 'application/x-ndjson');
-  const lines = createInterface({ input: await objects.openRead(locationOf(args.inputUri)) });
+  const input = await objects.openRead(locationOf(args.inputUri));
   let records = 0;
-  for await (const line of lines) {
-    const record = JSON.parse(line) as Record<string, unknown>;
+  const write = async (record: unknown) => {
     if (!body.write(`${JSON.stringify(record)}\n`))
       await new Promise((resolve) => body.once('drain', resolve));
     records++;
+  };
+  if (args.format === 'csv') {
+    for await (const batch of decodeRecordChunks(input, 'csv', { firstLine: 1 })) {
+      for (const record of batch) if (record.ok) await write(record.value);
+    }
+  } else {
+    for await (const line of createInterface({ input })) await write(JSON.parse(line) as unknown);
   }
   body.end();
   await upload;

@@ -17,6 +17,9 @@ import type { SubmitLoad } from './api-load';
 import { throughputChart } from './chart';
 import type { ChartPoint } from './chart';
 import type { LimitPoint } from './probes';
+import { measureLimit, probe, provider } from './probe-process';
+import { measureAtDefaults } from './defaults';
+import type { DefaultsReport } from './defaults';
 import { textCrops } from './text-crops';
 
 /**
@@ -42,6 +45,7 @@ const plan = quick
       rounds: 1,
       submitToCompleted: 2,
       load: { seconds: 3, connections: 16 },
+      defaults: { crops: 4_000, tabular: 60_000, rounds: 1 },
     }
   : {
       orientation: {
@@ -58,67 +62,10 @@ const plan = quick
       rounds: 5,
       submitToCompleted: 5,
       load: { seconds: 15, connections: 32 },
+      defaults: { crops: 30_000, tabular: 400_000, rounds: 3 },
     };
 
 const threadCounts = [...new Set([1, Math.max(1, availableParallelism() / 2), availableParallelism()])];
-const provider = process.env.LONGTAIL_EXECUTION_PROVIDER ?? 'auto';
-
-const probe = async <T>(name: string, args: unknown, stack: LocalStack): Promise<T> => {
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', join(__dirname, 'probes.ts'), name, JSON.stringify(args)],
-    {
-      maxBuffer: 16 * 1024 * 1024,
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL: stack.awsEndpoint,
-        AWS_REGION: stack.region,
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
-      },
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
-};
-
-interface LimitProbe {
-  provider: string;
-  points: LimitPoint[];
-  encodeRecordsPerSecond: number;
-}
-
-/**
- * The ONNX Runtime limit at each thread count and batch size for `sessions` sessions side by side:
- * one session, or one single-threaded session per vCPU (what the worker's CPU lanes run), each in
- * a process of its own, their rates summed point by point. Side by side, the processes walk the
- * grid in step; what one gains while the other starts or ends only raises the limit.
- */
-const measureLimit = async (
-  stack: LocalStack,
-  sessions: number,
-  args: { model: string; inputUri: string; threads: number[]; batchSizes: number[]; secondsPerPoint: number },
-): Promise<LimitProbe> => {
-  const parts = await Promise.all(
-    Array.from({ length: sessions }, () =>
-      probe<Omit<LimitProbe, 'points'> & { points: Omit<LimitPoint, 'sessions'>[] }>(
-        'limit',
-        { ...args, provider },
-        stack,
-      ),
-    ),
-  );
-  const [first] = parts;
-  if (!first) throw new Error('no limit probe');
-  return {
-    provider: first.provider,
-    points: first.points.map((point, i) => ({
-      ...point,
-      sessions,
-      recordsPerSecond: parts.reduce((sum, part) => sum + (part.points[i]?.recordsPerSecond ?? NaN), 0),
-    })),
-    encodeRecordsPerSecond: parts.reduce((sum, part) => sum + part.encodeRecordsPerSecond, 0) / sessions,
-  };
-};
-
 const describeLimit = ({ sessions, threads, batchSize }: LimitPoint) =>
   `batch ${batchSize}, ${sessions > 1 ? `${sessions} sessions × ${threads} thread` : `${threads} thread${threads > 1 ? 's' : ''}`}`;
 
@@ -414,6 +361,31 @@ const main = async () => {
       ...plan.load,
     });
 
+    // --- End to end at npm start's defaults ------------------------------------------------------
+    const orientation = cnn.find((entry) => entry.model === 'text-orientation');
+    if (!orientation) throw new Error('no text-orientation measurement');
+    const csvColumns = Object.keys(demoCustomers(1)[0] ?? {});
+    /** Customers as one CSV, made 50,000 rows at a time. */
+    function* customerCsv(count: number) {
+      yield `${csvColumns.join(',')}\n`;
+      for (let done = 0; done < count; done += 50_000) {
+        yield demoCustomers(Math.min(50_000, count - done), done + 1)
+          .map((customer) => csvColumns.map((column) => customer[column as keyof typeof customer]).join(','))
+          .join('\n')
+          .concat('\n');
+      }
+    }
+    const atDefaults = await measureAtDefaults(
+      {
+        crops: { records: plan.defaults.crops, lines: () => [imageLines(plan.defaults.crops)] },
+        tabular: { records: plan.defaults.tabular, csv: () => customerCsv(plan.defaults.tabular) },
+        limit: orientation.limit,
+        secondsPerPoint: plan.secondsPerPoint * 4,
+        rounds: plan.defaults.rounds,
+      },
+      log,
+    );
+
     const report = {
       generatedAt: new Date().toISOString(),
       mode,
@@ -426,6 +398,7 @@ const main = async () => {
         rawReadParseSerializeRecordsPerSecond: round(rawIo.recordsPerSecond),
         pipelineToRaw: round(tabular.recordsPerSecond / rawIo.recordsPerSecond, 3),
       },
+      atDefaults,
       memory: {
         model: 'churn-risk',
         records: [plan.tabular.records, plan.tabular.records * 10],
@@ -478,6 +451,7 @@ const printTable = (report: {
     pipelineToRaw: number;
   };
   memory: { records: number[]; peakRssMiB: number[]; largeToSmall: number };
+  atDefaults: DefaultsReport;
   api: { submitToCompletedSeconds: { median: number }; submitLoad: SubmitLoad };
   benchSeconds: number;
 }) => {
@@ -504,6 +478,17 @@ const printTable = (report: {
     `${report.io.pipelineRecordsPerSecond} vs ${report.io.rawReadParseSerializeRecordsPerSecond} rec/s`,
     report.io.pipelineToRaw.toFixed(2),
   ]);
+  for (const [entry, raw] of [
+    [report.atDefaults.imageModel, 'ONNX Runtime limit'],
+    [report.atDefaults.tabularModel, 'raw CSV read+parse+serialize'],
+  ] as const) {
+    const { median } = entry;
+    rows.push([
+      `${entry.model}, npm start defaults: submit → completed / ${raw}`,
+      `${median.recordsPerSecond} vs ${median.rawRecordsPerSecond} rec/s (${entry.records} records in ${median.seconds} s, ${median.shards} shards, slowest/fastest shard ${median.shardSpread})`,
+      median.ratio.toFixed(2),
+    ]);
+  }
   rows.push([
     'churn-risk: peak RSS, 10× input / 1×',
     `${report.memory.peakRssMiB[1]} vs ${report.memory.peakRssMiB[0]} MiB (${report.memory.records[1]} vs ${report.memory.records[0]} records)`,

@@ -12,7 +12,6 @@ import {
 import type { UpdateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { BatchModelChecks } from '../lib/aws/batch';
@@ -34,6 +33,7 @@ import { LocalLambdas } from './lambda-runtime';
 import { fileReferenceOf, loadServerlessConfig, projectRoot } from './serverless-config';
 import { startSqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './stepfunctions';
+import { ensureWorkerBundle } from './worker-bundle';
 import type { ExecutionRecord, TaskHandler } from './stepfunctions';
 
 export interface LocalStackOptions {
@@ -369,28 +369,25 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       LONGTAIL_MODELS_DIR: join(projectRoot, 'models'),
       // The host volume Batch mounts, here a folder of the data dir shared by every worker process.
       LONGTAIL_MODEL_CACHE_DIR: join(dataDir, 'model-cache'),
-      // Workers share this machine's cores (on Batch each owns its instance's): spinning
-      // intra-op threads beyond the cores would slow every worker down.
-      LONGTAIL_INTRA_OP_THREADS:
-        process.env.LONGTAIL_INTRA_OP_THREADS ??
-        String(Math.max(1, Math.floor(availableParallelism() / batchConcurrency))),
       ...Object.fromEntries(
-        ['LONGTAIL_INFERENCE_LANES', 'LONGTAIL_PREPROCESS_THREADS'].flatMap((name) =>
-          process.env[name] ? [[name, process.env[name]]] : [],
+        ['LONGTAIL_INTRA_OP_THREADS', 'LONGTAIL_INFERENCE_LANES', 'LONGTAIL_PREPROCESS_THREADS'].flatMap(
+          (name) => (process.env[name] ? [[name, process.env[name]]] : []),
         ),
       ),
     },
     attempts: jobDefinitionProps.RetryStrategy.Attempts,
     evaluateOnExit: jobDefinitionProps.RetryStrategy.EvaluateOnExit,
   };
+  const workerFromSource = process.env.LONGTAIL_WORKER_FROM_SOURCE === '1';
+  const workerEntry = workerFromSource
+    ? ['--import', 'tsx', join(projectRoot, 'gpu-container/src/main.ts')]
+    : [(await ensureWorkerBundle()).entry];
   const batch = new LocalBatch({
     entrypoint: [
       process.execPath,
       // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile the workers of `npm run bench`.
       ...(process.env.LONGTAIL_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      join(projectRoot, 'gpu-container/src/main.ts'),
+      ...workerEntry,
     ],
     cwd: projectRoot,
     baseEnvironment: {
