@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import type {
   ZodOpenApiOperationObject,
@@ -74,6 +75,23 @@ const gatewayResponse = (status: 401 | 403) => ({
   },
 });
 
+/** A 403 from API Gateway (the key) or from the handler (what the key's owner may do). */
+const gatewayOrHandler403 = (codes: ErrorCode[]) => {
+  const handler = errorResponse(403, codes);
+  return {
+    description: `${gatewayResponse(403).description} Or: ${handler.description}`,
+    content: {
+      'application/json': {
+        schema: z.union([gatewayErrorSchema, handler.content['application/json'].schema]),
+        examples: {
+          ...handler.content['application/json'].examples,
+          gateway: { value: { message: 'Forbidden' } },
+        },
+      },
+    },
+  };
+};
+
 const operationOf = (route: ApiRoute): ZodOpenApiOperationObject => {
   const responses: ZodOpenApiResponsesObject = {};
   for (const [status, response] of Object.entries(route.responses)) {
@@ -83,14 +101,15 @@ const operationOf = (route: ApiRoute): ZodOpenApiOperationObject => {
       content: { 'application/json': { schema: response.schema } },
     };
   }
-  if (route.auth) {
-    responses['401'] = gatewayResponse(401);
-    responses['403'] ??= gatewayResponse(403);
-  }
   for (const [status, codes] of Object.entries(errorCodesOf(route))) {
     // A route that describes a status itself (the readiness routes' 400) keeps its own.
     if (route.responses[Number(status)]) continue;
     responses[status as `${1 | 2 | 3 | 4 | 5}${string}`] = errorResponse(Number(status), codes);
+  }
+  if (route.auth) {
+    responses['401'] = gatewayResponse(401);
+    const handlers403 = errorCodesOf(route)[403];
+    responses['403'] = handlers403 ? gatewayOrHandler403(handlers403) : gatewayResponse(403);
   }
   return {
     operationId: route.operationId,
