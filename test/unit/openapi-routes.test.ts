@@ -24,6 +24,12 @@ describe('the OpenAPI route table against serverless.yml', () => {
     const documented = documentedRoutes();
     const missing = [...deployedRoutes().keys()].filter((route) => !documented.has(route));
 
+    if (missing.length > 0) {
+      throw new Error(
+        `serverless.yml deploys ${missing.join(', ')} but the OpenAPI document has no entry for ${missing.length > 1 ? 'them' : 'it'}: ` +
+          'add each to apiRoutes in lib/openapi/routes.ts (its zod schemas, responses and error codes), then run `npm run openapi`.',
+      );
+    }
     expect(missing).toEqual([]);
   });
 
