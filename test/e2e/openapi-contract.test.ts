@@ -2,7 +2,8 @@ import { validate } from '@readme/openapi-parser';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { demoCustomers } from '../../local/demo-data';
-import { useLocalStack } from '../support/local-stack';
+import { ApiError, LongtailClient } from '../../cli/client';
+import { apiKeys, useLocalStack } from '../support/local-stack';
 import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
 import { buildTwoInputModel } from '../support/onnx-models';
 
@@ -227,6 +228,40 @@ describe('the API against its OpenAPI document', () => {
       await local.api('/models/contract-model/versions/unfinished', { method: 'DELETE' }),
     ];
     expect(deletes.map((d) => d.status)).toEqual([409, 200, 404]);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('is what the typed client (longtail/client) sends and reads, every answer checked too', async () => {
+    const checkedFetch: typeof fetch = async (input, init) => {
+      const request = new Request(input, init);
+      const response = await fetch(request);
+      const url = new URL(request.url);
+      check(request.method, `${url.pathname}${url.search}`, response.status, await response.clone().json());
+      return response;
+    };
+    const client = new LongtailClient({
+      apiUrl: local.stack.apiUrl,
+      apiKey: apiKeys.alice,
+      fetch: checkedFetch,
+    });
+
+    const accepted = await client.submitJob({ model: 'churn-risk', input: { records: [record] } }, 'typed-1');
+    const job = await client.getJob(accepted.jobId);
+    const page = await client.listJobs({ status: job.status, limit: 1 });
+    const { models } = await client.listModels();
+    const metadata = await client.modelMetadata('churn-risk');
+    const missing = await client.getJob('no-such-job').catch((error: unknown) => error);
+
+    expect(job).toMatchObject({
+      jobId: accepted.jobId,
+      model: 'churn-risk',
+      input: { type: 'records', recordCount: 1 },
+    });
+    expect(page.jobs.map((j) => j.jobId)).toContain(accepted.jobId);
+    expect(models.map((m) => m.name)).toContain('churn-risk');
+    expect(metadata.platform).toBe('onnxruntime_onnx');
+    expect(missing).toBeInstanceOf(ApiError);
+    expect(missing).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
     expect(mismatches).toEqual([]);
   });
 
