@@ -4,10 +4,9 @@ import { S3Error } from './errors';
 
 /** Whether a request body is in aws-chunked framing (SigV4 streaming, or unsigned with a trailer). */
 export const isAwsChunked = (headers: Record<string, string | string[] | undefined>) =>
-  String(headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-') ||
-  String(headers['content-encoding'] ?? '')
-    .split(',')
-    .some((coding) => coding.trim() === 'aws-chunked');
+  // Content-Encoding: aws-chunked alone does not say the body is framed (botocore sends it on
+  // plain bodies); the payload hash naming a STREAMING- mode does.
+  String(headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
 
 const incomplete = () => new S3Error('IncompleteBody', 400, 'The request body ended inside an aws-chunked chunk');
 const malformed = (why: string) => new S3Error('InvalidRequest', 400, `Malformed aws-chunked body: ${why}`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,9 +84,9 @@ const checkPresignedExpiry = (query: URLSearchParams, now = Date.now()) => {
   if (expires === null || date === null) return;
   const seconds = Number(expires);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604_800)
-    throw new S3Error('AuthorizationQueryParametersError', 400, 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
+    throw new S3Error('AuthorizationQueryParametersError', 403, 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
   const signedAt = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-  if (Number.isNaN(signedAt)) throw new S3Error('AuthorizationQueryParametersError', 400, 'Invalid X-Amz-Date');
+  if (Number.isNaN(signedAt)) throw new S3Error('AuthorizationQueryParametersError', 403, 'Invalid X-Amz-Date');
   if (now > signedAt + seconds * 1000) throw new S3Error('AccessDenied', 403, 'Request has expired');
 };
 
@@ -108,17 +109,13 @@ const parseRequest = (req: IncomingMessage, res: ServerResponse): S3Request => {
   };
 };
 
-const sendError = (req: IncomingMessage, res: ServerResponse, error: S3Error, resource: string) => {
-  if (res.headersSent) {
-    res.destroy(error);
-    return;
-  }
+const sendError = (req: IncomingMessage, res: ServerResponse, error: S3Error, resource: string, requestId: string) => {
   if (error.status === 304 || req.method === 'HEAD') {
     res.writeHead(error.status, { 'x-amz-error-code': error.code, 'content-length': '0' });
     res.end();
     return;
   }
-  const body = errorXml(error.code, error.message, { ...error.extra, Resource: resource, RequestId: 'local' });
+  const body = errorXml(error.code, error.message, { ...error.extra, Resource: resource, RequestId: requestId });
   // A refused upload's body is not read: close the connection rather than drain gigabytes.
   const unread = !req.readableEnded && ['PUT', 'POST'].includes(req.method ?? '');
   res.writeHead(error.status, {
@@ -132,6 +129,8 @@ const sendError = (req: IncomingMessage, res: ServerResponse, error: S3Error, re
 /** The S3 API over `store`, as a request handler (the AWS endpoint calls it in-process). */
 export const s3RequestHandler = (store: DiskS3Store) => (req: IncomingMessage, res: ServerResponse) => {
   let request: S3Request | undefined;
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  res.setHeader('x-amz-request-id', requestId);
   const run = async () => {
     request = parseRequest(req, res);
     checkPresignedExpiry(request.query);
@@ -140,6 +139,12 @@ export const s3RequestHandler = (store: DiskS3Store) => (req: IncomingMessage, r
     await handler(store, request);
   };
   run().catch((error: unknown) => {
+    // Mid-answer: the client went away (a reader that needed only part of a body) or the disk
+    // failed; either way only closing the connection is left to do.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     const s3 =
       error instanceof S3Error
         ? error
@@ -147,7 +152,7 @@ export const s3RequestHandler = (store: DiskS3Store) => (req: IncomingMessage, r
           ? new S3Error('InvalidURI', 400, 'Could not parse the specified URI.')
           : new S3Error('InternalError', 500, (error as Error).message);
     if (s3.status === 500) console.error(`local S3: ${req.method} ${req.url}: ${(error as Error).stack}`);
-    sendError(req, res, s3, request ? `/${request.bucket}/${request.key}` : (req.url ?? '/'));
+    sendError(req, res, s3, request ? `/${request.bucket}/${request.key}` : (req.url ?? '/'), requestId);
   });
 };
 

@@ -456,9 +456,23 @@ export class DiskS3Store {
         parts: chosen.map((part) => part.size),
       };
       await this.commit(upload.bucket, upload.key, written.path, record, 'CompleteMultipartUpload');
-      await rm(this.uploadDir(upload.uploadId), { recursive: true, force: true });
+      // S3 answers a repeated Complete with the same result: keep what it made, drop the parts.
+      const dir = this.uploadDir(upload.uploadId);
+      await writeFile(join(dir, 'completed.json'), JSON.stringify({ bucket: upload.bucket, key: upload.key, etag }));
+      await rm(join(dir, 'upload.json'), { force: true });
+      for (const name of await readdir(dir)) if (name.endsWith('.part')) await rm(join(dir, name), { force: true });
       return record;
     });
+  }
+
+  /** The ETag a completed upload made, while its object is still the one it made. */
+  async completedUpload(uploadId: string, bucket: string, key: string) {
+    const done = await readFile(join(this.uploadDir(uploadId), 'completed.json'), 'utf8').catch(() => undefined);
+    if (done === undefined) return undefined;
+    const completed = JSON.parse(done) as { bucket: string; key: string; etag: string };
+    if (completed.bucket !== bucket || completed.key !== key) return undefined;
+    const current = await this.objects(bucket).get(key);
+    return current?.etag === completed.etag ? completed.etag : undefined;
   }
 
   async abortUpload(uploadId: string) {

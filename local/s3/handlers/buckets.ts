@@ -69,8 +69,9 @@ export const listObjectsV1 = async (store: DiskS3Store, request: S3Request) => {
   const page = await store.list(request.bucket, { prefix, delimiter, maxKeys, after: marker });
   sendXml(request.res, 'ListBucketResult', {
     Name: request.bucket,
-    Prefix: encode(prefix),
-    Marker: encode(marker),
+    // S3 encodes neither in a version 1 listing (botocore decodes neither).
+    Prefix: prefix,
+    Marker: marker,
     MaxKeys: maxKeys,
     ...(delimiter ? { Delimiter: encode(delimiter) } : {}),
     IsTruncated: page.truncated,
@@ -84,7 +85,7 @@ export const listObjectsV1 = async (store: DiskS3Store, request: S3Request) => {
 const tokenOf = (last: string) => Buffer.from(last, 'utf8').toString('base64url');
 const afterToken = (token: string) => {
   const after = Buffer.from(token, 'base64url').toString('utf8');
-  if (!token || tokenOf(after) !== token.replace(/=+$/, ''))
+  if (tokenOf(after) !== token.replace(/=+$/, ''))
     throw new S3Error('InvalidArgument', 400, 'The continuation token provided is incorrect', {
       ArgumentName: 'continuation-token',
       ArgumentValue: token,
@@ -98,7 +99,7 @@ export const listObjectsV2 = async (store: DiskS3Store, request: S3Request) => {
   const { prefix, delimiter, maxKeys } = listParams(request);
   const token = request.query.get('continuation-token');
   const startAfter = request.query.get('start-after') ?? '';
-  const after = token !== null ? afterToken(token) : startAfter;
+  const after = token ? afterToken(token) : startAfter;
   const page = await store.list(request.bucket, { prefix, delimiter, maxKeys, after });
   sendXml(request.res, 'ListBucketResult', {
     Name: request.bucket,
@@ -131,6 +132,7 @@ export const listObjectVersions = async (store: DiskS3Store, request: S3Request)
     ...(delimiter ? { Delimiter: encode(delimiter) } : {}),
     IsTruncated: page.truncated,
     ...(page.truncated && page.last ? { NextKeyMarker: encode(page.last), NextVersionIdMarker: 'null' } : {}),
+    ...(request.query.has('encoding-type') ? { EncodingType: 'url' } : {}),
     Version: page.objects.map(({ key, value }) => ({
       Key: encode(key),
       VersionId: 'null',

@@ -71,7 +71,15 @@ interface CompleteDocument {
 }
 
 export const completeMultipartUpload = async (store: DiskS3Store, request: S3Request) => {
-  const upload = await store.upload(uploadIdOf(request), request.bucket, request.key);
+  const upload = await store.upload(uploadIdOf(request), request.bucket, request.key).catch(async (error) => {
+    const etag = await store.completedUpload(uploadIdOf(request), request.bucket, request.key);
+    if (etag === undefined) throw error;
+    return etag;
+  });
+  if (typeof upload === 'string') {
+    sendXml(request.res, 'CompleteMultipartUploadResult', { Bucket: request.bucket, Key: request.key, ETag: upload });
+    return;
+  }
   const document = parseXml<CompleteDocument>(await readSmallBody(request), 'CompleteMultipartUpload');
   const parts = (document.Part ?? []).map((part) => {
     const partNumber = Number(part.PartNumber);

@@ -48,7 +48,7 @@ const partRange = (record: ObjectRecord, text: string) => {
   const partNumber = Number(text);
   const parts = record.parts ?? [record.size];
   if (!Number.isInteger(partNumber) || partNumber < 1) throw invalidArgument('Part number must be a positive integer', 'partNumber', text);
-  if (partNumber > parts.length) throw new S3Error('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable');
+  if (partNumber > parts.length) throw new S3Error('InvalidPart', 400, 'The requested partnumber is not satisfiable');
   const start = parts.slice(0, partNumber - 1).reduce((sum, size) => sum + size, 0);
   return { start, end: start + (parts[partNumber - 1] ?? 0) - 1, count: parts.length };
 };
