@@ -8,7 +8,8 @@ export const isAwsChunked = (headers: Record<string, string | string[] | undefin
   // plain bodies); the payload hash naming a STREAMING- mode does.
   String(headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
 
-const incomplete = () => new S3Error('IncompleteBody', 400, 'The request body ended inside an aws-chunked chunk');
+const incomplete = () =>
+  new S3Error('IncompleteBody', 400, 'The request body ended inside an aws-chunked chunk');
 const malformed = (why: string) => new S3Error('InvalidRequest', 400, `Malformed aws-chunked body: ${why}`);
 
 /** Longest chunk header or trailer line accepted: a size, a 64-hex signature and a name. */

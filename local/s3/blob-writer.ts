@@ -22,7 +22,11 @@ class Digester extends Transform {
   crc = 0;
   size = 0;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null, data?: Buffer) => void,
+  ) {
     this.md5.update(chunk);
     this.crc = crc32(chunk, this.crc);
     this.size += chunk.length;

@@ -74,7 +74,8 @@ const declaredLength = (request: S3Request) => {
     throw new S3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
   }
   const length = Number(text);
-  if (!Number.isSafeInteger(length) || length < 0) throw new S3Error('InvalidArgument', 400, `Bad content length ${text}`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new S3Error('InvalidArgument', 400, `Bad content length ${text}`);
   return length;
 };
 
@@ -101,7 +102,11 @@ export const bodyOf = (request: S3Request, maxBytes = maxSinglePutBytes) => {
   }
   const check = (written: WrittenBlob) => {
     if (length !== undefined && written.size !== length)
-      throw new S3Error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the Content-Length HTTP header');
+      throw new S3Error(
+        'IncompleteBody',
+        400,
+        'You did not provide the number of bytes specified by the Content-Length HTTP header',
+      );
     if (written.size > maxBytes)
       throw new S3Error('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size');
     if (contentMd5 !== undefined && !Buffer.from(contentMd5, 'base64').equals(written.md5))
@@ -148,7 +153,10 @@ export const checkConditions = (
   const ifModifiedSince = request.header(`${prefix}if-modified-since`);
   const ifUnmodifiedSince = request.header(`${prefix}if-unmodified-since`);
   const modified = seconds(record.lastModified);
-  const failed = () => new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: prefix ? 'x-amz-copy-source-If-Match' : 'If-Match' });
+  const failed = () =>
+    new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', {
+      Condition: prefix ? 'x-amz-copy-source-If-Match' : 'If-Match',
+    });
   // A copy answers 412 where a GET answers 304.
   const notModified = () => (prefix ? failed() : new S3Error('NotModified', 304, 'Not Modified'));
   if (ifMatch !== undefined) {
@@ -167,7 +175,11 @@ export const checkConditions = (
 export const encoderFor = (request: S3Request) => {
   const type = request.query.get('encoding-type');
   if (type === null) return (text: string) => text;
-  if (type !== 'url') throw new S3Error('InvalidArgument', 400, 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type });
+  if (type !== 'url')
+    throw new S3Error('InvalidArgument', 400, 'Invalid Encoding Method specified in Request', {
+      ArgumentName: 'encoding-type',
+      ArgumentValue: type,
+    });
   return (text: string) => encodeURIComponent(text).replace(/%2F/g, '/');
 };
 
@@ -177,6 +189,9 @@ export const intParam = (request: S3Request, name: string, fallback: number, max
   if (text === null || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0)
-    throw new S3Error('InvalidArgument', 400, `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: text });
+    throw new S3Error('InvalidArgument', 400, `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: text,
+    });
   return Math.min(value, max);
 };

@@ -69,7 +69,8 @@ const route = (request: S3Request): Handler | undefined => {
   if (method === 'GET')
     return query.has('uploadId') ? multipart.listParts : (store, r) => objects.getObject(store, r, false);
   if (method === 'HEAD') return (store, r) => objects.getObject(store, r, true);
-  if (method === 'DELETE') return query.has('uploadId') ? multipart.abortMultipartUpload : objects.deleteObject;
+  if (method === 'DELETE')
+    return query.has('uploadId') ? multipart.abortMultipartUpload : objects.deleteObject;
   if (method === 'POST') {
     if (query.has('uploads')) return multipart.createMultipartUpload;
     if (query.has('uploadId')) return multipart.completeMultipartUpload;
@@ -84,9 +85,16 @@ const checkPresignedExpiry = (query: URLSearchParams, now = Date.now()) => {
   if (expires === null || date === null) return;
   const seconds = Number(expires);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 604_800)
-    throw new S3Error('AuthorizationQueryParametersError', 403, 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
-  const signedAt = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-  if (Number.isNaN(signedAt)) throw new S3Error('AuthorizationQueryParametersError', 403, 'Invalid X-Amz-Date');
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      403,
+      'X-Amz-Expires must be less than a week (in seconds) that is 604800',
+    );
+  const signedAt = Date.parse(
+    date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
+  if (Number.isNaN(signedAt))
+    throw new S3Error('AuthorizationQueryParametersError', 403, 'Invalid X-Amz-Date');
   if (now > signedAt + seconds * 1000) throw new S3Error('AccessDenied', 403, 'Request has expired');
 };
 
@@ -109,13 +117,23 @@ const parseRequest = (req: IncomingMessage, res: ServerResponse): S3Request => {
   };
 };
 
-const sendError = (req: IncomingMessage, res: ServerResponse, error: S3Error, resource: string, requestId: string) => {
+const sendError = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: S3Error,
+  resource: string,
+  requestId: string,
+) => {
   if (error.status === 304 || req.method === 'HEAD') {
     res.writeHead(error.status, { 'x-amz-error-code': error.code, 'content-length': '0' });
     res.end();
     return;
   }
-  const body = errorXml(error.code, error.message, { ...error.extra, Resource: resource, RequestId: requestId });
+  const body = errorXml(error.code, error.message, {
+    ...error.extra,
+    Resource: resource,
+    RequestId: requestId,
+  });
   // A refused upload's body is not read: close the connection rather than drain gigabytes.
   const unread = !req.readableEnded && ['PUT', 'POST'].includes(req.method ?? '');
   res.writeHead(error.status, {
@@ -135,7 +153,12 @@ export const s3RequestHandler = (store: DiskS3Store) => (req: IncomingMessage, r
     request = parseRequest(req, res);
     checkPresignedExpiry(request.query);
     const handler = route(request);
-    if (!handler) throw new S3Error('NotImplemented', 501, 'A header or query you provided implies functionality that is not implemented.');
+    if (!handler)
+      throw new S3Error(
+        'NotImplemented',
+        501,
+        'A header or query you provided implies functionality that is not implemented.',
+      );
     await handler(store, request);
   };
   run().catch((error: unknown) => {

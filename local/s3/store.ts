@@ -126,7 +126,9 @@ export class DiskS3Store {
     await db.open();
     const store = new DiskS3Store(dir, db);
     await rm(store.tmpDir, { recursive: true, force: true });
-    await Promise.all([store.tmpDir, store.blobsDir, store.uploadsDir].map((d) => mkdir(d, { recursive: true })));
+    await Promise.all(
+      [store.tmpDir, store.blobsDir, store.uploadsDir].map((d) => mkdir(d, { recursive: true })),
+    );
     await migrateFlatLayout(dir, {
       createBucket: (name) => store.buckets.put(name, { created: new Date().toISOString() }),
       adopt: (bucket, key, file, record) => store.adoptBlob(bucket, key, file, record),
@@ -195,7 +197,9 @@ export class DiskS3Store {
     await this.locks.with(`bucket:${name}`, async () => {
       await this.requireBucket(name);
       for await (const _key of this.objects(name).keys({ limit: 1 }))
-        throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', { BucketName: name });
+        throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', {
+          BucketName: name,
+        });
       await this.buckets.del(name);
     });
   }
@@ -282,7 +286,13 @@ export class DiskS3Store {
   }
 
   /** Renames a whole body into place, then makes it the key's object with one index write. */
-  private async commit(bucket: string, key: string, tmpPath: string, record: ObjectRecord, how: ObjectCreatedHow) {
+  private async commit(
+    bucket: string,
+    key: string,
+    tmpPath: string,
+    record: ObjectRecord,
+    how: ObjectCreatedHow,
+  ) {
     await this.locks.with(`object:${bucket}/${key}`, async () => {
       try {
         await this.requireBucket(bucket);
@@ -344,7 +354,11 @@ export class DiskS3Store {
     return join(this.uploadsDir, uploadId);
   }
 
-  async createUpload(bucket: string, key: string, options: { headers: Record<string, string>; metadata: Record<string, string> }) {
+  async createUpload(
+    bucket: string,
+    key: string,
+    options: { headers: Record<string, string>; metadata: Record<string, string> },
+  ) {
     await this.requireBucket(bucket);
     const uploadId = randomBytes(16).toString('hex');
     const upload: UploadRecord = { uploadId, bucket, key, initiated: new Date().toISOString(), ...options };
@@ -358,8 +372,11 @@ export class DiskS3Store {
 
   async upload(uploadId: string, bucket?: string, key?: string): Promise<UploadRecord> {
     try {
-      const upload = JSON.parse(await readFile(join(this.uploadDir(uploadId), 'upload.json'), 'utf8')) as UploadRecord;
-      if ((bucket === undefined || upload.bucket === bucket) && (key === undefined || upload.key === key)) return upload;
+      const upload = JSON.parse(
+        await readFile(join(this.uploadDir(uploadId), 'upload.json'), 'utf8'),
+      ) as UploadRecord;
+      if ((bucket === undefined || upload.bucket === bucket) && (key === undefined || upload.key === key))
+        return upload;
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
@@ -428,27 +445,48 @@ export class DiskS3Store {
       await this.upload(upload.uploadId);
       const stored = new Map((await this.listParts(upload.uploadId)).map((part) => [part.partNumber, part]));
       if (requested.length === 0)
-        throw new S3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+        throw new S3Error(
+          'MalformedXML',
+          400,
+          'The XML you provided was not well-formed or did not validate against our published schema',
+        );
       const chosen: PartRecord[] = [];
       for (const [index, wanted] of requested.entries()) {
         if (index > 0 && wanted.partNumber <= (requested[index - 1]?.partNumber ?? 0))
-          throw new S3Error('InvalidPartOrder', 400, 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+          throw new S3Error(
+            'InvalidPartOrder',
+            400,
+            'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+          );
         const part = stored.get(wanted.partNumber);
         if (!part || unquoted(part.etag) !== unquoted(wanted.etag))
-          throw new S3Error('InvalidPart', 400, 'One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part\'s entity tag.', {
-            PartNumber: String(wanted.partNumber),
-            ETag: wanted.etag,
-          });
+          throw new S3Error(
+            'InvalidPart',
+            400,
+            "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+            {
+              PartNumber: String(wanted.partNumber),
+              ETag: wanted.etag,
+            },
+          );
         chosen.push(part);
       }
       for (const part of chosen.slice(0, -1))
         if (part.size < minPartBytes)
-          throw new S3Error('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', {
-            ProposedSize: String(part.size),
-            MinSizeAllowed: String(minPartBytes),
-            PartNumber: String(part.partNumber),
-          });
-      const written = await writeBlob(this.tmpDir, chosen.map((part) => () => readRange(part.file)));
+          throw new S3Error(
+            'EntityTooSmall',
+            400,
+            'Your proposed upload is smaller than the minimum allowed object size.',
+            {
+              ProposedSize: String(part.size),
+              MinSizeAllowed: String(minPartBytes),
+              PartNumber: String(part.partNumber),
+            },
+          );
+      const written = await writeBlob(
+        this.tmpDir,
+        chosen.map((part) => () => readRange(part.file)),
+      );
       const md5s = Buffer.concat(chosen.map((part) => Buffer.from(unquoted(part.etag), 'hex')));
       const etag = quoted(`${createHash('md5').update(md5s).digest('hex')}-${chosen.length}`);
       const record: ObjectRecord = {
@@ -458,16 +496,22 @@ export class DiskS3Store {
       await this.commit(upload.bucket, upload.key, written.path, record, 'CompleteMultipartUpload');
       // S3 answers a repeated Complete with the same result: keep what it made, drop the parts.
       const dir = this.uploadDir(upload.uploadId);
-      await writeFile(join(dir, 'completed.json'), JSON.stringify({ bucket: upload.bucket, key: upload.key, etag }));
+      await writeFile(
+        join(dir, 'completed.json'),
+        JSON.stringify({ bucket: upload.bucket, key: upload.key, etag }),
+      );
       await rm(join(dir, 'upload.json'), { force: true });
-      for (const name of await readdir(dir)) if (name.endsWith('.part')) await rm(join(dir, name), { force: true });
+      for (const name of await readdir(dir))
+        if (name.endsWith('.part')) await rm(join(dir, name), { force: true });
       return record;
     });
   }
 
   /** The ETag a completed upload made, while its object is still the one it made. */
   async completedUpload(uploadId: string, bucket: string, key: string) {
-    const done = await readFile(join(this.uploadDir(uploadId), 'completed.json'), 'utf8').catch(() => undefined);
+    const done = await readFile(join(this.uploadDir(uploadId), 'completed.json'), 'utf8').catch(
+      () => undefined,
+    );
     if (done === undefined) return undefined;
     const completed = JSON.parse(done) as { bucket: string; key: string; etag: string };
     if (completed.bucket !== bucket || completed.key !== key) return undefined;
@@ -490,7 +534,9 @@ export class DiskS3Store {
       const upload = await this.upload(id).catch(() => undefined);
       if (upload?.bucket === bucket) uploads.push(upload);
     }
-    return uploads.sort((a, b) => (a.key === b.key ? a.initiated.localeCompare(b.initiated) : a.key < b.key ? -1 : 1));
+    return uploads.sort((a, b) =>
+      a.key === b.key ? a.initiated.localeCompare(b.initiated) : a.key < b.key ? -1 : 1,
+    );
   }
 
   /**

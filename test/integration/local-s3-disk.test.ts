@@ -67,7 +67,9 @@ describe('the local S3 on disk', () => {
     );
     expect(upload.result.ETag).toMatch(new RegExp(`^"[0-9a-f]{32}-${Math.ceil(bigMiB / 16)}"$`));
     const download = await child.peakRssDuring(async () => {
-      const { Body, ContentLength } = await s3.send(new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin' }));
+      const { Body, ContentLength } = await s3.send(
+        new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin' }),
+      );
       expect(ContentLength).toBe(bigMiB * mib);
       return readAll(Body as AsyncIterable<Uint8Array>);
     });
@@ -109,15 +111,22 @@ describe('the local S3 on disk', () => {
     );
     expect(put.result.ETag).toBe(`"${contentMd5(singleMiB)}"`);
     const { Body } = await s3.send(new GetObjectCommand({ Bucket: 'big', Key: 'single.bin' }));
-    expect(await readAll(Body as AsyncIterable<Uint8Array>)).toEqual({ md5: contentMd5(singleMiB), size: singleMiB * mib });
-    console.log(`local S3, ${singleMiB} MiB single PUT: RSS +${((put.peak - baseline) / mib).toFixed(0)} MiB`);
+    expect(await readAll(Body as AsyncIterable<Uint8Array>)).toEqual({
+      md5: contentMd5(singleMiB),
+      size: singleMiB * mib,
+    });
+    console.log(
+      `local S3, ${singleMiB} MiB single PUT: RSS +${((put.peak - baseline) / mib).toFixed(0)} MiB`,
+    );
     expect((put.peak - baseline) / (singleMiB * mib)).toBeLessThan(maxGrowthRatio);
   });
 
   it('starts without loading what it stores', async () => {
     const stored = statSync(join(dir, '_blobs')).isDirectory()
       ? readdirSync(join(dir, '_blobs')).flatMap((shard) =>
-          readdirSync(join(dir, '_blobs', shard)).map((blob) => statSync(join(dir, '_blobs', shard, blob)).size),
+          readdirSync(join(dir, '_blobs', shard)).map(
+            (blob) => statSync(join(dir, '_blobs', shard, blob)).size,
+          ),
         )
       : [];
     const storedBytes = stored.reduce((sum, size) => sum + size, 0);
@@ -129,7 +138,9 @@ describe('the local S3 on disk', () => {
 
     await child.stop();
     child = await new S3Child(dir).start();
-    const { Body } = await child.client().send(new GetObjectCommand({ Bucket: 'big', Key: 'single.bin', Range: 'bytes=0-9' }));
+    const { Body } = await child
+      .client()
+      .send(new GetObjectCommand({ Bucket: 'big', Key: 'single.bin', Range: 'bytes=0-9' }));
     expect(Buffer.from(await Body!.transformToByteArray()).equals(contentRange(0, 9))).toBe(true);
     const rss = child.rssBytes();
     console.log(
@@ -146,7 +157,13 @@ describe('the local S3 on disk', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'big', Key: 'victim', Body: 'the old body' }));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'big', Key: 'parts' }));
     const { ETag: firstPart } = await s3.send(
-      new UploadPartCommand({ Bucket: 'big', Key: 'parts', UploadId, PartNumber: 1, Body: Buffer.alloc(5 * mib, 1) }),
+      new UploadPartCommand({
+        Bucket: 'big',
+        Key: 'parts',
+        UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(5 * mib, 1),
+      }),
     );
 
     // Two uploads under way (an overwrite and a part), each paused after 8 MiB: then the kill.
@@ -156,11 +173,25 @@ describe('the local S3 on disk', () => {
       if (index === 8) await paused;
     };
     const overwrite = s3
-      .send(new PutObjectCommand({ Bucket: 'big', Key: 'victim', Body: contentStream(32, pauseAt8), ContentLength: 32 * mib }))
+      .send(
+        new PutObjectCommand({
+          Bucket: 'big',
+          Key: 'victim',
+          Body: contentStream(32, pauseAt8),
+          ContentLength: 32 * mib,
+        }),
+      )
       .catch((error: Error) => error);
     const part = s3
       .send(
-        new UploadPartCommand({ Bucket: 'big', Key: 'parts', UploadId, PartNumber: 2, Body: contentStream(32, pauseAt8), ContentLength: 32 * mib }),
+        new UploadPartCommand({
+          Bucket: 'big',
+          Key: 'parts',
+          UploadId,
+          PartNumber: 2,
+          Body: contentStream(32, pauseAt8),
+          ContentLength: 32 * mib,
+        }),
       )
       .catch((error: Error) => error);
     const deadline = Date.now() + 20_000;
@@ -227,7 +258,12 @@ describe('a data folder of the flat layout (before the store on disk)', () => {
         const { body: stream } = await store.open('longtail-local-inputs', key);
         expect((await readAll(stream)).size).toBe(body.length);
       }
-      const page = await store.list('longtail-local-inputs', { prefix: '', delimiter: '/', after: '', maxKeys: 10 });
+      const page = await store.list('longtail-local-inputs', {
+        prefix: '',
+        delimiter: '/',
+        after: '',
+        maxKeys: 10,
+      });
       expect(page.commonPrefixes).toEqual(['b c/', 'drop/']);
     } finally {
       await store.close();

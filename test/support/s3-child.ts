@@ -20,10 +20,14 @@ export class S3Child {
 
   async start() {
     const startedAt = performance.now();
-    this.process = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'local/s3/main.ts'), this.dir], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    this.process = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'local/s3/main.ts'), this.dir],
+      {
+        cwd: projectRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     this.url = await new Promise<string>((done, fail) => {
       let out = '';
       this.process.stdout!.on('data', (chunk: Buffer) => {
@@ -31,7 +35,9 @@ export class S3Child {
         const line = /^(http:\/\/\S+)\n/m.exec(out);
         if (line?.[1]) done(line[1]);
       });
-      this.process.once('exit', (code) => fail(new Error(`the local S3 exited with ${code} before listening`)));
+      this.process.once('exit', (code) =>
+        fail(new Error(`the local S3 exited with ${code} before listening`)),
+      );
     });
     this.startMs = performance.now() - startedAt;
     return this;

@@ -23,12 +23,15 @@ describe('aws-chunked decoding', () => {
     expect((await decode(body, step)).data).toBe('hello world');
   });
 
-  it.each([1, 5, 1000])('decodes unsigned chunks with a checksum trailer, %i bytes at a time', async (step) => {
-    const body = 'a\r\n0123456789\r\n3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n';
-    const { data, trailers } = await decode(body, step);
-    expect(data).toBe('0123456789abc');
-    expect(trailers).toEqual({ 'x-amz-checksum-crc32': 'AAAAAA==' });
-  });
+  it.each([1, 5, 1000])(
+    'decodes unsigned chunks with a checksum trailer, %i bytes at a time',
+    async (step) => {
+      const body = 'a\r\n0123456789\r\n3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n';
+      const { data, trailers } = await decode(body, step);
+      expect(data).toBe('0123456789abc');
+      expect(trailers).toEqual({ 'x-amz-checksum-crc32': 'AAAAAA==' });
+    },
+  );
 
   it('passes bytes that look like framing through inside a chunk', async () => {
     const payload = '0\r\n\r\n3;x\r\n';
@@ -51,6 +54,8 @@ describe('aws-chunked decoding', () => {
   it('tells framed bodies by their payload hash, not by Content-Encoding alone', () => {
     expect(isAwsChunked({ 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' })).toBe(true);
     expect(isAwsChunked({ 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' })).toBe(true);
-    expect(isAwsChunked({ 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' })).toBe(false);
+    expect(
+      isAwsChunked({ 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }),
+    ).toBe(false);
   });
 });

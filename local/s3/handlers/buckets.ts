@@ -168,7 +168,8 @@ export const deleteObjects = async (store: DiskS3Store, request: S3Request) => {
       await store.delete(request.bucket, key);
       if (!quiet) deleted.push({ Key: key });
     } catch (error) {
-      const s3 = error instanceof S3Error ? error : new S3Error('InternalError', 500, (error as Error).message);
+      const s3 =
+        error instanceof S3Error ? error : new S3Error('InternalError', 500, (error as Error).message);
       errors.push({ Key: key, Code: s3.code, Message: s3.message });
     }
   }

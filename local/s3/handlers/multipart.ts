@@ -1,5 +1,14 @@
 import { S3Error, invalidArgument, malformedXml } from '../errors';
-import { bodyOf, checkConditions, intParam, objectOptionsOf, owner, readSmallBody, sendEmpty, sendXml } from '../http';
+import {
+  bodyOf,
+  checkConditions,
+  intParam,
+  objectOptionsOf,
+  owner,
+  readSmallBody,
+  sendEmpty,
+  sendXml,
+} from '../http';
 import type { S3Request } from '../http';
 import { maxSinglePutBytes } from '../store';
 import type { DiskS3Store } from '../store';
@@ -21,7 +30,11 @@ const partNumberOf = (request: S3Request) => {
   const text = request.query.get('partNumber') ?? '';
   const partNumber = Number(text);
   if (!/^\d+$/.test(text) || partNumber < 1 || partNumber > 10_000)
-    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', text);
+    throw invalidArgument(
+      'Part number must be an integer between 1 and 10000, inclusive',
+      'partNumber',
+      text,
+    );
   return partNumber;
 };
 
@@ -47,7 +60,9 @@ const copyRangeOf = (request: S3Request, size: number) => {
       text,
     );
   if (end >= size)
-    throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(size) });
+    throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', {
+      ActualObjectSize: String(size),
+    });
   return { start, end };
 };
 
@@ -77,7 +92,11 @@ export const completeMultipartUpload = async (store: DiskS3Store, request: S3Req
     return etag;
   });
   if (typeof upload === 'string') {
-    sendXml(request.res, 'CompleteMultipartUploadResult', { Bucket: request.bucket, Key: request.key, ETag: upload });
+    sendXml(request.res, 'CompleteMultipartUploadResult', {
+      Bucket: request.bucket,
+      Key: request.key,
+      ETag: upload,
+    });
     return;
   }
   const document = parseXml<CompleteDocument>(await readSmallBody(request), 'CompleteMultipartUpload');
@@ -141,7 +160,9 @@ export const listMultipartUploads = async (store: DiskS3Store, request: S3Reques
     Bucket: request.bucket,
     KeyMarker: keyMarker,
     UploadIdMarker: request.query.get('upload-id-marker') ?? '',
-    ...(matching.length > page.length && last ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId } : {}),
+    ...(matching.length > page.length && last
+      ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId }
+      : {}),
     Prefix: prefix,
     MaxUploads: maxUploads,
     IsTruncated: matching.length > page.length,

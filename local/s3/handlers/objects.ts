@@ -47,8 +47,10 @@ const invalidRange = (size: number) =>
 const partRange = (record: ObjectRecord, text: string) => {
   const partNumber = Number(text);
   const parts = record.parts ?? [record.size];
-  if (!Number.isInteger(partNumber) || partNumber < 1) throw invalidArgument('Part number must be a positive integer', 'partNumber', text);
-  if (partNumber > parts.length) throw new S3Error('InvalidPart', 400, 'The requested partnumber is not satisfiable');
+  if (!Number.isInteger(partNumber) || partNumber < 1)
+    throw invalidArgument('Part number must be a positive integer', 'partNumber', text);
+  if (partNumber > parts.length)
+    throw new S3Error('InvalidPart', 400, 'The requested partnumber is not satisfiable');
   const start = parts.slice(0, partNumber - 1).reduce((sum, size) => sum + size, 0);
   return { start, end: start + (parts[partNumber - 1] ?? 0) - 1, count: parts.length };
 };
@@ -101,12 +103,18 @@ export const copySourceOf = (request: S3Request) => {
   const path = decodeURIComponent(text.split('?')[0] ?? '').replace(/^\//, '');
   const slash = path.indexOf('/');
   if (slash <= 0 || slash === path.length - 1)
-    throw new S3Error('InvalidArgument', 400, 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
-      ArgumentName: 'x-amz-copy-source',
-      ArgumentValue: text,
-    });
+    throw new S3Error(
+      'InvalidArgument',
+      400,
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+      {
+        ArgumentName: 'x-amz-copy-source',
+        ArgumentValue: text,
+      },
+    );
   const versionId = new URLSearchParams(text.split('?')[1] ?? '').get('versionId');
-  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion', 404, 'The specified version does not exist.');
+  if (versionId !== null && versionId !== 'null')
+    throw new S3Error('NoSuchVersion', 404, 'The specified version does not exist.');
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
 };
 
@@ -124,7 +132,11 @@ export const copyObject = async (store: DiskS3Store, request: S3Request) => {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   if (record.size > maxSinglePutBytes)
-    throw new S3Error('InvalidRequest', 400, `The specified copy source is larger than the maximum allowable size for a copy source: ${maxSinglePutBytes}`);
+    throw new S3Error(
+      'InvalidRequest',
+      400,
+      `The specified copy source is larger than the maximum allowable size for a copy source: ${maxSinglePutBytes}`,
+    );
   const copied = await store.copy(
     source,
     { bucket: request.bucket, key: request.key },
