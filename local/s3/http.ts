@@ -53,6 +53,12 @@ export const objectOptionsOf = (request: S3Request) => {
   return { headers, metadata };
 };
 
+/** A write's `If-Match` / `If-None-Match`. */
+export const writeConditionOf = (request: S3Request) => ({
+  ifMatch: request.header('if-match'),
+  ifNoneMatch: request.header('if-none-match'),
+});
+
 /** The headers S3 answers GET and HEAD with for an object. */
 export const objectHeaders = (record: ObjectRecord) => {
   const headers: Record<string, string> = {

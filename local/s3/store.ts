@@ -51,6 +51,27 @@ export interface PartRecord {
   file: string;
 }
 
+/** A conditional write (`If-Match` / `If-None-Match` on PUT and CompleteMultipartUpload). */
+export interface WriteCondition {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+const etagListHas = (list: string, etag: string) =>
+  list.split(',').some((tag) => tag.trim() === '*' || unquoted(tag) === unquoted(etag));
+
+/** Checked against the key's object at commit, under its lock, as S3 does. */
+const checkWriteCondition = (key: string, condition: WriteCondition, current: ObjectRecord | undefined) => {
+  const failed = () =>
+    new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+  if (condition.ifMatch !== undefined) {
+    if (!current) throw noSuchKey(key);
+    if (!etagListHas(condition.ifMatch, current.etag)) throw failed();
+  }
+  if (condition.ifNoneMatch !== undefined && current && etagListHas(condition.ifNoneMatch, current.etag))
+    throw failed();
+};
+
 export type ObjectCreatedHow = 'Put' | 'Copy' | 'CompleteMultipartUpload';
 export type ObjectCreatedListener = (event: {
   bucket: string;
@@ -241,6 +262,7 @@ export class DiskS3Store {
     body: Readable,
     options: { headers: Record<string, string>; metadata: Record<string, string> },
     check: (written: WrittenBlob) => void = () => undefined,
+    condition: WriteCondition = {},
   ) {
     await this.requireBucket(bucket);
     const written = await writeBlob(this.tmpDir, [() => body]);
@@ -251,7 +273,7 @@ export class DiskS3Store {
       throw error;
     }
     const record = this.recordOf(written, quoted(written.md5.toString('hex')), options);
-    await this.commit(bucket, key, written.path, record, 'Put');
+    await this.commit(bucket, key, written.path, record, 'Put', condition);
     return { record, written };
   }
 
@@ -292,10 +314,12 @@ export class DiskS3Store {
     tmpPath: string,
     record: ObjectRecord,
     how: ObjectCreatedHow,
+    condition: WriteCondition = {},
   ) {
     await this.locks.with(`object:${bucket}/${key}`, async () => {
       try {
         await this.requireBucket(bucket);
+        checkWriteCondition(key, condition, await this.objects(bucket).get(key));
         await mkdir(join(this.blobsDir, record.blob.slice(0, 2)), { recursive: true });
         await rename(tmpPath, this.blobPath(record.blob));
       } catch (error) {
@@ -440,7 +464,11 @@ export class DiskS3Store {
   }
 
   /** Joins the named parts into the object, in one pass over their files. */
-  async completeUpload(upload: UploadRecord, requested: { partNumber: number; etag: string }[]) {
+  async completeUpload(
+    upload: UploadRecord,
+    requested: { partNumber: number; etag: string }[],
+    condition: WriteCondition = {},
+  ) {
     return this.locks.with(`upload:${upload.uploadId}`, async () => {
       await this.upload(upload.uploadId);
       const stored = new Map((await this.listParts(upload.uploadId)).map((part) => [part.partNumber, part]));
@@ -493,7 +521,14 @@ export class DiskS3Store {
         ...this.recordOf(written, etag, upload),
         parts: chosen.map((part) => part.size),
       };
-      await this.commit(upload.bucket, upload.key, written.path, record, 'CompleteMultipartUpload');
+      await this.commit(
+        upload.bucket,
+        upload.key,
+        written.path,
+        record,
+        'CompleteMultipartUpload',
+        condition,
+      );
       // S3 answers a repeated Complete with the same result: keep what it made, drop the parts.
       const dir = this.uploadDir(upload.uploadId);
       await writeFile(

@@ -194,6 +194,24 @@ describe('the local stack S3', () => {
     expect((nested.Contents ?? []).map((o) => o.Key)).toEqual(['list/c/f']);
   });
 
+  it('refuses conditional writes whose condition does not hold', async () => {
+    const s3 = local.s3;
+    const first = await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'cond/once', Body: 'first', IfNoneMatch: '*' }),
+    );
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond/once', Body: 'second', IfNoneMatch: '*' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond/once', Body: 'third', IfMatch: '"0"' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'cond/once', Body: 'fourth', IfMatch: first.ETag }),
+    );
+    const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond/once' }));
+    expect(await Body!.transformToString()).toBe('fourth');
+  });
+
   it('deletes one object and many', async () => {
     const s3 = local.s3;
     for (const key of ['del/1', 'del/2', 'del/3'])

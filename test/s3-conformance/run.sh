@@ -4,6 +4,8 @@
 #
 #   test/s3-conformance/run.sh <path to an s3-tests checkout> [more pytest arguments]
 #
+# S3_ENDPOINT_URL=http://127.0.0.1:<port> runs them against an S3 already listening instead.
+#
 # Needs python3 with boto3 and pytest (Debian: python3-boto3 python3-pytest), plus isodate,
 # pytz and python-dateutil (python3-isodate python3-tz python3-dateutil); munch, used only as
 # an attribute bag, is stood in for by python-shims/munch.py. Tests listed in not-applicable.txt (with their reasons) are
@@ -24,14 +26,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node --import tsx "$root/local/s3/main.ts" "$work/data" >"$work/server.out" 2>"$work/server.err" &
-server=$!
-for _ in $(seq 1 100); do
-  grep -q '^http://' "$work/server.out" 2>/dev/null && break
-  sleep 0.1
-done
-url=$(head -1 "$work/server.out")
-[ -n "$url" ] || { cat "$work/server.err"; echo 'the local S3 did not start' >&2; exit 1; }
+if [ -n "${S3_ENDPOINT_URL:-}" ]; then
+  # Another S3 already listening (to compare stores): http://127.0.0.1:<port>.
+  url=$S3_ENDPOINT_URL
+else
+  node --import tsx "$root/local/s3/main.ts" "$work/data" >"$work/server.out" 2>"$work/server.err" &
+  server=$!
+  for _ in $(seq 1 100); do
+    grep -q '^http://' "$work/server.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  url=$(head -1 "$work/server.out")
+  [ -n "$url" ] || { cat "$work/server.err"; echo 'the local S3 did not start' >&2; exit 1; }
+fi
 sed "s/@PORT@/${url##*:}/" "$here/s3tests.conf.template" >"$work/s3tests.conf"
 
 deselect=()

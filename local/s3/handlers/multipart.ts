@@ -8,6 +8,7 @@ import {
   readSmallBody,
   sendEmpty,
   sendXml,
+  writeConditionOf,
 } from '../http';
 import type { S3Request } from '../http';
 import { maxSinglePutBytes } from '../store';
@@ -105,7 +106,7 @@ export const completeMultipartUpload = async (store: DiskS3Store, request: S3Req
     if (!Number.isInteger(partNumber) || part.ETag === undefined) throw malformedXml();
     return { partNumber, etag: part.ETag };
   });
-  const record = await store.completeUpload(upload, parts);
+  const record = await store.completeUpload(upload, parts, writeConditionOf(request));
   sendXml(request.res, 'CompleteMultipartUploadResult', {
     Location: `/${request.bucket}/${encodeURIComponent(request.key).replace(/%2F/g, '/')}`,
     Bucket: request.bucket,

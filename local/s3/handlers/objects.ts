@@ -1,6 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { S3Error, invalidArgument } from '../errors';
-import { bodyOf, checkConditions, objectHeaders, objectOptionsOf, sendEmpty, sendXml } from '../http';
+import {
+  bodyOf,
+  checkConditions,
+  objectHeaders,
+  objectOptionsOf,
+  sendEmpty,
+  sendXml,
+  writeConditionOf,
+} from '../http';
 import type { S3Request } from '../http';
 import { maxSinglePutBytes } from '../store';
 import type { DiskS3Store, ObjectRecord } from '../store';
@@ -17,7 +25,14 @@ const responseOverrides: Record<string, string> = {
 
 export const putObject = async (store: DiskS3Store, request: S3Request) => {
   const { body, check } = bodyOf(request);
-  const { record } = await store.put(request.bucket, request.key, body, objectOptionsOf(request), check);
+  const { record } = await store.put(
+    request.bucket,
+    request.key,
+    body,
+    objectOptionsOf(request),
+    check,
+    writeConditionOf(request),
+  );
   sendEmpty(request.res, 200, { etag: record.etag });
 };
 
