@@ -156,7 +156,10 @@ export class DiskS3Store {
     });
     const uncleanStop = existsSync(store.dirtyMarker);
     await writeFile(store.dirtyMarker, String(process.pid));
-    if (uncleanStop) store.sweeping = store.sweepOrphans(Date.now()).catch(() => undefined);
+    const startedAt = Date.now();
+    store.sweeping = (
+      uncleanStop ? store.sweepOrphans(startedAt) : store.sweepCompletedUploads(startedAt)
+    ).catch(() => undefined);
     return store;
   }
 
@@ -590,9 +593,20 @@ export class DiskS3Store {
     }
     for (const id of await readdir(this.uploadsDir)) {
       const dir = join(this.uploadsDir, id);
-      if (existsSync(join(dir, 'upload.json'))) continue;
+      if (existsSync(join(dir, 'upload.json')) || existsSync(join(dir, 'completed.json'))) continue;
       const info = await stat(dir).catch(() => undefined);
       if (info && info.mtimeMs < startedAt) await rm(dir, { recursive: true, force: true });
+    }
+    await this.sweepCompletedUploads(startedAt);
+  }
+
+  /** Completed uploads are kept a day (a repeated Complete gets the same answer), then removed. */
+  private async sweepCompletedUploads(startedAt: number) {
+    for (const id of await readdir(this.uploadsDir)) {
+      const marker = join(this.uploadsDir, id, 'completed.json');
+      const info = await stat(marker).catch(() => undefined);
+      if (info && info.mtimeMs < startedAt - 24 * 3600_000)
+        await rm(join(this.uploadsDir, id), { recursive: true, force: true });
     }
   }
 }
