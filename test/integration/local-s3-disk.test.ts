@@ -23,6 +23,8 @@ import { DiskS3Store } from '../../local/s3/store';
  */
 const bigMiB = Number(process.env.LONGTAIL_S3_BIG_MB ?? 256);
 const singleMiB = Number(process.env.LONGTAIL_S3_SINGLE_MB ?? 100);
+/** The 1 GB run takes about 40 s on two shared cores: more than jest's default per test. */
+const bigTimeoutMs = Math.max(30_000, bigMiB * 200);
 /** RSS growth while streaming an object, at most this share of its size (a buffering store: ≥ 1). */
 const maxGrowthRatio = 0.2;
 
@@ -54,47 +56,51 @@ describe('the local S3 on disk', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`streams a ${bigMiB} MiB multipart upload (lib-storage) in and out in flat memory`, async () => {
-    const s3 = child.client();
-    const baseline = child.rssBytes();
-    const upload = await child.peakRssDuring(() =>
-      new Upload({
-        client: s3,
-        params: { Bucket: 'big', Key: 'multipart.bin', Body: contentStream(bigMiB) },
-        partSize: 16 * mib,
-        queueSize: 4,
-      }).done(),
-    );
-    expect(upload.result.ETag).toMatch(new RegExp(`^"[0-9a-f]{32}-${Math.ceil(bigMiB / 16)}"$`));
-    const download = await child.peakRssDuring(async () => {
-      const { Body, ContentLength } = await s3.send(
-        new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin' }),
+  it(
+    `streams a ${bigMiB} MiB multipart upload (lib-storage) in and out in flat memory`,
+    async () => {
+      const s3 = child.client();
+      const baseline = child.rssBytes();
+      const upload = await child.peakRssDuring(() =>
+        new Upload({
+          client: s3,
+          params: { Bucket: 'big', Key: 'multipart.bin', Body: contentStream(bigMiB) },
+          partSize: 16 * mib,
+          queueSize: 4,
+        }).done(),
       );
-      expect(ContentLength).toBe(bigMiB * mib);
-      return readAll(Body as AsyncIterable<Uint8Array>);
-    });
-    expect(download.result).toEqual({ md5: contentMd5(bigMiB), size: bigMiB * mib });
+      expect(upload.result.ETag).toMatch(new RegExp(`^"[0-9a-f]{32}-${Math.ceil(bigMiB / 16)}"$`));
+      const download = await child.peakRssDuring(async () => {
+        const { Body, ContentLength } = await s3.send(
+          new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin' }),
+        );
+        expect(ContentLength).toBe(bigMiB * mib);
+        return readAll(Body as AsyncIterable<Uint8Array>);
+      });
+      expect(download.result).toEqual({ md5: contentMd5(bigMiB), size: bigMiB * mib });
 
-    const size = bigMiB * mib;
-    for (const [start, end] of [
-      [0, 99],
-      [mib - 3, mib + 5],
-      [size - 1000, size - 1],
-      [17 * mib + 12345, 33 * mib],
-    ] as const) {
-      const { Body, ContentRange } = await s3.send(
-        new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin', Range: `bytes=${start}-${end}` }),
+      const size = bigMiB * mib;
+      for (const [start, end] of [
+        [0, 99],
+        [mib - 3, mib + 5],
+        [size - 1000, size - 1],
+        [17 * mib + 12345, 33 * mib],
+      ] as const) {
+        const { Body, ContentRange } = await s3.send(
+          new GetObjectCommand({ Bucket: 'big', Key: 'multipart.bin', Range: `bytes=${start}-${end}` }),
+        );
+        expect(ContentRange).toBe(`bytes ${start}-${end}/${size}`);
+        expect(Buffer.from(await Body!.transformToByteArray()).equals(contentRange(start, end))).toBe(true);
+      }
+      const growth = Math.max(upload.peak, download.peak) - baseline;
+      console.log(
+        `local S3, ${bigMiB} MiB multipart: RSS baseline ${(baseline / mib).toFixed(0)} MiB, ` +
+          `peak upload +${((upload.peak - baseline) / mib).toFixed(0)} MiB, download +${((download.peak - baseline) / mib).toFixed(0)} MiB`,
       );
-      expect(ContentRange).toBe(`bytes ${start}-${end}/${size}`);
-      expect(Buffer.from(await Body!.transformToByteArray()).equals(contentRange(start, end))).toBe(true);
-    }
-    const growth = Math.max(upload.peak, download.peak) - baseline;
-    console.log(
-      `local S3, ${bigMiB} MiB multipart: RSS baseline ${(baseline / mib).toFixed(0)} MiB, ` +
-        `peak upload +${((upload.peak - baseline) / mib).toFixed(0)} MiB, download +${((download.peak - baseline) / mib).toFixed(0)} MiB`,
-    );
-    expect(growth / size).toBeLessThan(maxGrowthRatio);
-  });
+      expect(growth / size).toBeLessThan(maxGrowthRatio);
+    },
+    bigTimeoutMs,
+  );
 
   it(`takes a ${singleMiB} MiB single PUT (aws-chunked with a CRC32 trailer) in flat memory`, async () => {
     const s3 = child.client();
