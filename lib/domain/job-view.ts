@@ -12,8 +12,20 @@ export const consoleUrlOf = (executionArn: string | undefined): string | null =>
 export interface JobProgress {
   succeeded: number;
   failed: number;
+  /** Input bytes the shards have read. */
+  bytes?: number;
   shards: ShardSummary;
 }
+
+/**
+ * While a job runs, its record total is unknown when planning did not count it (`null`); bytes
+ * read of the input's size say how far it is either way.
+ */
+const runningCountsOf = (job: Job, progress: JobProgress) => ({
+  total: job.recordsCounted === false ? null : job.counts.total,
+  succeeded: progress.succeeded,
+  failed: progress.failed,
+});
 
 /**
  * What the API shows of a job: the record, minus storage details, plus links. While it runs,
@@ -33,9 +45,16 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) =>
   failureUri: job.failureUri,
   counts:
     job.status === 'running' && progress
-      ? { total: job.counts.total, succeeded: progress.succeeded, failed: progress.failed }
+      ? runningCountsOf(job, progress)
       : job.counts,
   shards: progress?.shards ?? null,
+  bytes:
+    job.inputBytes !== undefined
+      ? {
+          read: job.status === 'completed' ? job.inputBytes : Math.min(progress?.bytes ?? 0, job.inputBytes),
+          total: job.inputBytes,
+        }
+      : null,
   createdAt: job.createdAt,
   startedAt: job.startedAt ?? null,
   completedAt: job.completedAt ?? null,

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -46,6 +46,14 @@ const running = aJob({
 
 const noSuchKey = () => new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
 
+/** A shard object the worker left: readable, and listed with its size. */
+let listed: { Key: string; Size: number }[] = [];
+const givenShardObject = (index: number, kind: 'out' | 'failed', text: string) => {
+  const key = shardKey(index, kind);
+  s3.on(GetObjectCommand, key).resolves({ Body: textObjectBody(text) });
+  listed.push({ Key: key.Key, Size: Buffer.byteLength(text) });
+};
+
 const givenShardRows = (...rows: ShardProgress[]) =>
   dynamo.on(QueryCommand).resolves({ Items: rows.map((row) => storedShardRow(jobId, row)) });
 
@@ -71,6 +79,8 @@ describe('complete-job handler', () => {
     s3.on(GetObjectCommand).rejects(noSuchKey());
     s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(plan) });
     s3.on(PutObjectCommand).resolves({});
+    listed = [];
+    s3.on(ListObjectsV2Command).callsFake(() => ({ Contents: listed }));
     givenShardRows(
       aShardProgress({ index: 0, processed: 2, succeeded: 1, failed: 1 }),
       aShardProgress({ index: 1, processed: 1, succeeded: 1 }),
@@ -128,12 +138,10 @@ describe('complete-job handler', () => {
   });
 
   it("joins the shards' outputs and failures, in shard order, into the file's .out and .out.failed", async () => {
-    s3.on(GetObjectCommand, shardKey(0, 'out')).resolves({ Body: textObjectBody('{"label":"a"}\n') });
-    s3.on(GetObjectCommand, shardKey(1, 'out')).resolves({ Body: textObjectBody('{"label":"b"}\n') });
-    s3.on(GetObjectCommand, shardKey(0, 'failed')).resolves({
-      Body: textObjectBody('{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n'),
-    });
-    s3.on(GetObjectCommand, shardKey(1, 'failed')).resolves({ Body: textObjectBody('') });
+    givenShardObject(0, 'out', '{"label":"a"}\n');
+    givenShardObject(1, 'out', '{"label":"b"}\n');
+    givenShardObject(0, 'failed', '{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n');
+    givenShardObject(1, 'failed', '');
 
     await finalize();
 
@@ -148,7 +156,7 @@ describe('complete-job handler', () => {
   });
 
   it('leaves out a shard that wrote no output object', async () => {
-    s3.on(GetObjectCommand, shardKey(1, 'out')).resolves({ Body: textObjectBody('{"label":"b"}\n') });
+    givenShardObject(1, 'out', '{"label":"b"}\n');
 
     await finalize();
 
@@ -174,9 +182,7 @@ describe('complete-job handler', () => {
 
   it('still writes the failure file of a job whose every record failed, for the owner to read', async () => {
     givenShardRows(aShardProgress({ index: 0, processed: 2, failed: 2 }));
-    s3.on(GetObjectCommand, shardKey(0, 'failed')).resolves({
-      Body: textObjectBody('{"line":1}\n{"line":2}\n'),
-    });
+    givenShardObject(0, 'failed', '{"line":1}\n{"line":2}\n');
 
     await expect(finalize()).rejects.toMatchObject({ name: 'AllRecordsFailed' });
 

@@ -10,9 +10,10 @@ import { assembleOutputs } from './assemble-outputs';
 import { nowOf } from './step-deps';
 import type { StepDeps } from './step-deps';
 
+/** The total is the plan's when planning counted the records, else what the shards read. */
 const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
   const { succeeded, failed } = summarizeShards(rows, plan.shards.length);
-  return { total: plan.totalRecords, succeeded, failed };
+  return { total: plan.totalRecords ?? succeeded + failed, succeeded, failed };
 };
 
 /** The outputs' `_metadata.json`: enough to tell, from the bucket alone, what made them. */
@@ -48,8 +49,12 @@ const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: s
 export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEvent> => {
   const plan = await deps.objects.readJson<JobPlan>(planLocationOf(deps.outputsBucket, jobId));
   if (!plan) throw new Error(`Job ${jobId} has no plan`);
-  const counts = countsOf(plan, await deps.progress.listFor(jobId));
-  await assembleOutputs(plan, deps.objects, deps.outputsBucket);
+  const rows = await deps.progress.listFor(jobId);
+  const counts = countsOf(plan, rows);
+  await assembleOutputs(plan, deps.objects, deps.outputsBucket, rows);
+  if (counts.total === 0) {
+    throw new AllRecordsFailed('EMPTY_INPUT', `The input holds no records.`);
+  }
   if (counts.succeeded === 0) {
     throw new AllRecordsFailed(
       'ALL_RECORDS_FAILED',
