@@ -116,7 +116,13 @@ export class S3ObjectStore implements ObjectStore {
 
   async uploadPart({ bucket, key }: S3Location, uploadId: string, partNumber: number, body: Buffer) {
     const { ETag } = await this.client().send(
-      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }),
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+      }),
     );
     if (!ETag) throw new Error(`S3 gave no ETag for part ${partNumber} of s3://${bucket}/${key}`);
     return ETag;
@@ -172,7 +178,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async abortMultipart({ bucket, key }: S3Location, uploadId: string) {
-    await this.client().send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    await this.client().send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+    );
   }
 }
 

@@ -43,10 +43,7 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress) =>
   parentJobId: job.parentJobId ?? null,
   outputUri: job.outputUri,
   failureUri: job.failureUri,
-  counts:
-    job.status === 'running' && progress
-      ? runningCountsOf(job, progress)
-      : job.counts,
+  counts: job.status === 'running' && progress ? runningCountsOf(job, progress) : job.counts,
   shards: progress?.shards ?? null,
   bytes:
     job.inputBytes !== undefined

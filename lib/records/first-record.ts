@@ -24,7 +24,7 @@ export const readFirstRecord = async (
   const parts: Buffer[] = [];
   const scanner = new RecordScanner(format, { offset: 0, line: 1, atObjectStart: true });
   let step = 64 * 1024;
-  for (let at = 0; at < size && at < maxBytes; ) {
+  for (let at = 0; at < size && at < maxBytes;) {
     const end = Math.min(size, at + step);
     for await (const piece of await read(at, end)) {
       const chunk = Buffer.from(bytesOf(piece));
@@ -39,7 +39,11 @@ export const readFirstRecord = async (
     step *= 2;
   }
   if (size <= maxBytes && scanner.finish()) {
-    return { bytes: Buffer.concat(parts).subarray(0, scanner.end), end: scanner.end, endLine: scanner.endLine };
+    return {
+      bytes: Buffer.concat(parts).subarray(0, scanner.end),
+      end: scanner.end,
+      endLine: scanner.endLine,
+    };
   }
   return undefined;
 };

@@ -41,7 +41,8 @@ const readAll = async (read: ReadBytes, start: number, end: number): Promise<Buf
 const countQuotes = (bytes: Uint8Array, from = 0, to = bytes.length): number => {
   const buffer = bytesOf(bytes);
   let count = 0;
-  for (let at = buffer.indexOf(QUOTE, from); at !== -1 && at < to; at = buffer.indexOf(QUOTE, at + 1)) count++;
+  for (let at = buffer.indexOf(QUOTE, from); at !== -1 && at < to; at = buffer.indexOf(QUOTE, at + 1))
+    count++;
   return count;
 };
 
@@ -119,7 +120,7 @@ export const recordBoundaryAtOrAfter = async (
   let held: Buffer | undefined;
   if (options.format === 'csv') ({ inQuotes, window: held } = await csvInQuotesAt(read, from, options));
   let step = SCAN_STEP;
-  for (let at = from; at < options.size; ) {
+  for (let at = from; at < options.size;) {
     const end = held && held.length > 0 ? at + held.length : Math.min(options.size, at + step);
     const chunk = held && held.length > 0 ? held : await readAll(read, at, end);
     held = undefined;
@@ -164,7 +165,10 @@ export const alignedRangeOf = async (
 
 /** Ranged reads of one object through anything with `openRange` (an ObjectStore), end exclusive. */
 export const rangeReaderOf =
-  <L>(objects: { openRange(location: L, start: number, end: number): Promise<AsyncIterable<Uint8Array>> }, location: L): ReadBytes =>
+  <L>(
+    objects: { openRange(location: L, start: number, end: number): Promise<AsyncIterable<Uint8Array>> },
+    location: L,
+  ): ReadBytes =>
   async (start, end) =>
     end > start ? objects.openRange(location, start, end - 1) : (async function* () {})();
 

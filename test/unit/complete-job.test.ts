@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -140,7 +146,11 @@ describe('complete-job handler', () => {
   it("joins the shards' outputs and failures, in shard order, into the file's .out and .out.failed", async () => {
     givenShardObject(0, 'out', '{"label":"a"}\n');
     givenShardObject(1, 'out', '{"label":"b"}\n');
-    givenShardObject(0, 'failed', '{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n');
+    givenShardObject(
+      0,
+      'failed',
+      '{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n',
+    );
     givenShardObject(1, 'failed', '');
 
     await finalize();

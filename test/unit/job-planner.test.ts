@@ -472,8 +472,24 @@ describe('buildJobPlan', () => {
       const planned = await plan(s3Job(`s3://${inputs}/docs/`, 'S3Prefix', { splitType: 'None' }));
 
       expect(planned.shards).toEqual([
-        { index: 0, file: 0, start: 0, end: document.length, firstLine: 1, startsAtRecord: true, atObjectStart: true },
-        { index: 1, file: 1, start: 0, end: document.length, firstLine: 1, startsAtRecord: true, atObjectStart: true },
+        {
+          index: 0,
+          file: 0,
+          start: 0,
+          end: document.length,
+          firstLine: 1,
+          startsAtRecord: true,
+          atObjectStart: true,
+        },
+        {
+          index: 1,
+          file: 1,
+          start: 0,
+          end: document.length,
+          firstLine: 1,
+          startsAtRecord: true,
+          atObjectStart: true,
+        },
       ]);
       expect(planned.totalRecords).toBe(2);
     });

@@ -136,7 +136,10 @@ const csvHeaderOf = async (
   const first = await readFirstRecord(rangeReaderOf(objects, { bucket, key: file.key }), 'csv', file.size);
   if (!first) return undefined;
   for await (const decoded of decodeRecords(Readable.from([first.bytes]), 'csv', { firstLine: 1 })) {
-    const cells = decoded.ok && Array.isArray(decoded.value) ? (decoded.value as string[]).map((c) => c.trim()) : undefined;
+    const cells =
+      decoded.ok && Array.isArray(decoded.value)
+        ? (decoded.value as string[]).map((c) => c.trim())
+        : undefined;
     const header = { cells: cells ?? [], end: first.end, endLine: first.endLine };
     if (job.options.csvHeader === 'present') return header;
     return cells && fields.every((field) => cells.includes(field.name)) ? header : undefined;
@@ -189,7 +192,10 @@ export const buildJobPlan = async (
   const counted = totalBytes <= countRecordsUpToBytes;
   const multiFile = job.input.type === 's3' && job.input.s3DataType !== 'S3Object';
 
-  const described: (Omit<PlannedFile, 'firstShard' | 'shardCount'> & { dataStart: number; firstLine: number })[] = [];
+  const described: (Omit<PlannedFile, 'firstShard' | 'shardCount'> & {
+    dataStart: number;
+    firstLine: number;
+  })[] = [];
   for (const input of inputs) {
     const format = formatOf(job.options.contentType ?? input.contentType, input.key);
     const outputFormat = job.options.accept ? formatOf(job.options.accept, input.key) : format;

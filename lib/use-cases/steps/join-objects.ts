@@ -76,7 +76,10 @@ class PartSequence {
     const body = Buffer.concat(this.buffered);
     this.buffered = [];
     this.bufferedBytes = 0;
-    this.parts.push({ partNumber, etag: await this.objects.uploadPart(this.target, uploadId, partNumber, body) });
+    this.parts.push({
+      partNumber,
+      etag: await this.objects.uploadPart(this.target, uploadId, partNumber, body),
+    });
   }
 
   async copy(source: S3Location, start: number, end: number) {
