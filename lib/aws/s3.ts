@@ -106,6 +106,11 @@ export class S3ObjectStore implements ObjectStore {
   /** Set when the store answered an UploadPartCopy without copying (an emulator that lacks it). */
   private partCopyMissing = false;
 
+  /** Whether parts are still copied by the store itself (no UploadPartCopy has come back empty). */
+  get copiesPartsInStore(): boolean {
+    return !this.partCopyMissing;
+  }
+
   async startMultipart({ bucket, key }: S3Location, contentType: string) {
     const { UploadId } = await this.client().send(
       new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
