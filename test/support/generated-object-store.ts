@@ -63,18 +63,17 @@ export class GeneratedObjectStore implements ObjectStore {
     return found;
   }
 
-  private stream(object: Stored, start: number, end: number): Readable {
+  private *chunks(object: Stored, start: number, end: number): Generator<Buffer> {
     const step = 64 * 1024;
-    const store = this;
-    return Readable.from(
-      (function* () {
-        for (let at = start; at < end; at += step) {
-          const chunk = bytesOf(object, at, Math.min(end, at + step));
-          store.bytesRead += chunk.length;
-          yield chunk;
-        }
-      })(),
-    );
+    for (let at = start; at < end; at += step) {
+      const chunk = bytesOf(object, at, Math.min(end, at + step));
+      this.bytesRead += chunk.length;
+      yield chunk;
+    }
+  }
+
+  private stream(object: Stored, start: number, end: number): Readable {
+    return Readable.from(this.chunks(object, start, end));
   }
 
   async putText(location: S3Location, body: string, contentType: string) {
