@@ -109,6 +109,33 @@ describe('complete-job handler', () => {
     });
   });
 
+  it('takes the total from the shards when planning did not count the records', async () => {
+    const { totalRecords: _counted, ...uncounted } = aPlan({ records: [2, 1] });
+    uncounted.files = uncounted.files.map(({ records: _records, ...rest }) => rest);
+    s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(uncounted) });
+    givenShardRows(
+      aShardProgress({ index: 0, processed: 5, succeeded: 4, failed: 1 }),
+      aShardProgress({ index: 1, processed: 2, succeeded: 2 }),
+    );
+
+    await expect(finalize()).resolves.toMatchObject({ counts: { total: 7, succeeded: 6, failed: 1 } });
+    const metadata = JSON.parse(writtenTo(`s3://${outputs}/outputs/${jobId}/_metadata.json`) ?? '{}') as {
+      files: { records: number }[];
+    };
+    expect(metadata.files.map((f) => f.records)).toEqual([7]);
+  });
+
+  it('fails a job whose shards found no record at all', async () => {
+    const { totalRecords: _counted, ...uncounted } = aPlan({ records: [2, 1] });
+    s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(uncounted) });
+    givenShardRows(aShardProgress({ index: 0 }), aShardProgress({ index: 1 }));
+
+    await expect(finalize()).rejects.toMatchObject({
+      name: 'AllRecordsFailed',
+      message: 'The input holds no records.',
+    });
+  });
+
   it("completes the running job with the counts summed from its shards' rows", async () => {
     const event = await finalize();
 

@@ -17,7 +17,18 @@ const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
 };
 
 /** The outputs' `_metadata.json`: enough to tell, from the bucket alone, what made them. */
-const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: string, deps: StepDeps) => {
+const writeMetadata = async (
+  plan: JobPlan,
+  counts: RecordCounts,
+  rows: ShardProgress[],
+  completedAt: string,
+  deps: StepDeps,
+) => {
+  // A file planning did not count has the records its shards read.
+  const readBy = (first: number, count: number) =>
+    rows
+      .filter((row) => row.index >= first && row.index < first + count)
+      .reduce((sum, row) => sum + row.processed, 0);
   const model = plan.modelVersion;
   const metadata = {
     jobId: plan.jobId,
@@ -31,7 +42,7 @@ const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: s
       input: file.inputUri,
       output: file.outputUri,
       failures: file.failureUri,
-      records: file.records,
+      records: file.records ?? readBy(file.firstShard, file.shardCount),
     })),
   };
   await deps.objects.putText(
@@ -68,7 +79,7 @@ export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEve
     );
   }
   const completedAt = nowOf(deps);
-  await writeMetadata(plan, counts, completedAt, deps);
+  await writeMetadata(plan, counts, rows, completedAt, deps);
   try {
     return jobEventOf(await deps.store.transition(jobId, 'completed', { counts, completedAt }));
   } catch (error) {
