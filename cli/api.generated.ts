@@ -438,11 +438,17 @@ export interface components {
       outputUri: string;
       failureUri: string;
       counts: {
-        total: number;
+        /** @description Records in the input; `null` while a job runs whose input planning did not count (over 64 MiB): see `bytes`. */
+        total: number | null;
         succeeded: number;
         failed: number;
       };
       shards: components['schemas']['ShardSummary'] | null;
+      /** @description Input bytes the shards have read, of the input’s size: progress when `counts.total` is unknown. */
+      bytes: {
+        read: number;
+        total: number;
+      } | null;
       /** Format: date-time */
       createdAt: string;
       startedAt: string | null;

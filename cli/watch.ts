@@ -35,6 +35,8 @@ export class RateMeter {
 
 export interface ProgressFigures {
   status: string;
+  /** Records, or input bytes while the record total is unknown (an input too large to count at planning). */
+  unit: 'records' | 'bytes';
   done: number;
   total: number;
   failed: number;
@@ -43,22 +45,29 @@ export interface ProgressFigures {
   eta: string;
 }
 
-export const figuresOf = (job: Job, rate: number): ProgressFigures => {
-  const done = job.counts.succeeded + job.counts.failed;
-  const remaining = job.counts.total - done;
+/** `rate` is records a second; `byteRate` input bytes a second, for the ETA when the record total is unknown. */
+export const figuresOf = (job: Job, rate: number, byteRate = 0): ProgressFigures => {
+  const records = job.counts.succeeded + job.counts.failed;
+  const bytes = job.counts.total === null ? job.bytes : null;
+  const done = bytes ? bytes.read : records;
+  const total = bytes ? bytes.total : (job.counts.total ?? 0);
+  const pace = bytes ? byteRate : rate;
   return {
     status: job.status,
+    unit: bytes ? 'bytes' : 'records',
     done,
-    total: job.counts.total,
+    total,
     failed: job.counts.failed,
     shards: job.shards ? `${job.shards.succeeded}/${job.shards.total}` : '-',
     rate: Math.round(rate),
-    eta: ended(job.status) ? '0s' : rate > 0 && job.counts.total > 0 ? formatDuration(remaining / rate) : '?',
+    eta: ended(job.status) ? '0s' : pace > 0 && total > 0 ? formatDuration((total - done) / pace) : '?',
   };
 };
 
 export const progressLine = (f: ProgressFigures) =>
-  `${f.status.padEnd(9)}  ${f.done}/${f.total || '?'} records  ${f.failed} failed  shards ${f.shards}  ${f.rate} rec/s  ETA ${f.eta}`;
+  f.unit === 'bytes'
+    ? `${f.status.padEnd(9)}  ${f.done}/${f.total} bytes read  total records unknown until the end  ${f.failed} failed  shards ${f.shards}  ${f.rate} rec/s  ETA ${f.eta}`
+    : `${f.status.padEnd(9)}  ${f.done}/${f.total || '?'} records  ${f.failed} failed  shards ${f.shards}  ${f.rate} rec/s  ETA ${f.eta}`;
 
 interface ProgressView {
   show(figures: ProgressFigures): void;
@@ -70,7 +79,7 @@ const barView = (): ProgressView => {
   const bar = new SingleBar({
     stream: process.stderr,
     format:
-      '{status} {bar} {value}/{total} records | {failed} failed | shards {shards} | {rate} rec/s | ETA {etaText}',
+      '{status} {bar} {value}/{total} {unit} | {failed} failed | shards {shards} | {rate} rec/s | ETA {etaText}',
     hideCursor: true,
     clearOnComplete: false,
   });
@@ -79,6 +88,7 @@ const barView = (): ProgressView => {
     show: (f) => {
       const payload = {
         status: paintStatus(f.status.padEnd(9)),
+        unit: f.unit,
         failed: f.failed,
         shards: f.shards,
         rate: f.rate,
@@ -122,6 +132,7 @@ export const watchJob = async (
 ): Promise<Job> => {
   const view = options.quiet ? undefined : process.stderr.isTTY ? barView() : lineView();
   const meter = new RateMeter();
+  const byteMeter = new RateMeter();
   const stopWatching = () => {
     view?.stop();
     note(`\nStopped watching. Job ${jobId} keeps running; watch it again with: longtail jobs watch ${jobId}`);
@@ -134,7 +145,8 @@ export const watchJob = async (
     for (;;) {
       const job = await client.getJob(jobId);
       meter.add(job.counts.succeeded + job.counts.failed);
-      view?.show(figuresOf(job, meter.perSecond));
+      byteMeter.add(job.bytes?.read ?? 0);
+      view?.show(figuresOf(job, meter.perSecond, byteMeter.perSecond));
       if (ended(job.status)) return job;
       if (Date.now() > deadline)
         throw new CliError(

@@ -6,6 +6,7 @@ import { locationOf } from '../../lib/domain/s3-location';
 import { LongtailError } from '../../lib/errors';
 import type { JobError, RecordCounts } from '../../lib/domain/job';
 import { batchSizeOf } from '../../lib/domain/job-options';
+import type { ReadPosition } from '../../lib/records/record-boundary';
 import type { JobPlan } from '../../lib/domain/job-plan';
 import { DynamoShardProgressStore } from '../../lib/aws/dynamodb/shard-progress-store';
 import { workerErrorCodes } from '../../lib/domain/worker-output';
@@ -66,6 +67,7 @@ const runJob = async (): Promise<number> => {
   const objects = new S3ObjectStore();
   const progress = new DynamoShardProgressStore(undefined, () => settings.JOBS_TABLE);
   const planLocation = locationOf(settings.LONGTAIL_PLAN_URI);
+  let read: ReadPosition | undefined;
   const report = (status: 'running' | 'succeeded' | 'failed', counts: RecordCounts, error?: JobError) =>
     progress.report(settings.LONGTAIL_JOB_ID, {
       index: shardIndex,
@@ -74,6 +76,7 @@ const runJob = async (): Promise<number> => {
       processed: counts.succeeded + counts.failed,
       succeeded: counts.succeeded,
       failed: counts.failed,
+      ...(read ? { bytes: read.bytes, lines: read.lines } : {}),
       ...(error ? { error } : {}),
       updatedAt: new Date().toISOString(),
     });
@@ -91,7 +94,7 @@ const runJob = async (): Promise<number> => {
       provider: opened.provider,
       lanes: opened.lanes,
       preprocessThreads: opened.preprocessThreads,
-      shardRecords: shard.records,
+      shardBytes: shard.end - shard.start,
     });
     counts = await runPlannedShard({
       plan,
@@ -100,8 +103,9 @@ const runJob = async (): Promise<number> => {
       model: opened.model,
       objects,
       outputsBucket: planLocation.bucket,
-      onProgress: async (soFar) => {
+      onProgress: async (soFar, position) => {
         counts = soFar;
+        read = position;
         await report('running', soFar);
       },
     });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ObjectNotFound } from '../../lib/ports/object-store';
 import { locationOf } from '../../lib/domain/s3-location';
 import type { ObjectStore } from '../../lib/ports/object-store';
@@ -10,6 +10,9 @@ import { describeIssues } from '../../lib/models/record-schema';
 import type { RecordCheck } from '../../lib/models/record-schema';
 import type { ModelRecord } from '../../lib/models/record-schema';
 import { decodeRecordChunks } from '../../lib/records/decode';
+import { alignedRangeOf, countingBytes, rangeReaderOf } from '../../lib/records/record-boundary';
+import type { ReadPosition } from '../../lib/records/record-boundary';
+import { logger } from '../../lib/logger';
 import type { DecodedRecord } from '../../lib/records/decode';
 import { RecordTransformError, modelInputOf } from '../../lib/transform/data-processing';
 import type { CompiledDataProcessing } from '../../lib/transform/data-processing';
@@ -24,10 +27,26 @@ export interface PendingRecord {
   input: ModelRecord;
 }
 
-const openShard = async (objects: ObjectStore, file: PlannedFile, shard: PlannedShard): Promise<Readable> => {
+/**
+ * The shard's records: its cut moved to record boundaries (reading a little past each cut, and
+ * for CSV maybe speculating on quotes), then that range streamed, counted as it passes.
+ */
+const openShard = async (
+  objects: ObjectStore,
+  file: PlannedFile,
+  shard: PlannedShard,
+  position: ReadPosition,
+): Promise<Readable> => {
   const location = locationOf(file.inputUri);
   try {
-    return await objects.openRange(location, shard.start, shard.end - 1);
+    const read = rangeReaderOf(objects, location);
+    const range = await alignedRangeOf(read, shard, {
+      format: file.format,
+      size: file.bytes,
+      onExactFallback: (cut) =>
+        logger.warn('Counted quotes from the file start to align a shard', { shard: shard.index, cut }),
+    });
+    return Readable.from(countingBytes(await read(range.start, range.end), position));
   } catch (error) {
     if (error instanceof ObjectNotFound) {
       throw new LongtailError(workerErrorCodes.inputNotFound, `The input ${file.inputUri} no longer exists.`);
@@ -52,15 +71,16 @@ async function* wholeObjectRecord(source: Readable): AsyncGenerator<DecodedRecor
 
 /**
  * Streams the shard's byte range and decodes it, chunk by chunk. The source is returned too: a
- * shard that fails destroys it rather than read on.
+ * shard that fails destroys it rather than read on; and the position, bytes and newlines read so far.
  */
 export const openShardRecords = async (
   objects: ObjectStore,
   file: PlannedFile,
   shard: PlannedShard,
   options: Pick<JobOptions, 'splitType'> & { maxRecordBytes: number },
-): Promise<{ source: Readable; chunks: AsyncIterable<DecodedRecord[]> }> => {
-  const source = await openShard(objects, file, shard);
+): Promise<{ source: Readable; chunks: AsyncIterable<DecodedRecord[]>; position: ReadPosition }> => {
+  const position: ReadPosition = { bytes: 0, lines: 0 };
+  const source = await openShard(objects, file, shard, position);
   const chunks =
     options.splitType === 'None'
       ? wholeObjectRecord(source)
@@ -69,7 +89,7 @@ export const openShardRecords = async (
           atObjectStart: shard.atObjectStart,
           maxRecordBytes: options.maxRecordBytes,
         });
-  return { source, chunks };
+  return { source, chunks, position };
 };
 
 /**

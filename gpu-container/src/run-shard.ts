@@ -12,6 +12,7 @@ import { BatchPipeline } from './batch-pipeline';
 import type { ShardModel } from './batch-pipeline';
 import { openShardRecords, recordAdmission } from './record-admission';
 import { ShardOutput } from './shard-output';
+import type { ReadPosition } from '../../lib/records/record-boundary';
 
 const mib = 1024 * 1024;
 
@@ -54,8 +55,8 @@ export interface ShardWork {
   prefetchBatches?: number;
   objects: ObjectStore;
   outputsBucket: string;
-  /** Called every few seconds and at the end with the counts so far. */
-  onProgress: (counts: RecordCounts) => Promise<void>;
+  /** Called every few seconds and at the end with the counts so far, and how far the input was read. */
+  onProgress: (counts: RecordCounts, read: ReadPosition) => Promise<void>;
   progressIntervalMs?: number;
 }
 
@@ -75,6 +76,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   const compiled = compileDataProcessing(options, file.format);
   const maxBatchBytes = options.maxPayloadMB * mib;
 
+  let position: ReadPosition = { bytes: 0, lines: 0 };
   const output = new ShardOutput({
     objects: work.objects,
     locations: shardOutputLocationOf(work.outputsBucket, plan.jobId, shard.index),
@@ -82,7 +84,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     compiled,
     shard,
     maxFailedRecordsPercent: options.maxFailedRecordsPercent,
-    onProgress: work.onProgress,
+    onProgress: (counts) => work.onProgress(counts, { ...position }),
     progressIntervalMs: work.progressIntervalMs ?? 2000,
   });
   const admit = recordAdmission(recordCheckerOf(work.served), compiled, file.header, output);
@@ -92,10 +94,12 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     prefetchBatches: work.prefetchBatches ?? 2,
   });
 
-  const { source, chunks } = await openShardRecords(work.objects, file, shard, {
+  const opened = await openShardRecords(work.objects, file, shard, {
     splitType: options.splitType,
     maxRecordBytes: maxBatchBytes,
   });
+  const { source, chunks } = opened;
+  position = opened.position;
   try {
     for await (const chunk of chunks) {
       for (const decoded of chunk) {
@@ -108,7 +112,7 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     }
     await batches.finish();
     // Again at the end: a shard whose records all fail before reaching the model settles no batch.
-    output.checkFailureBudget();
+    output.checkFailureBudget(true);
   } catch (error) {
     source.destroy();
     await output.abandon();

@@ -106,11 +106,12 @@ export class ShardOutput {
     }
   }
 
-  checkFailureBudget() {
+  /** Judged on 100 records at least while the shard runs (its record count is not known), on all at its end. */
+  checkFailureBudget(final = false) {
     const { counts } = this;
     const { shard, maxFailedRecordsPercent } = this.settings;
     const processed = counts.succeeded + counts.failed;
-    const enough = Math.min(100, shard.records);
+    const enough = final ? 1 : 100;
     if (processed >= enough && (counts.failed * 100) / processed > maxFailedRecordsPercent) {
       throw new LongtailError(
         'TOO_MANY_FAILED_RECORDS',

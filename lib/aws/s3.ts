@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -9,6 +10,7 @@ import {
   NotFound,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -20,7 +22,8 @@ import { locationOf } from '../domain/s3-location';
 import type { S3Location } from '../domain/s3-location';
 import type { CompletedPart, FileUpload, ModelArtifacts } from '../ports/model-registry';
 import { ObjectNotFound } from '../ports/object-store';
-import type { ObjectInfo, ObjectStore } from '../ports/object-store';
+import type { ObjectInfo, ObjectStore, UploadedPart } from '../ports/object-store';
+import { logger } from '../logger';
 
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly client: () => S3Client = s3Client.get) {}
@@ -99,7 +102,104 @@ export class S3ObjectStore implements ObjectStore {
       queueSize: 1,
     }).done();
   }
+
+  /** Set when the store answered an UploadPartCopy without copying (an emulator that lacks it). */
+  private partCopyMissing = false;
+
+  /** Whether parts are still copied by the store itself (no UploadPartCopy has come back empty). */
+  get copiesPartsInStore(): boolean {
+    return !this.partCopyMissing;
+  }
+
+  async startMultipart({ bucket, key }: S3Location, contentType: string) {
+    const { UploadId } = await this.client().send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+    );
+    if (!UploadId) throw new Error(`S3 gave no upload id for s3://${bucket}/${key}`);
+    return UploadId;
+  }
+
+  async uploadPart({ bucket, key }: S3Location, uploadId: string, partNumber: number, body: Buffer) {
+    const { ETag } = await this.client().send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+      }),
+    );
+    if (!ETag) throw new Error(`S3 gave no ETag for part ${partNumber} of s3://${bucket}/${key}`);
+    return ETag;
+  }
+
+  /**
+   * UploadPartCopy: S3 copies the range itself. A store that answers without a CopyPartResult
+   * (or fails the request outright, as an emulator without the operation does) did not copy; the
+   * range is then read and sent as the part, and later parts go that way at once.
+   */
+  async copyPart(
+    location: S3Location,
+    uploadId: string,
+    partNumber: number,
+    source: S3Location,
+    start: number,
+    end: number,
+  ) {
+    if (!this.partCopyMissing) {
+      try {
+        const { CopyPartResult } = await this.client().send(
+          new UploadPartCopyCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            CopySource: `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}`,
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
+        );
+        if (CopyPartResult?.ETag) return CopyPartResult.ETag;
+      } catch (error) {
+        if (!endpointLacksPartCopy(error)) throw error;
+      }
+      this.partCopyMissing = true;
+      logger.warn('This S3 does not copy parts (UploadPartCopy); joining outputs by reading them instead');
+    }
+    const body = await this.openRange(source, start, end);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+    return this.uploadPart(location, uploadId, partNumber, Buffer.concat(chunks));
+  }
+
+  async completeMultipart({ bucket, key }: S3Location, uploadId: string, parts: readonly UploadedPart[]) {
+    await this.client().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+      }),
+    );
+  }
+
+  async abortMultipart({ bucket, key }: S3Location, uploadId: string) {
+    await this.client().send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+    );
+  }
 }
+
+/**
+ * Whether an UploadPartCopy failed because the store lacks it: NotImplemented (501), or, from a
+ * local emulator (an endpoint override), a server error. Real S3 errors (access, a missing
+ * source) are thrown as they are.
+ */
+const endpointLacksPartCopy = (error: unknown): boolean => {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (name === 'NotImplemented' || $metadata?.httpStatusCode === 501) return true;
+  const emulated = Boolean(process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3);
+  return emulated && ($metadata?.httpStatusCode ?? 0) >= 500;
+};
 
 const mib = 1024 ** 2;
 

@@ -16,18 +16,30 @@ export interface PlannedFile {
   /** CSV header cells, when the file has a header row. */
   header?: string[];
   bytes: number;
-  records: number;
+  /** Counted at planning only for small inputs (see `buildJobPlan`); otherwise the shards count them. */
+  records?: number;
   firstShard: number;
   shardCount: number;
 }
 
+/**
+ * Bytes [start, end) of a file, cut by size without reading it. The shard's records are those
+ * whose first byte lies in the range: the worker moves `start` (unless `startsAtRecord`) and
+ * `end` to the next record boundary (`alignedRangeOf`), so adjacent shards meet exactly.
+ */
 export interface PlannedShard {
   index: number;
   file: number;
   start: number;
   end: number;
+  /**
+   * Line number of the first byte the shard reads. Known for a file's first shard (1, or the
+   * line after the CSV header); 1 for the others, whose failure lines are made absolute at
+   * assembly from the line counts the shards before them report.
+   */
   firstLine: number;
-  records: number;
+  /** `start` is a record boundary already: the file's first shard. */
+  startsAtRecord: boolean;
   /** Whether the range starts at the object's first byte (a BOM there is dropped). */
   atObjectStart: boolean;
 }
@@ -68,7 +80,10 @@ export interface JobPlan {
   options: Job['options'];
   files: PlannedFile[];
   shards: PlannedShard[];
-  totalRecords: number;
+  /** Known when planning counted the records (small inputs); otherwise the sum of the shards' counts at the end. */
+  totalRecords?: number;
+  /** The input's size: progress is bytes done of this when `totalRecords` is unknown. */
+  totalBytes: number;
 }
 
 /** AWS Batch array jobs have at most 10,000 children. */

@@ -61,11 +61,18 @@ export const jobViewSchema = z
     outputUri: s3Uri,
     failureUri: s3Uri,
     counts: z.strictObject({
-      total: z.number().int(),
+      total: z.number().int().nullable().meta({
+        description:
+          'Records in the input; `null` while a job runs whose input planning did not count (over 64 MiB): see `bytes`.',
+      }),
       succeeded: z.number().int(),
       failed: z.number().int(),
     }),
     shards: shardSummarySchema.nullable(),
+    bytes: z.strictObject({ read: z.number().int(), total: z.number().int() }).nullable().meta({
+      description:
+        'Input bytes the shards have read, of the input’s size: progress when `counts.total` is unknown.',
+    }),
     createdAt: isoTime,
     startedAt: isoTime.nullable(),
     completedAt: isoTime.nullable(),
@@ -173,8 +180,20 @@ export const consoleUrlOf = (executionArn: string | undefined): string | null =>
 export interface JobProgress {
   succeeded: number;
   failed: number;
+  /** Input bytes the shards have read. */
+  bytes?: number;
   shards: ShardSummaryView;
 }
+
+/**
+ * While a job runs, its record total is unknown when planning did not count it (`null`); bytes
+ * read of the input's size say how far it is either way.
+ */
+const runningCountsOf = (job: Job, progress: JobProgress) => ({
+  total: job.recordsCounted === false ? null : job.counts.total,
+  succeeded: progress.succeeded,
+  failed: progress.failed,
+});
 
 /**
  * What the API shows of a job: the record, minus storage details, plus links. While it runs,
@@ -192,11 +211,15 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress): J
   parentJobId: job.parentJobId ?? null,
   outputUri: job.outputUri,
   failureUri: job.failureUri,
-  counts:
-    job.status === 'running' && progress
-      ? { total: job.counts.total, succeeded: progress.succeeded, failed: progress.failed }
-      : job.counts,
+  counts: job.status === 'running' && progress ? runningCountsOf(job, progress) : job.counts,
   shards: progress?.shards ?? null,
+  bytes:
+    job.inputBytes !== undefined
+      ? {
+          read: job.status === 'completed' ? job.inputBytes : Math.min(progress?.bytes ?? 0, job.inputBytes),
+          total: job.inputBytes,
+        }
+      : null,
   createdAt: job.createdAt,
   startedAt: job.startedAt ?? null,
   completedAt: job.completedAt ?? null,

@@ -62,6 +62,13 @@ export interface Job {
   parentJobId?: string;
   /** Set when the shards are planned. */
   shardCount?: number;
+  /** The input's size, set when the shards are planned: progress is bytes read of it. */
+  inputBytes?: number;
+  /**
+   * False when planning did not count the records (inputs over 64 MiB): `counts.total` is then
+   * known only when the job ends, as the sum of what its shards read.
+   */
+  recordsCounted?: boolean;
   /** When the owner asked to cancel it (absent for a job the reconciler cancelled). */
   cancelRequestedAt?: string;
   /** For a job cancelled while it ran: the outputs of the shards that had finished. */

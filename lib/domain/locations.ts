@@ -63,6 +63,12 @@ export const shardOutputLocationOf = (outputsBucket: string, jobId: string, shar
   failures: { bucket: outputsBucket, key: workKeyOf(jobId, `shards/${shard}.failed`) },
 });
 
+/** Where a job's shard outputs are: one listing gives their sizes. */
+export const shardOutputsPrefixOf = (outputsBucket: string, jobId: string) => ({
+  bucket: outputsBucket,
+  key: workKeyOf(jobId, 'shards/'),
+});
+
 /** The Batch job name the state machine gives a job's worker: `longtail-<jobId>`. */
 export const batchJobNameOf = (jobId: string) => `longtail-${jobId}`;
 

@@ -16,6 +16,10 @@ export interface ShardProgress {
   processed: number;
   succeeded: number;
   failed: number;
+  /** Input bytes read so far: progress when the job's record total is not known. */
+  bytes?: number;
+  /** Newlines in the shard's records: where the next shard's line numbers start. */
+  lines?: number;
   error?: JobError;
   updatedAt: string;
 }
@@ -39,16 +43,18 @@ export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
   };
   let succeeded = 0;
   let failed = 0;
+  let bytes = 0;
   for (const row of rows) {
     shards[row.status]++;
     succeeded += row.succeeded;
     failed += row.failed;
+    bytes += row.bytes ?? 0;
   }
-  return { shards, succeeded, failed };
+  return { shards, succeeded, failed, bytes };
 };
 
 /** A job's counts when it ends early (failed, cancelled): its total, and what its shards got to. */
-export const partialCountsOf = (total: number, rows: ShardProgress[]) => {
+export const partialCountsOf = (total: number | undefined, rows: ShardProgress[]) => {
   const { succeeded, failed } = summarizeShards(rows, rows.length);
-  return { total, succeeded, failed };
+  return { total: total ?? succeeded + failed, succeeded, failed };
 };

@@ -16,3 +16,19 @@ export interface FailureLine {
   record: string;
   error: { code: string; message: string };
 }
+
+/**
+ * A failure line of a shard that is not its file's first, renumbered from the shard's own lines
+ * (1 at its first byte) to the file's: `linesBefore` is the newlines in the file before the shard.
+ * A decoding error names the line in its message ("Line 3: …"), so that number moves too.
+ */
+export const renumberFailureLine = (text: string, linesBefore: number): string => {
+  if (linesBefore === 0 || text.trim() === '') return text;
+  const failed = JSON.parse(text) as FailureLine;
+  const line = failed.line + linesBefore;
+  const message = failed.error.message.replace(/^Line (\d+):/, (_match, shardLine: string) =>
+    Number(shardLine) === failed.line ? `Line ${line}:` : _match,
+  );
+  const newline = text.endsWith('\n') ? '\n' : '';
+  return `${JSON.stringify({ ...failed, line, error: { ...failed.error, message } })}${newline}`;
+};

@@ -33,5 +33,12 @@ export interface JobStore {
   /** Records what a job cancelled while running had done: its counts and finished shards' outputs. */
   recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
-  recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }): Promise<void>;
+  recordPlan(jobId: string, plan: PlanSummary): Promise<void>;
+}
+
+/** What planning tells the job: its shards, its size, and its record total when it was counted. */
+export interface PlanSummary {
+  shardCount: number;
+  totalRecords?: number;
+  inputBytes?: number;
 }

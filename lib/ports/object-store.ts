@@ -25,4 +25,30 @@ export interface ObjectStore {
   readJson<T>(location: S3Location): Promise<T | undefined>;
   /** Streams `body` into the object with a multipart upload, whatever its length. */
   upload(location: S3Location, body: Readable, contentType: string): Promise<void>;
+  /**
+   * A multipart upload whose parts are sent bytes or byte ranges of other objects copied by the
+   * store itself (S3 UploadPartCopy): how assembly joins shard outputs without reading them.
+   */
+  startMultipart(location: S3Location, contentType: string): Promise<string>;
+  uploadPart(location: S3Location, uploadId: string, partNumber: number, body: Buffer): Promise<string>;
+  /** Copies bytes `start` to `end` (inclusive) of `source` as a part; returns its ETag. */
+  copyPart(
+    location: S3Location,
+    uploadId: string,
+    partNumber: number,
+    source: S3Location,
+    start: number,
+    end: number,
+  ): Promise<string>;
+  completeMultipart(location: S3Location, uploadId: string, parts: readonly UploadedPart[]): Promise<void>;
+  abortMultipart(location: S3Location, uploadId: string): Promise<void>;
 }
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** S3's limits on multipart parts: all but the last at least 5 MiB, none above 5 GiB. */
+export const minPartBytes = 5 * 1024 * 1024;
+export const maxPartBytes = 5 * 1024 * 1024 * 1024;

@@ -180,7 +180,7 @@ const decodeOne = (
 
 /**
  * Decodes the records of a byte range that starts at a record boundary (a whole object, or a shard
- * from `splitIntoShards`): one array per chunk the source yields, so that a consumer handles a chunk's
+ * aligned by `alignedRangeOf`): one array per chunk the source yields, so that a consumer handles a chunk's
  * records without an await (and its microtasks) for each. A record that cannot be decoded comes
  * with `ok: false` and the rest go on; only a source that fails, or yields something other than
  * bytes, throws.

@@ -18,7 +18,7 @@ export interface ScannerStart {
 }
 
 /**
- * The record-boundary state machine shared by `recordSpans`, `splitIntoShards` and `decodeRecords`, so
+ * The record-boundary state machine shared by `recordSpans`, `readFirstRecord` and `decodeRecords`, so
  * that all three agree on where records start and end and on their line numbers.
  *
  * Pull-based so that callers handle one record at a time: `feed` a chunk, call `next()` until it

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { resetClients } from '../../lib/aws/clients';
 import { ObjectNotFound } from '../../lib/ports/object-store';
 import { S3ObjectStore } from '../../lib/aws/s3';
+import { joinObjects } from '../../lib/use-cases/steps/join-objects';
 import { Conflict, TransitionRejected } from '../../lib/errors';
 import type { Job } from '../../lib/domain/job';
 import { StepFunctionsExecutionStarter } from '../../lib/aws/step-functions';
@@ -167,6 +168,20 @@ describe('DynamoJobStore.recordPlan against the DynamoDB emulator', () => {
     });
   });
 
+  it('records the input size, and leaves the total for the end when planning did not count it', async () => {
+    await store.create(jobFor('job-uncounted', 'erin', '2026-03-03T00:00:00.000Z'));
+    await store.transition('job-uncounted', 'running');
+
+    await store.recordPlan('job-uncounted', { shardCount: 7, inputBytes: 5e11 });
+
+    expect(await store.get('job-uncounted')).toMatchObject({
+      shardCount: 7,
+      inputBytes: 5e11,
+      recordsCounted: false,
+      counts: { total: 0, succeeded: 0, failed: 0 },
+    });
+  });
+
   it('does not plan a job that is not running', async () => {
     await store.create(jobFor('job-unplanned', 'erin', '2026-03-02T00:00:00.000Z'));
 
@@ -210,6 +225,14 @@ describe('DynamoShardProgressStore against the DynamoDB emulator', () => {
     ]);
     expect(rows[0]).toEqual(row({ index: 0, status: 'running', processed: 3, succeeded: 2, failed: 1 }));
     expect(rows[1]?.error).toEqual({ code: 'INFERENCE_FAILED', message: 'bad tensor' });
+  });
+
+  it('keeps the bytes and lines a shard read', async () => {
+    await progress.report('job-read', row({ status: 'succeeded', bytes: 123_456, lines: 789 }));
+
+    expect(await progress.listFor('job-read')).toEqual([
+      row({ status: 'succeeded', bytes: 123_456, lines: 789 }),
+    ]);
   });
 
   it('lets a newer attempt replace a shard row, and never an older one', async () => {
@@ -290,6 +313,42 @@ describe('S3ObjectStore against the S3 emulator', () => {
     for await (const object of objects.list('adapters-bucket', 'listed/')) listed.push(object.key);
 
     expect(listed).toEqual(['listed/a/1.jsonl', 'listed/b.jsonl', 'listed/c.jsonl']);
+  });
+
+  it('joins objects server-side: large ones copied as parts (UploadPartCopy), small ones read to fill a part', async () => {
+    const bucket = 'adapters-bucket';
+    const big = `${'b'.repeat(6 * 1024 * 1024 - 1)}\n`;
+    const sources = [
+      { key: 'join/0.out', body: 'small first\n' },
+      { key: 'join/1.out', body: `${'a'.repeat(11 * 1024 * 1024 - 1)}\n` },
+      { key: 'join/2.out', body: '' },
+      { key: 'join/3.out', body: big },
+      { key: 'join/4.out', body: 'small last\n' },
+    ];
+    for (const { key, body } of sources) await objects.putText({ bucket, key }, body, 'text/plain');
+    const copied: string[] = [];
+    const copyPart = objects.copyPart.bind(objects);
+    const counting = Object.assign(Object.create(objects) as S3ObjectStore, {
+      copyPart: async (...args: Parameters<S3ObjectStore['copyPart']>) => {
+        copied.push(args[3].key);
+        return copyPart(...args);
+      },
+    });
+
+    await joinObjects(
+      counting,
+      { bucket, key: 'join/all.out' },
+      sources.map(({ key, body }) => ({ location: { bucket, key }, size: Buffer.byteLength(body) })),
+      'text/plain',
+    );
+
+    let joined = '';
+    for await (const chunk of await objects.openRead({ bucket, key: 'join/all.out' }))
+      joined += (chunk as Buffer).toString('utf8');
+    expect(joined).toBe(sources.map(({ body }) => body).join(''));
+    expect(copied).toEqual(['join/1.out', 'join/3.out']);
+    expect(objects.copiesPartsInStore).toBe(true);
+    expect(await objects.head({ bucket, key: 'join/all.out' })).toMatchObject({ contentType: 'text/plain' });
   });
 
   it('says ObjectNotFound for a missing object, and undefined for missing JSON', async () => {

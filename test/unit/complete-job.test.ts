@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -46,6 +52,14 @@ const running = aJob({
 
 const noSuchKey = () => new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
 
+/** A shard object the worker left: readable, and listed with its size. */
+let listed: { Key: string; Size: number }[] = [];
+const givenShardObject = (index: number, kind: 'out' | 'failed', text: string) => {
+  const key = shardKey(index, kind);
+  s3.on(GetObjectCommand, key).resolves({ Body: textObjectBody(text) });
+  listed.push({ Key: key.Key, Size: Buffer.byteLength(text) });
+};
+
 const givenShardRows = (...rows: ShardProgress[]) =>
   dynamo.on(QueryCommand).resolves({ Items: rows.map((row) => storedShardRow(jobId, row)) });
 
@@ -71,6 +85,8 @@ describe('complete-job handler', () => {
     s3.on(GetObjectCommand).rejects(noSuchKey());
     s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(plan) });
     s3.on(PutObjectCommand).resolves({});
+    listed = [];
+    s3.on(ListObjectsV2Command).callsFake(() => ({ Contents: listed }));
     givenShardRows(
       aShardProgress({ index: 0, processed: 2, succeeded: 1, failed: 1 }),
       aShardProgress({ index: 1, processed: 1, succeeded: 1 }),
@@ -90,6 +106,33 @@ describe('complete-job handler', () => {
       model: { name: 'churn-risk' },
       options: plan.options,
       counts: { total: 3, succeeded: 2, failed: 1 },
+    });
+  });
+
+  it('takes the total from the shards when planning did not count the records', async () => {
+    const { totalRecords: _counted, ...uncounted } = aPlan({ records: [2, 1] });
+    uncounted.files = uncounted.files.map(({ records: _records, ...rest }) => rest);
+    s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(uncounted) });
+    givenShardRows(
+      aShardProgress({ index: 0, processed: 5, succeeded: 4, failed: 1 }),
+      aShardProgress({ index: 1, processed: 2, succeeded: 2 }),
+    );
+
+    await expect(finalize()).resolves.toMatchObject({ counts: { total: 7, succeeded: 6, failed: 1 } });
+    const metadata = JSON.parse(writtenTo(`s3://${outputs}/outputs/${jobId}/_metadata.json`) ?? '{}') as {
+      files: { records: number }[];
+    };
+    expect(metadata.files.map((f) => f.records)).toEqual([7]);
+  });
+
+  it('fails a job whose shards found no record at all', async () => {
+    const { totalRecords: _counted, ...uncounted } = aPlan({ records: [2, 1] });
+    s3.on(GetObjectCommand, planKey).resolves({ Body: jsonObjectBody(uncounted) });
+    givenShardRows(aShardProgress({ index: 0 }), aShardProgress({ index: 1 }));
+
+    await expect(finalize()).rejects.toMatchObject({
+      name: 'AllRecordsFailed',
+      message: 'The input holds no records.',
     });
   });
 
@@ -128,12 +171,14 @@ describe('complete-job handler', () => {
   });
 
   it("joins the shards' outputs and failures, in shard order, into the file's .out and .out.failed", async () => {
-    s3.on(GetObjectCommand, shardKey(0, 'out')).resolves({ Body: textObjectBody('{"label":"a"}\n') });
-    s3.on(GetObjectCommand, shardKey(1, 'out')).resolves({ Body: textObjectBody('{"label":"b"}\n') });
-    s3.on(GetObjectCommand, shardKey(0, 'failed')).resolves({
-      Body: textObjectBody('{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n'),
-    });
-    s3.on(GetObjectCommand, shardKey(1, 'failed')).resolves({ Body: textObjectBody('') });
+    givenShardObject(0, 'out', '{"label":"a"}\n');
+    givenShardObject(1, 'out', '{"label":"b"}\n');
+    givenShardObject(
+      0,
+      'failed',
+      '{"line":2,"record":"x","error":{"code":"MALFORMED_JSON","message":"m"}}\n',
+    );
+    givenShardObject(1, 'failed', '');
 
     await finalize();
 
@@ -148,7 +193,7 @@ describe('complete-job handler', () => {
   });
 
   it('leaves out a shard that wrote no output object', async () => {
-    s3.on(GetObjectCommand, shardKey(1, 'out')).resolves({ Body: textObjectBody('{"label":"b"}\n') });
+    givenShardObject(1, 'out', '{"label":"b"}\n');
 
     await finalize();
 
@@ -174,9 +219,7 @@ describe('complete-job handler', () => {
 
   it('still writes the failure file of a job whose every record failed, for the owner to read', async () => {
     givenShardRows(aShardProgress({ index: 0, processed: 2, failed: 2 }));
-    s3.on(GetObjectCommand, shardKey(0, 'failed')).resolves({
-      Body: textObjectBody('{"line":1}\n{"line":2}\n'),
-    });
+    givenShardObject(0, 'failed', '{"line":1}\n{"line":2}\n');
 
     await expect(finalize()).rejects.toMatchObject({ name: 'AllRecordsFailed' });
 

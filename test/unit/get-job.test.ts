@@ -46,6 +46,7 @@ describe('get-job handler', () => {
       failureUri: job.failureUri,
       counts: { total: 3, succeeded: 2, failed: 1 },
       shards: null,
+      bytes: null,
       createdAt: '2025-01-01T00:00:00.000Z',
       startedAt: '2025-01-01T00:01:00.000Z',
       completedAt: '2025-01-01T00:05:00.000Z',
@@ -88,6 +89,28 @@ describe('get-job handler', () => {
       status: 'running',
       counts: { total: 1000, succeeded: 353, failed: 7 },
       shards: { total: 4, pending: 1, running: 1, succeeded: 1, failed: 1 },
+    });
+  });
+
+  it('shows a null total and bytes read of the input for a running job too large to count at planning', async () => {
+    const job = aJob({ status: 'running', shardCount: 2, inputBytes: 5_000, recordsCounted: false });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(job) });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        storedShardRow(jobId, aShardProgress({ index: 0, processed: 30, succeeded: 30, bytes: 2_500 })),
+        storedShardRow(
+          jobId,
+          aShardProgress({ index: 1, status: 'running', processed: 9, succeeded: 8, failed: 1, bytes: 700 }),
+        ),
+      ],
+    });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({
+      status: 'running',
+      counts: { total: null, succeeded: 38, failed: 1 },
+      bytes: { read: 3_200, total: 5_000 },
     });
   });
 

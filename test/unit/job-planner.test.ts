@@ -50,16 +50,18 @@ const expectConsistent = (plan: JobPlan, objects: InMemoryObjectStore) => {
     expect(file.firstShard).toBe(index);
     index += file.shardCount;
     expect(shards.every((shard) => shard.file === fileIndex)).toBe(true);
-    expect(shards.reduce((sum, shard) => sum + shard.records, 0)).toBe(file.records);
     shards.forEach((shard, i) => {
       if (i > 0) expect(shard.start).toBe(shards[i - 1]!.end);
+      expect(shard.startsAtRecord).toBe(i === 0);
+      if (i > 0) expect(shard.firstLine).toBe(1);
       expect(shard.end).toBeGreaterThan(shard.start);
     });
     if (shards.length > 0)
       expect(shards.at(-1)!.end).toBe(objects.text(locationOfUri(file.inputUri))!.length);
   }
   expect(plan.shards.map((shard) => shard.index)).toEqual(plan.shards.map((_, i) => i));
-  expect(plan.totalRecords).toBe(plan.files.reduce((sum, file) => sum + file.records, 0));
+  expect(plan.totalRecords).toBe(plan.files.reduce((sum, file) => sum + (file.records ?? 0), 0));
+  expect(plan.totalBytes).toBe(plan.files.reduce((sum, file) => sum + file.bytes, 0));
 };
 
 const locationOfUri = (uri: string) => {
@@ -102,9 +104,18 @@ describe('buildJobPlan', () => {
           },
         ],
         shards: [
-          { index: 0, file: 0, start: 0, end: body.length, firstLine: 1, records: 3, atObjectStart: true },
+          {
+            index: 0,
+            file: 0,
+            start: 0,
+            end: body.length,
+            firstLine: 1,
+            startsAtRecord: true,
+            atObjectStart: true,
+          },
         ],
         totalRecords: 3,
+        totalBytes: body.length,
       });
     });
 
@@ -376,34 +387,37 @@ describe('buildJobPlan', () => {
   });
 
   describe('sharding', () => {
-    it('cuts a large file into shards of about shardSizeMB, at record boundaries', async () => {
+    it('cuts a large file into nearly equal byte ranges of at most shardSizeMB, without aligning them', async () => {
       const body = jsonl(40_000);
       objects.put({ bucket: inputs, key: 'big.jsonl' }, body);
 
       const planned = await plan(s3Job(`s3://${inputs}/big.jsonl`, 'S3Object', { shardSizeMB: 1 }));
 
       const sizes = planned.shards.map((shard) => shard.end - shard.start);
-      const longestRecord = Math.max(...body.split('\n').map((line) => line.length + 1));
       expect(planned.shards).toHaveLength(Math.ceil(body.length / mib));
-      expect(sizes.slice(0, -1).every((size) => size >= mib && size < mib + longestRecord)).toBe(true);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(mib);
       expect(planned.totalRecords).toBe(40_000);
-      for (const shard of planned.shards) {
-        expect(body[shard.start - 1] ?? '\n').toBe('\n');
-        expect(body[shard.end - 1]).toBe('\n');
-      }
-      expect(planned.shards.slice(1).every((s) => !s.atObjectStart)).toBe(true);
+      expect(planned.shards.slice(1).every((s) => !s.atObjectStart && !s.startsAtRecord)).toBe(true);
       expectConsistent(planned, objects);
     });
 
-    it('numbers each shard’s first line so that records keep their line in the file', async () => {
+    it('numbers lines from 1 in the shards after a file’s first, which assembly renumbers', async () => {
       objects.put({ bucket: inputs, key: 'big.jsonl' }, jsonl(40_000));
 
       const planned = await plan(s3Job(`s3://${inputs}/big.jsonl`, 'S3Object', { shardSizeMB: 1 }));
 
-      planned.shards.slice(1).forEach((shard, i) => {
-        const previous = planned.shards[i]!;
-        expect(shard.firstLine).toBe(previous.firstLine + previous.records);
-      });
+      expect(planned.shards[0]).toMatchObject({ firstLine: 1, startsAtRecord: true });
+      expect(planned.shards.slice(1).every((shard) => shard.firstLine === 1)).toBe(true);
+    });
+
+    it('keeps a tiny file one shard', async () => {
+      objects.put({ bucket: inputs, key: 'tiny.jsonl' }, jsonl(1));
+
+      const planned = await plan(s3Job(`s3://${inputs}/tiny.jsonl`));
+
+      expect(planned.shards).toHaveLength(1);
+      expect(planned.totalRecords).toBe(1);
     });
 
     it('plans no more shards than maxShards', async () => {
@@ -458,8 +472,24 @@ describe('buildJobPlan', () => {
       const planned = await plan(s3Job(`s3://${inputs}/docs/`, 'S3Prefix', { splitType: 'None' }));
 
       expect(planned.shards).toEqual([
-        { index: 0, file: 0, start: 0, end: document.length, firstLine: 1, records: 1, atObjectStart: true },
-        { index: 1, file: 1, start: 0, end: document.length, firstLine: 1, records: 1, atObjectStart: true },
+        {
+          index: 0,
+          file: 0,
+          start: 0,
+          end: document.length,
+          firstLine: 1,
+          startsAtRecord: true,
+          atObjectStart: true,
+        },
+        {
+          index: 1,
+          file: 1,
+          start: 0,
+          end: document.length,
+          firstLine: 1,
+          startsAtRecord: true,
+          atObjectStart: true,
+        },
       ]);
       expect(planned.totalRecords).toBe(2);
     });

@@ -164,7 +164,13 @@ describe('plan-shards handler', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { jobId },
       ConditionExpression: '#status = :running',
-      ExpressionAttributeValues: { ':shards': 1, ':total': 2, ':running': 'running' },
+      ExpressionAttributeValues: {
+        ':shards': 1,
+        ':total': 2,
+        ':counted': true,
+        ':bytes': Buffer.byteLength(records),
+        ':running': 'running',
+      },
     });
   });
 

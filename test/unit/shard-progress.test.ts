@@ -12,8 +12,8 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 describe('summarizeShards', () => {
   it('counts shards by status, those with no row yet as pending, and sums their records', () => {
     const rows = [
-      aShardProgress({ index: 0, status: 'succeeded', succeeded: 90, failed: 10 }),
-      aShardProgress({ index: 1, status: 'running', succeeded: 40, failed: 2 }),
+      aShardProgress({ index: 0, status: 'succeeded', succeeded: 90, failed: 10, bytes: 9_000 }),
+      aShardProgress({ index: 1, status: 'running', succeeded: 40, failed: 2, bytes: 4_200 }),
       aShardProgress({ index: 4, status: 'failed', succeeded: 5, failed: 50 }),
     ];
 
@@ -21,6 +21,7 @@ describe('summarizeShards', () => {
       shards: { total: 6, pending: 3, running: 1, succeeded: 1, failed: 1 },
       succeeded: 135,
       failed: 62,
+      bytes: 13_200,
     });
   });
 
@@ -29,6 +30,7 @@ describe('summarizeShards', () => {
       shards: { total: 3, pending: 3, running: 0, succeeded: 0, failed: 0 },
       succeeded: 0,
       failed: 0,
+      bytes: 0,
     });
   });
 });

@@ -6,7 +6,7 @@ import { resources } from '../../config';
 import { Conflict, InvalidInput, TransitionRejected } from '../../errors';
 import { previousStatusesOf } from '../../domain/job';
 import type { Job, JobStatus } from '../../domain/job';
-import type { JobPage, JobStore, ListJobsQuery, TransitionFields } from '../../ports/job-store';
+import type { JobPage, JobStore, ListJobsQuery, PlanSummary, TransitionFields } from '../../ports/job-store';
 
 /** Index names and the attributes that feed them, as serverless.yml declares them. */
 export const jobTableIndexes = {
@@ -159,17 +159,20 @@ export class DynamoJobStore implements JobStore {
     return fromStored(Attributes ?? {});
   }
 
-  async recordPlan(jobId: string, plan: { shardCount: number; totalRecords: number }) {
+  async recordPlan(jobId: string, plan: PlanSummary) {
+    const counted = plan.totalRecords !== undefined;
     await this.client().send(
       new UpdateCommand({
         TableName: this.tableName(),
         Key: { jobId },
-        UpdateExpression: 'SET shardCount = :shards, counts.#total = :total',
+        UpdateExpression: `SET shardCount = :shards, recordsCounted = :counted${counted ? ', counts.#total = :total' : ''}${plan.inputBytes !== undefined ? ', inputBytes = :bytes' : ''}`,
         ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
+        ExpressionAttributeNames: { '#status': 'status', ...(counted ? { '#total': 'total' } : {}) },
         ExpressionAttributeValues: {
           ':shards': plan.shardCount,
-          ':total': plan.totalRecords,
+          ':counted': counted,
+          ...(counted ? { ':total': plan.totalRecords } : {}),
+          ...(plan.inputBytes !== undefined ? { ':bytes': plan.inputBytes } : {}),
           ':running': 'running',
         },
       }),

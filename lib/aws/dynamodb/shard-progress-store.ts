@@ -56,7 +56,7 @@ export class DynamoShardProgressStore implements ShardProgressStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        const { index, status, attempt, processed, succeeded, failed, error, updatedAt } =
+        const { index, status, attempt, processed, succeeded, failed, bytes, lines, error, updatedAt } =
           item as ShardProgress;
         rows.push({
           index,
@@ -65,6 +65,8 @@ export class DynamoShardProgressStore implements ShardProgressStore {
           processed,
           succeeded,
           failed,
+          ...(bytes !== undefined ? { bytes } : {}),
+          ...(lines !== undefined ? { lines } : {}),
           ...(error ? { error } : {}),
           updatedAt,
         });

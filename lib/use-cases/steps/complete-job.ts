@@ -10,13 +10,25 @@ import { assembleOutputs } from './assemble-outputs';
 import { nowOf } from './step-deps';
 import type { StepDeps } from './step-deps';
 
+/** The total is the plan's when planning counted the records, else what the shards read. */
 const countsOf = (plan: JobPlan, rows: ShardProgress[]): RecordCounts => {
   const { succeeded, failed } = summarizeShards(rows, plan.shards.length);
-  return { total: plan.totalRecords, succeeded, failed };
+  return { total: plan.totalRecords ?? succeeded + failed, succeeded, failed };
 };
 
 /** The outputs' `_metadata.json`: enough to tell, from the bucket alone, what made them. */
-const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: string, deps: StepDeps) => {
+const writeMetadata = async (
+  plan: JobPlan,
+  counts: RecordCounts,
+  rows: ShardProgress[],
+  completedAt: string,
+  deps: StepDeps,
+) => {
+  // A file planning did not count has the records its shards read.
+  const readBy = (first: number, count: number) =>
+    rows
+      .filter((row) => row.index >= first && row.index < first + count)
+      .reduce((sum, row) => sum + row.processed, 0);
   const model = plan.modelVersion;
   const metadata = {
     jobId: plan.jobId,
@@ -30,7 +42,7 @@ const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: s
       input: file.inputUri,
       output: file.outputUri,
       failures: file.failureUri,
-      records: file.records,
+      records: file.records ?? readBy(file.firstShard, file.shardCount),
     })),
   };
   await deps.objects.putText(
@@ -48,8 +60,12 @@ const writeMetadata = async (plan: JobPlan, counts: RecordCounts, completedAt: s
 export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEvent> => {
   const plan = await deps.objects.readJson<JobPlan>(planLocationOf(deps.outputsBucket, jobId));
   if (!plan) throw new Error(`Job ${jobId} has no plan`);
-  const counts = countsOf(plan, await deps.progress.listFor(jobId));
-  await assembleOutputs(plan, deps.objects, deps.outputsBucket);
+  const rows = await deps.progress.listFor(jobId);
+  const counts = countsOf(plan, rows);
+  await assembleOutputs(plan, deps.objects, deps.outputsBucket, rows);
+  if (counts.total === 0) {
+    throw new AllRecordsFailed('EMPTY_INPUT', `The input holds no records.`);
+  }
   if (counts.succeeded === 0) {
     throw new AllRecordsFailed(
       'ALL_RECORDS_FAILED',
@@ -63,7 +79,7 @@ export const completeJob = async (jobId: string, deps: StepDeps): Promise<JobEve
     );
   }
   const completedAt = nowOf(deps);
-  await writeMetadata(plan, counts, completedAt, deps);
+  await writeMetadata(plan, counts, rows, completedAt, deps);
   try {
     return jobEventOf(await deps.store.transition(jobId, 'completed', { counts, completedAt }));
   } catch (error) {

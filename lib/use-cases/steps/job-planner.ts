@@ -9,9 +9,14 @@ export interface PlanningModel {
   name: string;
   fields?: readonly Pick<RecordField, 'name'>[];
 }
+import { Readable } from 'node:stream';
 import { decodeRecords } from '../../records/decode';
 import { formatOf } from '../../records/formats';
-import { splitIntoShards } from '../../records/shard-plan';
+import type { RecordFormat } from '../../records/formats';
+import { recordSpans } from '../../records/boundaries';
+import { readFirstRecord } from '../../records/first-record';
+import { rangeReaderOf } from '../../records/record-boundary';
+import { cutIntoShards } from '../../records/shard-cuts';
 import type { Job } from '../../domain/job';
 import { outputLocationsOf, reservedInputPrefixes } from '../../domain/locations';
 import { maxArraySize } from '../../domain/job-plan';
@@ -102,14 +107,24 @@ const resolveInputs = async (
   return resolved;
 };
 
-/** `auto`: a header when the first row names every field the model reads. */
+/** The header row found at a CSV file's start: its cells, and where the records after it start. */
+interface CsvHeader {
+  cells: string[];
+  end: number;
+  endLine: number;
+}
+
+/**
+ * `auto`: a header when the first row names every field the model reads. Reads the first row
+ * alone (ranged GETs of 64 KiB, growing), never the file.
+ */
 const csvHeaderOf = async (
   file: ObjectInfo,
   bucket: string,
   job: Job,
   model: PlanningModel,
   objects: ObjectStore,
-): Promise<string[] | undefined> => {
+): Promise<CsvHeader | undefined> => {
   const { fields } = model;
   if (!fields) {
     throw new LongtailError(
@@ -118,24 +133,45 @@ const csvHeaderOf = async (
     );
   }
   if (job.options.csvHeader === 'absent') return undefined;
-  const stream = await objects.openRead({ bucket, key: file.key });
-  try {
-    for await (const first of decodeRecords(stream, 'csv', { firstLine: 1 })) {
-      const cells =
-        first.ok && Array.isArray(first.value) ? (first.value as string[]).map((c) => c.trim()) : undefined;
-      if (job.options.csvHeader === 'present') return cells ?? [];
-      return cells && fields.every((field) => cells.includes(field.name)) ? cells : undefined;
-    }
-    return undefined;
-  } finally {
-    stream.destroy();
+  const first = await readFirstRecord(rangeReaderOf(objects, { bucket, key: file.key }), 'csv', file.size);
+  if (!first) return undefined;
+  for await (const decoded of decodeRecords(Readable.from([first.bytes]), 'csv', { firstLine: 1 })) {
+    const cells =
+      decoded.ok && Array.isArray(decoded.value)
+        ? (decoded.value as string[]).map((c) => c.trim())
+        : undefined;
+    const header = { cells: cells ?? [], end: first.end, endLine: first.endLine };
+    if (job.options.csvHeader === 'present') return header;
+    return cells && fields.every((field) => cells.includes(field.name)) ? header : undefined;
   }
+  return undefined;
 };
 
 /**
- * Resolves a job's inputs and plans its shards, reading each object once. Shards are sized by
- * `shardSizeMB`, and their number across files kept within `maxShards` (each non-empty file
- * needs one). Throws typed errors (INPUT_NOT_FOUND, UNSUPPORTED_FORMAT, EMPTY_INPUT, …) for
+ * Inputs up to this size in all are counted at planning (one read of each, as small as the
+ * shards they make), so their jobs show a record total from the start and an input of blank
+ * lines fails at once. Larger inputs are not read: their total is the shards' sum at the end.
+ */
+export const countRecordsUpToBytes = 64 * mib;
+
+const countRecords = async (
+  objects: ObjectStore,
+  location: { bucket: string; key: string },
+  format: RecordFormat,
+  skip: number,
+): Promise<number> => {
+  let records = 0;
+  const source = await objects.openRead(location);
+  for await (const span of recordSpans(source, format)) if (span.start >= skip) records++;
+  return records;
+};
+
+/**
+ * Resolves a job's inputs and plans its shards without reading the records: shards are byte
+ * ranges cut to nearly equal sizes (`cutIntoShards`), at most `shardSizeMB` each and within
+ * `maxShards` (each non-empty file needs one); the workers align them to records. Reads a CSV
+ * file's first row (its header) and, for inputs of at most `countRecordsUpToBytes`, counts the
+ * records. Throws typed errors (INPUT_NOT_FOUND, UNSUPPORTED_FORMAT, EMPTY_INPUT, …) for
  * inputs the job cannot run on.
  */
 export const buildJobPlan = async (
@@ -153,21 +189,22 @@ export const buildJobPlan = async (
   const bucket = locationOf(job.inputUri).bucket;
   const totalBytes = inputs.reduce((sum, file) => sum + file.size, 0);
   const maxShards = Math.max(inputs.length, Math.min(job.options.maxShards, maxArraySize));
-  const files: PlannedFile[] = [];
-  const shards: PlannedShard[] = [];
+  const counted = totalBytes <= countRecordsUpToBytes;
+  const multiFile = job.input.type === 's3' && job.input.s3DataType !== 'S3Object';
 
+  const described: (Omit<PlannedFile, 'firstShard' | 'shardCount'> & {
+    dataStart: number;
+    firstLine: number;
+  })[] = [];
   for (const input of inputs) {
     const format = formatOf(job.options.contentType ?? input.contentType, input.key);
     const outputFormat = job.options.accept ? formatOf(job.options.accept, input.key) : format;
-    const multiFile = job.input.type === 's3' && job.input.s3DataType !== 'S3Object';
     const { outputUri, failureUri } = multiFile
       ? outputLocationsOf(deps.outputsBucket, job.jobId, input.outputName)
       : { outputUri: job.outputUri, failureUri: job.failureUri };
-    const fileIndex = files.length;
-    const firstShard = shards.length;
-
-    let ranges: { start: number; end: number; firstLine: number; records: number }[];
-    let header: string[] | undefined;
+    const location = { bucket, key: input.key };
+    let header: CsvHeader | undefined;
+    let records: number | undefined;
     if (job.options.splitType === 'None') {
       if (format !== 'jsonl') {
         throw new InvalidInput(
@@ -178,43 +215,61 @@ export const buildJobPlan = async (
       if (input.size > job.options.maxPayloadMB * mib) {
         throw new LongtailError(
           'RECORD_TOO_LARGE',
-          `${toS3Uri({ bucket, key: input.key })} is larger than maxPayloadMB (${job.options.maxPayloadMB} MB).`,
+          `${toS3Uri(location)} is larger than maxPayloadMB (${job.options.maxPayloadMB} MB).`,
         );
       }
-      ranges = [{ start: 0, end: input.size, firstLine: 1, records: 1 }];
+      records = 1;
     } else {
       header = format === 'csv' ? await csvHeaderOf(input, bucket, job, model, deps.objects) : undefined;
-      // Every file needs a shard; the rest are shared by size, so the total stays within maxShards.
-      const share = 1 + Math.floor(((maxShards - inputs.length) * input.size) / Math.max(1, totalBytes));
-      const stream = await deps.objects.openRead({ bucket, key: input.key });
-      ranges = (
-        await splitIntoShards(stream, format, {
-          targetShardBytes: job.options.shardSizeMB * mib,
-          maxShards: share,
-          csvHeader: header !== undefined,
-          totalBytes: input.size,
-        })
-      ).shards;
+      if (counted) {
+        records = await countRecords(deps.objects, location, format, header?.end ?? 0);
+      }
     }
-    for (const range of ranges) {
-      shards.push({ ...range, index: shards.length, file: fileIndex, atObjectStart: range.start === 0 });
-    }
-    files.push({
-      inputUri: toS3Uri({ bucket, key: input.key }),
+    described.push({
+      inputUri: toS3Uri(location),
       format,
       outputFormat,
       outputUri,
       failureUri,
-      ...(header ? { header } : {}),
+      ...(header ? { header: header.cells } : {}),
       bytes: input.size,
-      records: ranges.reduce((sum, range) => sum + range.records, 0),
-      firstShard,
-      shardCount: ranges.length,
+      ...(records !== undefined ? { records } : {}),
+      dataStart: header?.end ?? 0,
+      firstLine: header?.endLine ?? 1,
     });
   }
 
-  const totalRecords = files.reduce((sum, file) => sum + file.records, 0);
+  const cuts =
+    job.options.splitType === 'None'
+      ? described.map((file, index) => ({ file: index, start: 0, end: file.bytes, first: true }))
+      : cutIntoShards(
+          described.map((file) => ({ start: file.dataStart, end: file.bytes })),
+          { targetShardBytes: job.options.shardSizeMB * mib, maxShards },
+        );
+  const shards: PlannedShard[] = cuts.map((cut, index) => ({
+    index,
+    file: cut.file,
+    start: cut.start,
+    end: cut.end,
+    firstLine: cut.first ? described[cut.file]!.firstLine : 1,
+    startsAtRecord: cut.first,
+    atObjectStart: cut.start === 0,
+  }));
+  const files: PlannedFile[] = described.map(({ dataStart: _start, firstLine: _line, ...file }, index) => {
+    const own = shards.filter((shard) => shard.file === index);
+    return { ...file, firstShard: own[0]!.index, shardCount: own.length };
+  });
+
+  const totalRecords = counted ? files.reduce((sum, file) => sum + (file.records ?? 0), 0) : undefined;
   if (totalRecords === 0)
     throw new LongtailError('EMPTY_INPUT', `The input ${job.inputUri} holds no records.`);
-  return { jobId: job.jobId, model: model.name, options: job.options, files, shards, totalRecords };
+  return {
+    jobId: job.jobId,
+    model: model.name,
+    options: job.options,
+    files,
+    shards,
+    ...(totalRecords !== undefined ? { totalRecords } : {}),
+    totalBytes,
+  };
 };

@@ -39,7 +39,11 @@ export const markJobFailed = async (
   const shardError = rows.find((row) => row.status === 'failed' && row.error)?.error;
   const error = jobErrorOf(caught, report, shardError);
   const job = await deps.store.get(jobId);
-  const counts = rows.length > 0 && job ? partialCountsOf(job.counts.total, rows) : undefined;
+  // Uncounted at planning, the total is what the shards got to.
+  const counts =
+    rows.length > 0 && job
+      ? partialCountsOf(job.recordsCounted === false ? undefined : job.counts.total, rows)
+      : undefined;
   try {
     return jobEventOf(
       await deps.store.transition(jobId, 'failed', {

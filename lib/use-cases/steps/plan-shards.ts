@@ -48,11 +48,16 @@ export const planShards = async (jobId: string, deps: StepDeps): Promise<Planned
   }
   const location = planLocationOf(deps.outputsBucket, jobId);
   await deps.objects.putText(location, JSON.stringify(plan), 'application/json');
-  await deps.store.recordPlan(jobId, { shardCount: plan.shards.length, totalRecords: plan.totalRecords });
+  await deps.store.recordPlan(jobId, {
+    shardCount: plan.shards.length,
+    ...(plan.totalRecords !== undefined ? { totalRecords: plan.totalRecords } : {}),
+    inputBytes: plan.totalBytes,
+  });
   logger.info('Job planned', {
     files: plan.files.length,
     shards: plan.shards.length,
-    records: plan.totalRecords,
+    bytes: plan.totalBytes,
+    records: plan.totalRecords ?? 'counted by the shards',
   });
   return { shardCount: plan.shards.length, planUri: toS3Uri(location) };
 };
