@@ -360,6 +360,7 @@ export interface components {
      *         "succeeded": 2,
      *         "failed": 0
      *       },
+     *       "bytes": null,
      *       "shards": null,
      *       "createdAt": "2026-01-05T10:00:00.000Z",
      *       "startedAt": "2026-01-05T10:00:01.000Z",

@@ -111,6 +111,7 @@ export const jobViewSchema = z
       outputUri: `s3://longtail-outputs/outputs/${exampleJobId}/records.jsonl.out`,
       failureUri: `s3://longtail-outputs/outputs/${exampleJobId}/records.jsonl.out.failed`,
       counts: { total: 2, succeeded: 2, failed: 0 },
+      bytes: null,
       shards: null,
       createdAt: '2026-01-05T10:00:00.000Z',
       startedAt: '2026-01-05T10:00:01.000Z',

@@ -70,6 +70,7 @@ describe('the progress figures', () => {
       status: 'running',
       done: 3_500,
       total: 10_000,
+      unit: 'records',
       failed: 500,
       shards: '1/4',
       rate: 130,
