@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   /** Where job records, objects and logs are kept across restarts. */
   dataDir?: string;
   apiKeys?: string;
+  /** Owners with operator rights (the console); the first owner of `apiKeys` when unset. */
+  operators?: string;
   /** Worker processes running at once. */
   batchConcurrency?: number;
   onWorkerLog?: (jobName: string, line: string) => void;
@@ -306,6 +308,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   Object.assign(process.env, {
     JOBS_TABLE: names.jobsTable,
     JOBS_QUEUE_URL: jobsQueueUrl,
+    JOBS_DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
     WEBHOOKS_QUEUE_URL: queueOf('WebhooksQueue').url,
     // Webhook receivers on this machine are plain HTTP on loopback; AWS allows neither.
     WEBHOOK_ALLOW_HTTP: 'true',
@@ -320,6 +323,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     LONGTAIL_API_KEYS: apiKeys,
     // Dropped files belong to the first owner with a key, so that its key lists them.
     DROP_OWNER_ID: apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev',
+    // The first owner runs the console too, unless LONGTAIL_OPERATORS names the operators.
+    LONGTAIL_OPERATORS:
+      options.operators ??
+      process.env.LONGTAIL_OPERATORS ??
+      (apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev'),
+    // Where the local Batch writes each attempt's output: the console's worker logs.
+    LONGTAIL_WORKER_LOG_DIR: join(dataDir, 'logs', 'batch'),
+    // Cost estimates price the worker processes' times as the instance type Batch would run.
+    LONGTAIL_USAGE_MEASURED_BY: 'local',
     // No CloudWatch here to read embedded metrics, and no console to link to.
     POWERTOOLS_METRICS_DISABLED: 'true',
     BATCH_JOB_QUEUE: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,

@@ -66,6 +66,7 @@ const runJob = async (): Promise<number> => {
   const objects = new S3ObjectStore();
   const progress = new DynamoShardProgressStore(undefined, () => settings.JOBS_TABLE);
   const planLocation = locationOf(settings.LONGTAIL_PLAN_URI);
+  const startedAt = new Date().toISOString();
   const report = (status: 'running' | 'succeeded' | 'failed', counts: RecordCounts, error?: JobError) =>
     progress.report(settings.LONGTAIL_JOB_ID, {
       index: shardIndex,
@@ -76,6 +77,7 @@ const runJob = async (): Promise<number> => {
       failed: counts.failed,
       ...(error ? { error } : {}),
       updatedAt: new Date().toISOString(),
+      startedAt,
     });
 
   let counts: RecordCounts = { total: 0, succeeded: 0, failed: 0 };

@@ -18,6 +18,8 @@ export interface ShardProgress {
   failed: number;
   error?: JobError;
   updatedAt: string;
+  /** When this attempt began: with `updatedAt` and `processed`, the shard's records per second. */
+  startedAt?: string;
 }
 
 export interface ShardSummary {
@@ -45,6 +47,13 @@ export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
     failed += row.failed;
   }
   return { shards, succeeded, failed };
+};
+
+/** Records per second of a shard's attempt so far (null until it has run a moment). */
+export const recordsPerSecondOf = (row: ShardProgress): number | null => {
+  if (!row.startedAt) return null;
+  const seconds = (new Date(row.updatedAt).getTime() - new Date(row.startedAt).getTime()) / 1000;
+  return seconds > 0 ? row.processed / seconds : null;
 };
 
 /** A job's counts when it ends early (failed, cancelled): its total, and what its shards got to. */

@@ -56,7 +56,7 @@ export class DynamoShardProgressStore implements ShardProgressStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        const { index, status, attempt, processed, succeeded, failed, error, updatedAt } =
+        const { index, status, attempt, processed, succeeded, failed, error, updatedAt, startedAt } =
           item as ShardProgress;
         rows.push({
           index,
@@ -67,6 +67,7 @@ export class DynamoShardProgressStore implements ShardProgressStore {
           failed,
           ...(error ? { error } : {}),
           updatedAt,
+          ...(startedAt ? { startedAt } : {}),
         });
       }
       start = page.LastEvaluatedKey;
