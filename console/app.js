@@ -551,7 +551,7 @@ const jobView = async (token, jobId) => {
         view.attempts.length === 0
           ? h('p', { class: 'note' }, 'No logs yet: the shard has not started.')
           : '',
-        ...view.attempts.map((a) => [
+        ...view.attempts.flatMap((a) => [
           h('h3', {}, `Attempt ${a.attempt}`, a.truncated ? ' (last lines)' : ''),
           h('pre', { class: 'log' }, a.lines.join('\n')),
         ]),
@@ -570,8 +570,8 @@ const jobView = async (token, jobId) => {
     ];
     outputs.replaceChildren(
       h('h2', {}, 'Outputs (first lines)'),
-      file('Output', view.output),
-      file('Failed records', view.failures),
+      ...file('Output', view.output),
+      ...file('Failed records', view.failures),
     );
   };
 
