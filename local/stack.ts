@@ -464,7 +464,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       void invocation.finally(() => ruleInvocations.delete(invocation));
     }
   });
-  stepFunctions.reportInterrupted();
+  stepFunctions.resumeInterrupted();
 
   // S3 notifications: the emulators deliver none, so object writes are turned into events here,
   // delivered asynchronously with Lambda's two retries.
