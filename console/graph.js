@@ -158,5 +158,12 @@ export const drawStateMachine = (container, definition, statusOf, onSelect, sele
     });
     svg.append(group);
   }
+  // Fits the box, but shrinks no further than 70%: below that the names cannot be read, and the box scrolls.
+  svg.removeAttribute('width');
+  svg.removeAttribute('height');
+  svg.style.width = '100%';
+  svg.style.height = 'auto';
+  svg.style.maxWidth = `${width}px`;
+  svg.style.minWidth = `${Math.round(width * 0.7)}px`;
   container.replaceChildren(svg);
 };

@@ -134,8 +134,6 @@ describe('the operator console in Chromium', () => {
     expect(await page.textContent('.shard-error')).toContain(job.error?.code ?? 'no error');
     expect(await page.textContent('#job-error')).toContain(job.error?.code ?? 'no error');
     await page.click('.shard.failed');
-    await page.waitForTimeout(3000);
-    console.log('DEBUG', await page.textContent('main'));
     await page.waitForSelector('#logs h3:has-text("Attempt 1")');
     expect(await page.locator('#logs pre.log').count()).toBe(1);
     await page.waitForSelector('.graph .state.succeeded[data-state="Mark job failed"]');
