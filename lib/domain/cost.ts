@@ -157,6 +157,9 @@ export const dailyComparison = (workload: Workload, prices: PriceTable) => {
 /** Dollars to the cent, as a bill shows them. */
 export const dollars = (amount: number): string => `$${amount.toFixed(2)}`;
 
+/** Dollars to the cent, or to a thousandth of a cent for the amounts of a single small job. */
+export const money = (amount: number): string => (amount >= 0.01 ? dollars(amount) : `$${amount.toFixed(5)}`);
+
 /** The cost `GET /jobs/{id}` shows: null until the job has ended and its usage is recorded. */
 export const costViewOf = (usage: JobUsage | undefined, prices: PriceTable) => {
   if (!usage) return null;
@@ -164,4 +167,17 @@ export const costViewOf = (usage: JobUsage | undefined, prices: PriceTable) => {
     return { ...usage, estimate: null, note: `No price for ${usage.instanceType} in the price table.` };
   }
   return { ...jobCostOf(usage, prices), currency: 'USD', pricesRegion: prices.region };
+};
+export type JobCostView = ReturnType<typeof costViewOf>;
+
+/** One line for a job's cost, as the CLI prints it. */
+export const describeCost = (cost: JobCostView | undefined): string | null => {
+  if (!cost) return null;
+  if (!('total' in cost)) return cost.note;
+  const measured = cost.measuredBy === 'local' ? ', worker time on this machine' : '';
+  return (
+    `${money(cost.total.onDemand)} on demand, ${money(cost.total.spot)} on Spot ` +
+    `(${cost.gpuSeconds.toFixed(1)} s of ${cost.instanceType} in ${cost.attempts} attempt${cost.attempts === 1 ? '' : 's'}${measured}; ` +
+    `${money(cost.fixed)} fixed)`
+  );
 };
