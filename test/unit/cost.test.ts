@@ -10,10 +10,15 @@ import {
 import type { PriceTable } from '../../lib/domain/cost';
 
 const table = prices as PriceTable;
+/** The figure users quote for a g4dn.xlarge (SageMaker's ml.g4dn.xlarge price); EC2's is lower. */
+const quoted: PriceTable = {
+  ...table,
+  gpuInstances: { ...table.gpuInstances, 'g4dn.xlarge': { onDemandPerHour: 0.736, spotPerHour: 0.2 } },
+};
 
 describe('the cost model', () => {
   it('reproduces 100 five-minute jobs a day on a g4dn.xlarge at $0.736/h: $6.13 scaling to zero, $17.66 always on', () => {
-    const day = dailyComparison({ jobsPerDay: 100, secondsPerJob: 300, instanceType: 'g4dn.xlarge' }, table);
+    const day = dailyComparison({ jobsPerDay: 100, secondsPerJob: 300, instanceType: 'g4dn.xlarge' }, quoted);
 
     expect(day.scaleToZero.gpuHours).toBeCloseTo(500 / 60, 10);
     expect(dollars(day.scaleToZero.gpuOnDemand)).toBe('$6.13');
@@ -36,14 +41,21 @@ describe('the cost model', () => {
       'aws-batch',
     );
 
-    const cost = jobCostOf(usage, table);
+    const cost = jobCostOf(usage, quoted);
 
     expect(cost.gpuSeconds).toBe(3600);
     expect(cost.attempts).toBe(3);
     expect(cost.gpu.onDemand).toBeCloseTo(0.736, 10);
-    expect(cost.gpu.spot).toBeCloseTo(table.gpuInstances['g4dn.xlarge']!.spotPerHour, 10);
-    expect(cost.fixed).toBeCloseTo(fixedCostOf(table), 12);
+    expect(cost.gpu.spot).toBeCloseTo(0.2, 10);
+    expect(cost.fixed).toBeCloseTo(fixedCostOf(quoted), 12);
     expect(cost.total.onDemand).toBeCloseTo(0.736 + cost.fixed, 10);
+  });
+
+  it('prices from the table in configuration: EC2’s own g4dn.xlarge price gives $4.38 against $12.62', () => {
+    const day = dailyComparison({ jobsPerDay: 100, secondsPerJob: 300, instanceType: 'g4dn.xlarge' }, table);
+
+    expect(dollars(day.scaleToZero.gpuOnDemand)).toBe('$4.38');
+    expect(dollars(day.alwaysOn.onDemand)).toBe('$12.62');
   });
 
   it('counts state transitions, Lambda, API, SQS, SNS and DynamoDB in the fixed part', () => {
