@@ -39,7 +39,14 @@ export const executionOf = async (
       { executionArn: job.executionArn },
     );
   }
-  return { jobId, executionArn: job.executionArn, execution: summarizeExecution(events), message: null };
+  const execution = summarizeExecution(events);
+  // A history with the execution's start and end but no state (kept by a runtime from before
+  // state events were recorded) says nothing of where the job went: say so rather than show nothing.
+  const message =
+    execution.runs.length === 0 && execution.status !== 'RUNNING'
+      ? `The history of job ${jobId}'s execution holds no state events (it was recorded before they were kept), only its ${execution.status.toLowerCase()} end.`
+      : null;
+  return { jobId, executionArn: job.executionArn, execution, message };
 };
 
 /** Each planned shard: its status, attempt, counts, records/s and error; a shard not yet started is pending. */
