@@ -1401,8 +1401,25 @@ describe('the data a stack holds', () => {
 
 describe('the packaged functions', () => {
   const zips = () => readdirSync(packageDir).filter((name) => name.endsWith('.zip'));
+  // A function's own bundle (the console's zip also carries the page's browser modules).
   const scriptsOf = (zip: string) =>
-    [...filesInZip(join(packageDir, zip)).entries()].filter(([name]) => name.endsWith('.js'));
+    [...filesInZip(join(packageDir, zip)).entries()].filter(
+      ([name]) => name.endsWith('.js') && !name.startsWith('console/'),
+    );
+
+  it('packages the console’s page and modules with the function that serves them', () => {
+    const files = [...filesInZip(join(packageDir, 'console.zip')).keys()];
+
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'console/index.html',
+        'console/app.js',
+        'console/graph.js',
+        'console/api.js',
+        'console/style.css',
+      ]),
+    );
+  });
 
   it('packages every function, each zip under 1 MiB', () => {
     const functions = ofType('AWS::Lambda::Function');
