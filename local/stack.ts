@@ -23,6 +23,8 @@ import { SnsJobEventPublisher } from '../lib/aws/sns';
 import { SqsJobQueue } from '../lib/aws/sqs';
 import { StepFunctionsExecutionLookup } from '../lib/aws/step-functions';
 import { sweepStuckJobs } from '../lib/use-cases/sweep';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requeueUndeliveredWebhooks } from './undelivered-webhooks';
 import { S3ModelArtifacts } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
@@ -541,9 +543,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     stateMachineArn: () => stateMachineArn,
     graceMs: 0,
   });
-  if (interrupted.resumed.length + interrupted.failed.length + swept.requeued > 0)
+  const webhooks = await requeueUndeliveredWebhooks(
+    DynamoDBDocumentClient.from(dynamo),
+    names.jobsTable,
+    sqs,
+    queueOf('WebhooksQueue').url,
+  );
+  if (interrupted.resumed.length + interrupted.failed.length + swept.requeued + webhooks > 0)
     console.log(
-      `Restarted: ${interrupted.resumed.length} execution(s) resumed, ${interrupted.failed.length} could not be, ${swept.requeued} pending job(s) enqueued again.`,
+      `Restarted: ${interrupted.resumed.length} execution(s) resumed, ${interrupted.failed.length} could not be, ${swept.requeued} pending job(s) and ${webhooks} undelivered webhook(s) enqueued again.`,
     );
 
   if (options.registerExampleModels ?? true) {
