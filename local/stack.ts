@@ -17,7 +17,14 @@ import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { BatchModelChecks } from '../lib/aws/batch';
 import { resetClients } from '../lib/aws/clients';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { SnsJobEventPublisher } from '../lib/aws/sns';
+import { SqsJobQueue } from '../lib/aws/sqs';
+import { StepFunctionsExecutionLookup } from '../lib/aws/step-functions';
+import { sweepStuckJobs } from '../lib/use-cases/sweep';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requeueUndeliveredWebhooks } from './undelivered-webhooks';
 import { S3ModelArtifacts } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
@@ -410,6 +417,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       HOME: process.env.HOME ?? '',
       ...awsEnvironment,
       POWERTOOLS_LOG_LEVEL: options.workerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      LONGTAIL_EXIT_WITH_PARENT: String(process.pid),
     },
     jobDefinition,
     logDir: join(dataDir, 'logs', 'batch'),
@@ -464,7 +472,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       void invocation.finally(() => ruleInvocations.delete(invocation));
     }
   });
-  stepFunctions.resumeInterrupted();
+  // Executions the last run left running go on from where they stopped.
+  const interrupted = stepFunctions.resumeInterrupted();
 
   // S3 notifications: the emulators deliver none, so object writes are turned into events here,
   // delivered asynchronously with Lambda's two retries.
@@ -534,6 +543,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       return [timer];
     }),
   );
+
+  // Pending jobs whose queue message lived only in the in-memory queue: enqueued again now,
+  // not after the sweeper's grace period (dispatch is idempotent). Jobs whose execution ended
+  // unrecorded are reconciled, as the sweeper would.
+  const swept = await sweepStuckJobs({
+    store: new DynamoJobStore(undefined, () => names.jobsTable),
+    queue: new SqsJobQueue(undefined, () => jobsQueueUrl),
+    executions: new StepFunctionsExecutionLookup(),
+    events: new SnsJobEventPublisher(undefined, () => jobEventsTopicArn),
+    stateMachineArn: () => stateMachineArn,
+    graceMs: 0,
+  });
+  const webhooks = await requeueUndeliveredWebhooks(
+    DynamoDBDocumentClient.from(dynamo),
+    names.jobsTable,
+    sqs,
+    queueOf('WebhooksQueue').url,
+  );
+  if (interrupted.resumed.length + interrupted.failed.length + swept.requeued + webhooks > 0)
+    console.log(
+      `Restarted: ${interrupted.resumed.length} execution(s) resumed, ${interrupted.failed.length} could not be, ${swept.requeued} pending job(s) and ${webhooks} undelivered webhook(s) enqueued again.`,
+    );
 
   if (options.registerExampleModels ?? true) {
     const registry = new DynamoModelRegistry();

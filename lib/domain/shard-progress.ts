@@ -61,3 +61,11 @@ export const partialCountsOf = (total: number, rows: ShardProgress[]) => {
   const { succeeded, failed } = summarizeShards(rows, rows.length);
   return { total, succeeded, failed };
 };
+
+/**
+ * This run's attempt number for its shard row. Batch counts attempts within one Batch job, and a
+ * resumed job's new Batch job starts again at 1: the row's number must still grow, or the new
+ * attempt's reports would lose to the older attempt's (rows never go back to an older attempt).
+ */
+export const attemptAfter = (previousAttempt: number | undefined, batchAttempt: number) =>
+  previousAttempt === undefined ? batchAttempt : Math.max(previousAttempt + 1, batchAttempt);
