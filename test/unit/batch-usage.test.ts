@@ -23,13 +23,9 @@ describe('AwsBatchUsageReader', () => {
   });
 
   it('reads each array child’s attempts from Batch’s own started and stopped times', async () => {
-    batch
-      .on(ListJobsCommand)
-      .resolves({
-        jobSummaryList: [
-          { jobId: 'parent', jobName: 'longtail-job-1', status: 'SUCCEEDED', createdAt: t(0) },
-        ],
-      });
+    batch.on(ListJobsCommand).resolves({
+      jobSummaryList: [{ jobId: 'parent', jobName: 'longtail-job-1', status: 'SUCCEEDED', createdAt: t(0) }],
+    });
     batch.on(DescribeJobsCommand, { jobs: ['parent'] }).resolves({
       jobs: [
         {
