@@ -139,6 +139,27 @@ describe('the operator console in Chromium', () => {
     await page.waitForSelector('.graph .state.succeeded[data-state="Mark job failed"]');
   }, 90_000);
 
+  it('shows a job’s webhook and its delivery attempts, never its secret', async () => {
+    const answer = await local.api('/jobs', {
+      method: 'POST',
+      // Nothing listens on the discard port: the delivery fails, and its attempt is recorded.
+      body: {
+        model: 'churn-risk',
+        input: { records: demoCustomers(1) },
+        webhookUrl: 'http://127.0.0.1:9/hook',
+      },
+    });
+    const jobId = String(answer.json.jobId);
+    const secret = String(answer.json.webhookSecret);
+    expect(secret).toMatch(/^whsec_/);
+
+    const page = await openConsole(apiKeys.alice, `#/jobs/${jobId}`);
+    await page.waitForSelector('#webhooks tbody tr', { timeout: 30_000 });
+    expect(await page.textContent('#webhooks')).toContain('http://127.0.0.1:9/hook');
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.content()).not.toContain('whsec_');
+  }, 60_000);
+
   it('says, never blank, when the job is unknown, another owner’s, or its history is gone', async () => {
     const page = await openConsole(apiKeys.alice, '#/jobs/00000000-0000-4000-8000-000000000000');
     await page.waitForSelector('[role=alert]');
