@@ -30,4 +30,25 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The console: plain ES modules for the browser, served as they are.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'localStorage',
+          'fetch',
+          'URLSearchParams',
+          'setTimeout',
+          'clearTimeout',
+          'confirm',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

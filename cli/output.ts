@@ -6,6 +6,8 @@
 import Table from 'cli-table3';
 import colors from 'picocolors';
 import type { Job } from './client';
+import { describeCost } from '../lib/domain/cost';
+import type { JobCostView } from '../lib/domain/cost';
 
 export const printJson = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -51,7 +53,7 @@ export const jobRows = (jobs: Job[]) =>
 export const jobHead = ['JOB', 'STATUS', 'MODEL', 'RECORDS', 'FAILED', 'CREATED'];
 
 /** One job, as a reader wants it: what, where, how far, and why it failed. */
-export const printJob = (job: Job) => {
+export const printJob = (job: Job & { cost?: JobCostView }) => {
   const lines: [string, unknown][] = [
     ['job', job.jobId],
     ['status', paintStatus(job.status)],
@@ -68,6 +70,7 @@ export const printJob = (job: Job) => {
     ['retry of', job.parentJobId],
     ['created', job.createdAt],
     ['completed', job.completedAt],
+    ['cost', describeCost(job.cost)],
     ['console', job.consoleUrl],
   ];
   for (const [label, value] of lines)

@@ -1,6 +1,8 @@
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { DynamoShardProgressStore } from '../lib/aws/dynamodb/shard-progress-store';
+import { costViewOf } from '../lib/domain/cost';
 import { jobView } from '../lib/domain/job-view';
+import { priceTable } from '../lib/config';
 import { summarizeShards } from '../lib/domain/shard-progress';
 import { getOwnedJob } from '../lib/use-cases/get-job';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
@@ -8,12 +10,15 @@ import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 const store = new DynamoJobStore();
 const shardProgress = new DynamoShardProgressStore();
 
-/** GET /jobs/{jobId}: the caller's job, with its shards' progress. */
+/** GET /jobs/{jobId}: the caller's job, with its shards' progress and, once it ended, its cost. */
 export const handler = httpHandler(async (event) => {
   const jobId = event.pathParameters?.jobId ?? '';
   const job = await getOwnedJob(ownerOf(event), jobId, store);
   const progress = job.shardCount
     ? summarizeShards(await shardProgress.listFor(jobId), job.shardCount)
     : undefined;
-  return json(200, jobView(job, apiBaseUrl(event), progress));
+  return json(200, {
+    ...jobView(job, apiBaseUrl(event), progress),
+    cost: costViewOf(job.usage, priceTable()),
+  });
 });

@@ -14,7 +14,14 @@ import { inlineLimitBytes, publicApiUrl, resources } from '../lib/config';
 import type { Job } from '../lib/domain/job';
 import { jobView, webhookSecretOf } from '../lib/domain/job-view';
 import type { JobAccepted } from '../lib/domain/job-view';
-import { InvalidInput, LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
+import {
+  Forbidden,
+  InvalidInput,
+  LongtailError,
+  PayloadTooLarge,
+  Unauthorized,
+  httpStatusOf,
+} from '../lib/errors';
 import { logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { pathParameterSchema } from '../lib/validation';
@@ -24,7 +31,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 export type HttpEvent<TBody = unknown> = Omit<APIGatewayProxyEventV2, 'body'> & {
   body: TBody;
   requestContext: APIGatewayProxyEventV2['requestContext'] & {
-    authorizer?: { lambda?: { ownerId?: string } };
+    authorizer?: { lambda?: { ownerId?: string; operator?: boolean | string } };
   };
 };
 
@@ -48,6 +55,19 @@ export const json = (
 export const ownerOf = (event: HttpEvent): string => {
   const ownerId = event.requestContext.authorizer?.lambda?.ownerId;
   if (!ownerId) throw new Unauthorized();
+  return ownerId;
+};
+
+/** The owner, when the key is an operator's (`LONGTAIL_OPERATORS`); 403 OPERATOR_ONLY otherwise. */
+export const operatorOf = (event: HttpEvent): string => {
+  const ownerId = ownerOf(event);
+  const operator = event.requestContext.authorizer?.lambda?.operator;
+  if (operator !== true && operator !== 'true') {
+    throw new Forbidden(
+      'OPERATOR_ONLY',
+      `The key of owner ${ownerId} has no operator rights: the console needs a key whose owner is listed in LONGTAIL_OPERATORS.`,
+    );
+  }
   return ownerId;
 };
 

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import defaultPrices from '../config/prices.json';
+import type { PriceTable } from './domain/cost';
+
 /** Reads one environment variable, failing fast with its name when it is missing. */
 export const requireEnv = (name: string): string => {
   const value = process.env[name];
@@ -36,3 +40,15 @@ export const inlineLimitBytes = () => intEnv('LONGTAIL_INLINE_LIMIT_BYTES', 256 
 
 /** Where the job API is served; used to build `statusUrl`. Empty in AWS: taken from the request. */
 export const publicApiUrl = () => process.env.LONGTAIL_PUBLIC_API_URL;
+
+/**
+ * The price table the cost estimates use: config/prices.json (bundled with each function), or
+ * the JSON file `LONGTAIL_PRICES` names.
+ */
+export const priceTable = (): PriceTable => {
+  const path = process.env.LONGTAIL_PRICES;
+  return path ? (JSON.parse(readFileSync(path, 'utf8')) as PriceTable) : (defaultPrices as PriceTable);
+};
+
+/** The GPU instance type a job's time is priced at: the compute environment's first choice. */
+export const gpuInstanceType = () => process.env.LONGTAIL_GPU_INSTANCE_TYPE || 'g4dn.xlarge';

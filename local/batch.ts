@@ -53,6 +53,18 @@ interface TrackedJob {
   statusReason?: string;
   terminatedBecause?: string;
   children: Set<ChildProcess>;
+  arraySize?: number;
+  /** Each attempt's process times and exit, by array index ('job' for a single job): DescribeJobs. */
+  attemptLog: Map<number | 'job', AttemptRecord[]>;
+}
+
+interface AttemptRecord {
+  startedAt: number;
+  stoppedAt: number;
+  exitCode: number | null;
+  reason: string;
+  statusReason: string;
+  logFile: string;
 }
 
 interface AttemptOutcome {
@@ -191,7 +203,11 @@ export class LocalBatch {
           ...(arrayIndex === undefined ? {} : { AWS_BATCH_JOB_ARRAY_INDEX: String(arrayIndex) }),
         };
         const logFile = join(logDir, `${arrayIndex ?? 'job'}-attempt-${attempt}.log`);
+        const startedAt = Date.now();
         outcome = await this.runAttempt(tracked, env, command, logFile);
+        const log = tracked.attemptLog.get(arrayIndex ?? 'job') ?? [];
+        log.push({ startedAt, stoppedAt: Date.now(), ...outcome, logFile });
+        tracked.attemptLog.set(arrayIndex ?? 'job', log);
       } finally {
         this.release();
       }
@@ -226,6 +242,8 @@ export class LocalBatch {
       jobStatus?: string;
       filters?: { name: string; values: string[] }[];
       jobId?: string;
+      jobs?: string[];
+      jobQueues?: string[];
       reason?: string;
       jobName?: string;
       jobDefinition?: string;
@@ -255,6 +273,11 @@ export class LocalBatch {
           statusReason: job.statusReason,
         }));
       return send(200, { jobSummaryList });
+    }
+    if (operation === '/v1/describejobs')
+      return send(200, { jobs: (params.jobs ?? []).flatMap(this.describe) });
+    if (operation === '/v1/describejobqueues' || operation === '/v1/describecomputeenvironments') {
+      return send(200, this.describeCapacity(operation, params.jobQueues));
     }
     if (operation === '/v1/submitjob') {
       if (!params.jobName || !params.jobQueue || !params.jobDefinition) {
@@ -293,6 +316,81 @@ export class LocalBatch {
     });
   };
 
+  /** DescribeJobs for a job or an array child (`<id>:<index>`): its attempts with their process times. */
+  private readonly describe = (id: string) => {
+    const [parentId = id, index] = id.split(':');
+    const tracked = this.jobs.get(parentId);
+    if (!tracked) return [];
+    const key = index === undefined ? (tracked.arraySize === undefined ? 'job' : undefined) : Number(index);
+    const attempts = key === undefined ? [] : (tracked.attemptLog.get(key) ?? []);
+    const last = attempts.at(-1);
+    const childStatus = !last ? 'RUNNABLE' : last.exitCode === 0 ? 'SUCCEEDED' : tracked.status;
+    return [
+      {
+        jobId: id,
+        jobArn: `arn:aws:batch:local:000000000000:job/${id}`,
+        jobName: tracked.jobName,
+        jobQueue: tracked.jobQueue,
+        status: key === undefined || key === 'job' ? tracked.status : childStatus,
+        createdAt: tracked.createdAt,
+        stoppedAt: tracked.stoppedAt,
+        statusReason: tracked.statusReason,
+        attempts: attempts.map((a) => ({
+          startedAt: a.startedAt,
+          stoppedAt: a.stoppedAt,
+          statusReason: a.statusReason,
+          container: { exitCode: a.exitCode ?? undefined, reason: a.reason, logStreamName: a.logFile },
+        })),
+        ...(tracked.arraySize === undefined
+          ? {}
+          : {
+              arrayProperties: index === undefined ? { size: tracked.arraySize } : { index: Number(index) },
+            }),
+      },
+    ];
+  };
+
+  /** DescribeJobQueues / DescribeComputeEnvironments: one queue on one environment, its slots as vCPUs. */
+  private describeCapacity(operation: string, jobQueues: string[] = []) {
+    const environment = 'arn:aws:batch:local:000000000000:compute-environment/local';
+    if (operation === '/v1/describecomputeenvironments') {
+      const busy = this.options.concurrency - this.slots;
+      return {
+        computeEnvironments: [
+          {
+            computeEnvironmentName: 'local',
+            computeEnvironmentArn: environment,
+            type: 'MANAGED',
+            state: 'ENABLED',
+            status: 'VALID',
+            statusReason: 'Worker processes on this machine',
+            computeResources: {
+              type: 'EC2',
+              minvCpus: 0,
+              maxvCpus: this.options.concurrency,
+              desiredvCpus: busy,
+            },
+          },
+        ],
+      };
+    }
+    const names = jobQueues.length
+      ? jobQueues
+      : [...new Set([...this.jobs.values()].map((job) => job.jobQueue))];
+    return {
+      jobQueues: names.map((arnOrName) => ({
+        jobQueueName: arnOrName.split('/').pop(),
+        jobQueueArn: arnOrName.includes(':')
+          ? arnOrName
+          : `arn:aws:batch:local:000000000000:job-queue/${arnOrName}`,
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment }],
+      })),
+    };
+  }
+
   /** Stops every running container, as terminating the compute environment would, and waits for them to exit. */
   async stop() {
     this.stopped = true;
@@ -313,6 +411,8 @@ export class LocalBatch {
       status: 'RUNNABLE',
       createdAt: Date.now(),
       children: new Set(),
+      arraySize: request.ArrayProperties?.Size,
+      attemptLog: new Map(),
     };
     this.jobs.set(jobId, tracked);
     const size = request.ArrayProperties?.Size;

@@ -16,7 +16,14 @@ import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { BatchModelChecks } from '../lib/aws/batch';
 import { resetClients } from '../lib/aws/clients';
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
+import { SnsJobEventPublisher } from '../lib/aws/sns';
+import { SqsJobQueue } from '../lib/aws/sqs';
+import { StepFunctionsExecutionLookup } from '../lib/aws/step-functions';
+import { sweepStuckJobs } from '../lib/use-cases/sweep';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { requeueUndeliveredWebhooks } from './undelivered-webhooks';
 import { S3ModelArtifacts } from '../lib/aws/s3';
 import { installPackagedModels } from '../models/install-packaged';
 import { startAwsEndpoint } from './aws-endpoint';
@@ -45,6 +52,8 @@ export interface LocalStackOptions {
   /** Where job records, objects and logs are kept across restarts. */
   dataDir?: string;
   apiKeys?: string;
+  /** Owners with operator rights (the console); the first owner of `apiKeys` when unset. */
+  operators?: string;
   /** Worker processes running at once. */
   batchConcurrency?: number;
   onWorkerLog?: (jobName: string, line: string) => void;
@@ -306,6 +315,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   Object.assign(process.env, {
     JOBS_TABLE: names.jobsTable,
     JOBS_QUEUE_URL: jobsQueueUrl,
+    JOBS_DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
     WEBHOOKS_QUEUE_URL: queueOf('WebhooksQueue').url,
     // Webhook receivers on this machine are plain HTTP on loopback; AWS allows neither.
     WEBHOOK_ALLOW_HTTP: 'true',
@@ -320,6 +330,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     LONGTAIL_API_KEYS: apiKeys,
     // Dropped files belong to the first owner with a key, so that its key lists them.
     DROP_OWNER_ID: apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev',
+    // The first owner runs the console too, unless LONGTAIL_OPERATORS names the operators.
+    LONGTAIL_OPERATORS:
+      options.operators ??
+      process.env.LONGTAIL_OPERATORS ??
+      (apiKeys.split(',')[0]?.split(':')[0]?.trim() || 'dev'),
+    // Where the local Batch writes each attempt's output: the console's worker logs.
+    LONGTAIL_WORKER_LOG_DIR: join(dataDir, 'logs', 'batch'),
+    // Cost estimates price the worker processes' times as the instance type Batch would run.
+    LONGTAIL_USAGE_MEASURED_BY: 'local',
     // No CloudWatch here to read embedded metrics, and no console to link to.
     POWERTOOLS_METRICS_DISABLED: 'true',
     BATCH_JOB_QUEUE: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
@@ -392,6 +411,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       HOME: process.env.HOME ?? '',
       ...awsEnvironment,
       POWERTOOLS_LOG_LEVEL: options.workerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      LONGTAIL_EXIT_WITH_PARENT: String(process.pid),
     },
     jobDefinition,
     logDir: join(dataDir, 'logs', 'batch'),
@@ -446,7 +466,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       void invocation.finally(() => ruleInvocations.delete(invocation));
     }
   });
-  stepFunctions.reportInterrupted();
+  // Executions the last run left running go on from where they stopped.
+  const interrupted = stepFunctions.resumeInterrupted();
 
   // S3 notifications: the emulators deliver none, so object writes are turned into events here,
   // delivered asynchronously with Lambda's two retries.
@@ -516,6 +537,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       return [timer];
     }),
   );
+
+  // Pending jobs whose queue message lived only in the in-memory queue: enqueued again now,
+  // not after the sweeper's grace period (dispatch is idempotent). Jobs whose execution ended
+  // unrecorded are reconciled, as the sweeper would.
+  const swept = await sweepStuckJobs({
+    store: new DynamoJobStore(undefined, () => names.jobsTable),
+    queue: new SqsJobQueue(undefined, () => jobsQueueUrl),
+    executions: new StepFunctionsExecutionLookup(),
+    events: new SnsJobEventPublisher(undefined, () => jobEventsTopicArn),
+    stateMachineArn: () => stateMachineArn,
+    graceMs: 0,
+  });
+  const webhooks = await requeueUndeliveredWebhooks(
+    DynamoDBDocumentClient.from(dynamo),
+    names.jobsTable,
+    sqs,
+    queueOf('WebhooksQueue').url,
+  );
+  if (interrupted.resumed.length + interrupted.failed.length + swept.requeued + webhooks > 0)
+    console.log(
+      `Restarted: ${interrupted.resumed.length} execution(s) resumed, ${interrupted.failed.length} could not be, ${swept.requeued} pending job(s) and ${webhooks} undelivered webhook(s) enqueued again.`,
+    );
 
   if (options.registerExampleModels ?? true) {
     const registry = new DynamoModelRegistry();

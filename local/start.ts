@@ -21,6 +21,7 @@ const main = async () => {
   console.log(`Longtail is running.
 
   HTTP API      ${stack.apiUrl}
+  console       ${stack.apiUrl}/console   (an operator's key: ${key})
   AWS endpoint  ${stack.awsEndpoint}   (export AWS_ENDPOINT_URL=${stack.awsEndpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${stack.region})
   inputs        s3://${stack.names.inputsBucket}/
   outputs       s3://${stack.names.outputsBucket}/

@@ -10,6 +10,7 @@ import type { ReadPosition } from '../../lib/records/record-boundary';
 import type { JobPlan } from '../../lib/domain/job-plan';
 import { DynamoShardProgressStore } from '../../lib/aws/dynamodb/shard-progress-store';
 import { workerErrorCodes } from '../../lib/domain/worker-output';
+import { attemptAfter } from '../../lib/domain/shard-progress';
 import { logger } from '../../lib/logger';
 import { checkRegisteredModel } from './check-model';
 import { loadModelFiles } from './model-loader';
@@ -68,17 +69,29 @@ const runJob = async (): Promise<number> => {
   const progress = new DynamoShardProgressStore(undefined, () => settings.JOBS_TABLE);
   const planLocation = locationOf(settings.LONGTAIL_PLAN_URI);
   let read: ReadPosition | undefined;
+  // A resumed job (a restarted local runtime, a redriven execution) submits a new Batch job for
+  // all its shards: one whose shard already succeeded keeps that shard's output and stops here.
+  const previous = await progress.get(settings.LONGTAIL_JOB_ID, shardIndex);
+  if (previous?.status === 'succeeded') {
+    logger.info('Shard already succeeded in an earlier run; its output stands', {
+      previousAttempt: previous.attempt,
+    });
+    return 0;
+  }
+  const attempt = attemptAfter(previous?.attempt, settings.AWS_BATCH_JOB_ATTEMPT);
+  const startedAt = new Date().toISOString();
   const report = (status: 'running' | 'succeeded' | 'failed', counts: RecordCounts, error?: JobError) =>
     progress.report(settings.LONGTAIL_JOB_ID, {
       index: shardIndex,
       status,
-      attempt: settings.AWS_BATCH_JOB_ATTEMPT,
+      attempt,
       processed: counts.succeeded + counts.failed,
       succeeded: counts.succeeded,
       failed: counts.failed,
       ...(read ? { bytes: read.bytes, lines: read.lines } : {}),
       ...(error ? { error } : {}),
       updatedAt: new Date().toISOString(),
+      startedAt,
     });
 
   let counts: RecordCounts = { total: 0, succeeded: 0, failed: 0 };
@@ -118,6 +131,15 @@ const runJob = async (): Promise<number> => {
     return 1;
   }
 };
+
+// Locally the worker is a child of the runtime: if the runtime dies (kill -9, a crash), the
+// worker stops too rather than writing on under the attempt the restarted runtime starts.
+const parentPid = Number(process.env.LONGTAIL_EXIT_WITH_PARENT ?? 0);
+if (parentPid > 0) {
+  setInterval(() => {
+    if (process.ppid !== parentPid) process.exit(143);
+  }, 500).unref();
+}
 
 process.on('SIGTERM', () => {
   logger.warn('SIGTERM received; stopping so that Batch can retry the shard');

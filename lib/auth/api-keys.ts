@@ -57,3 +57,16 @@ export const bearerToken = (header: string | undefined): string | undefined => {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
 };
+
+/**
+ * Owners with operator rights (the console's extra views: execution history, worker logs,
+ * queues): `LONGTAIL_OPERATORS`, owner ids separated by commas. Operators still see only their
+ * own jobs; what they get besides is what is needed to run the system.
+ */
+export const operatorOwners = (spec = process.env.LONGTAIL_OPERATORS ?? ''): Set<string> =>
+  new Set(
+    spec
+      .split(',')
+      .map((owner) => owner.trim())
+      .filter(Boolean),
+  );

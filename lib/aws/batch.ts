@@ -1,14 +1,17 @@
 import {
+  DescribeComputeEnvironmentsCommand,
+  DescribeJobQueuesCommand,
   DescribeJobsCommand,
   ListJobsCommand,
   SubmitJobCommand,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
-import type { BatchClient, JobStatus as BatchJobStatus, JobSummary } from '@aws-sdk/client-batch';
+import type { BatchClient, JobDetail, JobStatus as BatchJobStatus, JobSummary } from '@aws-sdk/client-batch';
 import { batchClient } from './clients';
 import { requireEnv } from '../config';
 import { batchJobNameOf } from '../domain/locations';
-import type { BatchJobTerminator } from '../ports/batch-jobs';
+import type { BatchJobTerminator, BatchQueueReader, BatchUsageReader } from '../ports/batch-jobs';
+import type { BatchAttemptUsage } from '../domain/cost';
 import { checkModelVariable } from '../domain/model-version';
 import type { ModelChecks } from '../ports/model-registry';
 
@@ -162,5 +165,122 @@ export class BatchModelChecks implements ModelChecks {
         },
       }),
     );
+  }
+}
+
+const describeAll = async (client: BatchClient, jobIds: string[]): Promise<JobDetail[]> => {
+  const jobs: JobDetail[] = [];
+  for (let i = 0; i < jobIds.length; i += 100) {
+    const page = await client.send(new DescribeJobsCommand({ jobs: jobIds.slice(i, i + 100) }));
+    jobs.push(...(page.jobs ?? []));
+  }
+  return jobs;
+};
+
+/** A job's attempts that ran, with the instance time each held (Batch's startedAt → stoppedAt). */
+const attemptsOf = (job: JobDetail, shard: number | null): BatchAttemptUsage[] =>
+  (job.attempts ?? []).flatMap((attempt, index) => {
+    if (attempt.startedAt === undefined || attempt.stoppedAt === undefined) return [];
+    return [
+      {
+        batchJobId: job.jobId ?? '',
+        shard,
+        attempt: index + 1,
+        startedAt: new Date(attempt.startedAt).toISOString(),
+        stoppedAt: new Date(attempt.stoppedAt).toISOString(),
+        seconds: Math.max(0, (attempt.stoppedAt - attempt.startedAt) / 1000),
+      },
+    ];
+  });
+
+/**
+ * The attempts of a Longtail job from Batch itself: its Batch jobs by name, and for an array
+ * job each child's attempts (the parent runs nothing).
+ */
+export class AwsBatchUsageReader implements BatchUsageReader {
+  constructor(
+    private readonly client: () => BatchClient = batchClient.get,
+    private readonly jobQueue: () => string = () => requireEnv('BATCH_JOB_QUEUE'),
+  ) {}
+
+  async attemptsFor(jobId: string) {
+    const client = this.client();
+    const summaries: JobSummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListJobsCommand({
+          jobQueue: this.jobQueue(),
+          filters: [{ name: 'JOB_NAME', values: [batchJobNameOf(jobId)] }],
+          nextToken,
+        }),
+      );
+      summaries.push(...(page.jobSummaryList ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const jobs = await describeAll(
+      client,
+      summaries.flatMap((summary) => (summary.jobId ? [summary.jobId] : [])),
+    );
+    const attempts: BatchAttemptUsage[] = [];
+    for (const job of jobs) {
+      const size = job.arrayProperties?.size;
+      if (!size) {
+        attempts.push(...attemptsOf(job, null));
+        continue;
+      }
+      const children = await describeAll(
+        client,
+        Array.from({ length: size }, (_, index) => `${job.jobId}:${index}`),
+      );
+      for (const child of children) attempts.push(...attemptsOf(child, child.arrayProperties?.index ?? null));
+    }
+    return attempts;
+  }
+}
+
+/** The queue's RUNNABLE jobs and its capacity, as the console shows them. */
+export class AwsBatchQueueReader implements BatchQueueReader {
+  constructor(
+    private readonly client: () => BatchClient = batchClient.get,
+    private readonly jobQueue: () => string = () => requireEnv('BATCH_JOB_QUEUE'),
+  ) {}
+
+  async runnable(now = Date.now()) {
+    const jobs = await listAll(this.client(), this.jobQueue(), 'RUNNABLE');
+    return jobs.map((job) => ({
+      batchJobId: job.jobId ?? '',
+      jobName: job.jobName ?? '',
+      waitingSeconds: Math.max(0, Math.round((now - (job.createdAt ?? now)) / 1000)),
+    }));
+  }
+
+  async capacity() {
+    const client = this.client();
+    const { jobQueues = [] } = await client.send(
+      new DescribeJobQueuesCommand({ jobQueues: [this.jobQueue()] }),
+    );
+    const environmentArns = jobQueues.flatMap((queue) =>
+      (queue.computeEnvironmentOrder ?? []).flatMap((entry) =>
+        entry.computeEnvironment ? [entry.computeEnvironment] : [],
+      ),
+    );
+    const { computeEnvironments = [] } = environmentArns.length
+      ? await client.send(new DescribeComputeEnvironmentsCommand({ computeEnvironments: environmentArns }))
+      : {};
+    return {
+      queues: jobQueues.map((queue) => ({
+        name: queue.jobQueueName ?? '',
+        state: queue.state ?? '',
+        status: queue.status ?? '',
+      })),
+      computeEnvironments: computeEnvironments.map((environment) => ({
+        name: environment.computeEnvironmentName ?? '',
+        state: environment.state ?? '',
+        status: environment.status ?? '',
+        desiredvCpus: environment.computeResources?.desiredvCpus ?? 0,
+        maxvCpus: environment.computeResources?.maxvCpus ?? 0,
+      })),
+    };
   }
 }

@@ -1,8 +1,13 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsClient } from './clients';
 import { requireEnv, resources } from '../config';
-import type { JobMessage, JobQueue } from '../ports/job-queue';
+import type { JobMessage, JobQueue, QueueInspector } from '../ports/job-queue';
 import type { WebhookRedelivery } from '../ports/webhook-redelivery';
 
 /** Sends a job's id to the jobs queue, which dispatch reads. */
@@ -34,5 +39,63 @@ export class SqsWebhookRedelivery implements WebhookRedelivery {
         VisibilityTimeout: delaySeconds,
       }),
     );
+  }
+}
+
+const jobIdIn = (body: string | undefined): string | null => {
+  try {
+    const parsed = JSON.parse(body ?? '') as { jobId?: unknown };
+    return typeof parsed.jobId === 'string' ? parsed.jobId : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The jobs queue and its dead-letter queue (`JOBS_DEAD_LETTER_QUEUE_URL`), read for the console. */
+export class SqsQueueInspector implements QueueInspector {
+  constructor(
+    private readonly client: () => SQSClient = sqsClient.get,
+    private readonly urls = {
+      jobs: resources.jobsQueueUrl,
+      deadLetter: () => requireEnv('JOBS_DEAD_LETTER_QUEUE_URL'),
+    },
+  ) {}
+
+  async depth(queue: 'jobs' | 'deadLetter') {
+    const { Attributes = {} } = await this.client().send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.urls[queue](),
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    return {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
+  }
+
+  async peekDeadLetters(max: number) {
+    const { Messages = [] } = await this.client().send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.urls.deadLetter(),
+        MaxNumberOfMessages: Math.min(10, max),
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+    );
+    return Messages.map((message) => ({
+      messageId: message.MessageId ?? '',
+      jobId: jobIdIn(message.Body),
+      sentAt: message.Attributes?.SentTimestamp
+        ? new Date(Number(message.Attributes.SentTimestamp)).toISOString()
+        : null,
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+    }));
   }
 }

@@ -2,18 +2,22 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { HistoryEvent as SfnHistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { sfnClient } from './clients';
 import { resources } from '../config';
 import { executionArnOf } from '../domain/locations';
+import { NotFound } from '../errors';
 import type {
+  ExecutionHistoryReader,
   ExecutionLookup,
   ExecutionStarter,
   ExecutionStatus,
   ExecutionStopper,
+  HistoryEvent,
 } from '../ports/executions';
 
 export class StepFunctionsExecutionStarter implements ExecutionStarter {
@@ -62,5 +66,68 @@ export class StepFunctionsExecutionLookup implements ExecutionLookup {
       if (error instanceof ExecutionDoesNotExist) return undefined;
       throw error;
     }
+  }
+}
+
+/**
+ * The details a history event carries sit in a field named after its type
+ * (`stateEnteredEventDetails`, `taskFailedEventDetails`, …): one flat shape for every type.
+ */
+const flatten = (event: SfnHistoryEvent): HistoryEvent => {
+  const details = Object.entries(event).find(
+    ([key, value]) => key.endsWith('EventDetails') && value && typeof value === 'object',
+  )?.[1] as { name?: string; input?: string; output?: string; error?: string; cause?: string } | undefined;
+  const timestamp = event.timestamp instanceof Date ? event.timestamp : new Date(event.timestamp ?? 0);
+  return {
+    id: event.id ?? 0,
+    ...(event.previousEventId !== undefined ? { previousEventId: event.previousEventId } : {}),
+    timestamp: timestamp.toISOString(),
+    type: event.type ?? 'Unknown',
+    ...(details?.name !== undefined && /State(Entered|Exited)$/.test(event.type ?? '')
+      ? { stateName: details.name }
+      : {}),
+    ...(details?.input !== undefined ? { input: details.input } : {}),
+    ...(details?.output !== undefined ? { output: details.output } : {}),
+    ...(details?.error !== undefined ? { error: details.error } : {}),
+    ...(details?.cause !== undefined ? { cause: details.cause } : {}),
+  };
+};
+
+/** GetExecutionHistory, every page, oldest first: the same call in AWS and against the local runtime. */
+export class StepFunctionsExecutionHistory implements ExecutionHistoryReader {
+  constructor(
+    private readonly client: () => SFNClient = sfnClient.get,
+    /** A job's execution is short (a dozen states and their retries): a bound, not a limit met in practice. */
+    private readonly maxEvents = 5000,
+  ) {}
+
+  async history(executionArn: string) {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await this.client().send(
+          new GetExecutionHistoryCommand({
+            executionArn,
+            nextToken,
+            maxResults: 1000,
+            includeExecutionData: true,
+          }),
+        );
+        events.push(...(page.events ?? []).map(flatten));
+        nextToken = page.nextToken;
+      } while (nextToken && events.length < this.maxEvents);
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      // An endpoint that does not keep histories (an older local runtime) says so by name.
+      if ((error as Error).name === 'UnknownOperationException') {
+        throw new NotFound(
+          'EXECUTION_HISTORY_UNAVAILABLE',
+          'This Step Functions endpoint does not answer GetExecutionHistory, so the execution cannot be shown state by state.',
+        );
+      }
+      throw error;
+    }
+    return events;
   }
 }

@@ -1,6 +1,7 @@
 /** The job record and the only moves it may make. Pure: no AWS imports. */
 import type { WebhookAttempt } from '../webhooks/attempt';
 import type { JobOptions } from './job-options';
+import type { JobUsage } from './cost';
 
 export const jobStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
@@ -73,6 +74,8 @@ export interface Job {
   cancelRequestedAt?: string;
   /** For a job cancelled while it ran: the outputs of the shards that had finished. */
   partialOutputs?: string[];
+  /** What the job used, recorded when it ends: the instance time of each Batch attempt. */
+  usage?: JobUsage;
 }
 
 /** The move each status may be reached from: only forward, and cancel only before the end. */

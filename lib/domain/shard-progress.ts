@@ -22,6 +22,8 @@ export interface ShardProgress {
   lines?: number;
   error?: JobError;
   updatedAt: string;
+  /** When this attempt began: with `updatedAt` and `processed`, the shard's records per second. */
+  startedAt?: string;
 }
 
 export interface ShardSummary {
@@ -53,8 +55,23 @@ export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
   return { shards, succeeded, failed, bytes };
 };
 
+/** Records per second of a shard's attempt so far (null until it has run a moment). */
+export const recordsPerSecondOf = (row: ShardProgress): number | null => {
+  if (!row.startedAt) return null;
+  const seconds = (new Date(row.updatedAt).getTime() - new Date(row.startedAt).getTime()) / 1000;
+  return seconds > 0 ? row.processed / seconds : null;
+};
+
 /** A job's counts when it ends early (failed, cancelled): its total, and what its shards got to. */
 export const partialCountsOf = (total: number | undefined, rows: ShardProgress[]) => {
   const { succeeded, failed } = summarizeShards(rows, rows.length);
   return { total: total ?? succeeded + failed, succeeded, failed };
 };
+
+/**
+ * This run's attempt number for its shard row. Batch counts attempts within one Batch job, and a
+ * resumed job's new Batch job starts again at 1: the row's number must still grow, or the new
+ * attempt's reports would lose to the older attempt's (rows never go back to an older attempt).
+ */
+export const attemptAfter = (previousAttempt: number | undefined, batchAttempt: number) =>
+  previousAttempt === undefined ? batchAttempt : Math.max(previousAttempt + 1, batchAttempt);

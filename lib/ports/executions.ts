@@ -18,3 +18,22 @@ export interface ExecutionLookup {
     executionArn: string,
   ): Promise<{ status: ExecutionStatus; error?: string; cause?: string } | undefined>;
 }
+
+/** One event of an execution's history, as Step Functions' GetExecutionHistory returns it. */
+export interface HistoryEvent {
+  id: number;
+  previousEventId?: number;
+  timestamp: string;
+  type: string;
+  /** The state a `…StateEntered` / `…StateExited` event is about. */
+  stateName?: string;
+  input?: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface ExecutionHistoryReader {
+  /** Every event of the execution, oldest first; undefined when the execution is unknown (or its history gone). */
+  history(executionArn: string): Promise<HistoryEvent[] | undefined>;
+}

@@ -1,3 +1,4 @@
+import type { JobUsage } from '../domain/cost';
 import type { Job, JobStatus } from '../domain/job';
 
 export interface JobPage {
@@ -34,6 +35,8 @@ export interface JobStore {
   recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
   recordPlan(jobId: string, plan: PlanSummary): Promise<void>;
+  /** Records what the job used (instance time per Batch attempt), for its cost; a later record replaces it. */
+  recordUsage(jobId: string, usage: JobUsage): Promise<void>;
 }
 
 /** What planning tells the job: its shards, its size, and its record total when it was counted. */

@@ -122,6 +122,15 @@ describe('the longtail CLI', () => {
     expect(JSON.parse(got.stdout)).toMatchObject({ jobId, model: 'churn-risk', input: { type: 's3' } });
   });
 
+  it('prints a finished job with its cost: instance time per Batch attempt, on demand and on Spot', async () => {
+    const run = await longtail(['jobs', 'get', finishedJobId]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^cost\s+\$\d+\.\d+ on demand, \$\d+\.\d+ on Spot \(\d+\.\d s of g4dn\.xlarge in \d+ attempts?, worker time on this machine; \$\d+\.\d+ fixed\)$/m,
+    );
+  });
+
   it('lists jobs as a table for people', async () => {
     const run = await longtail(['jobs', 'list']);
 

@@ -1,4 +1,5 @@
 import { runFaultSuite } from '../fault/fault-suite';
+import { runRestartFaults } from '../fault/restart-faults';
 
 describe('the fault suite, bounded', () => {
   it('loses nothing and doubles nothing under seeded faults of every kind', async () => {
@@ -17,4 +18,20 @@ describe('the fault suite, bounded', () => {
     });
     expect(report.recordsOut).toBe(report.recordsIn);
   }, 240_000);
+
+  it('restart: the runtime killed (SIGKILL) and started again mid-jobs completes every job once', async () => {
+    const report = await runRestartFaults({ jobs: 6, restarts: 3, seed: 7 });
+
+    // The kills found jobs under way, not only ended ones.
+    expect(report.killedWhile.running ?? 0).toBeGreaterThan(0);
+    expect(report).toMatchObject({
+      jobsLost: 0,
+      duplicateJobs: 0,
+      jobsWithOneExecution: 6,
+      jobsWithOneLinePerRecord: 6,
+      jobsWithOneWebhookIdPerEvent: 6,
+      statuses: { completed: 6 },
+    });
+    expect(report.recordsOut).toBe(report.recordsIn);
+  }, 400_000);
 });

@@ -586,6 +586,8 @@ describe('the GPU compute of the packaged template', () => {
 
 describe('the permissions in the packaged template', () => {
   const resourceStarAllowList = [
+    'batch:DescribeComputeEnvironments',
+    'batch:DescribeJobQueues',
     'batch:DescribeJobs',
     'batch:ListJobs',
     'batch:SubmitJob',
@@ -641,14 +643,22 @@ describe('the permissions in the packaged template', () => {
       .flatMap(({ owner, statement }) => listOf(statement.Action).map((action) => ({ owner, action })));
 
     expect([...new Set(onEverything.map((g) => g.action))].sort()).toEqual(resourceStarAllowList);
-    // ...and only where they are used: the state machine's .sync integration, cancel and the RUNNABLE monitor.
+    // ...and only where they are used: the state machine's .sync integration, cancel, the RUNNABLE
+    // monitor, the cost of a job as it ends, and the console's queues.
     expect(onEverything.map((g) => `${g.owner}: ${g.action}`).sort()).toEqual([
       'CancelJobIamRoleLambdaExecution: batch:ListJobs',
+      'CompleteJobIamRoleLambdaExecution: batch:DescribeJobs',
+      'CompleteJobIamRoleLambdaExecution: batch:ListJobs',
       'InferenceJobStateMachineRole: batch:DescribeJobs',
       'InferenceJobStateMachineRole: batch:SubmitJob',
       'InferenceJobStateMachineRole: batch:TerminateJob',
+      'MarkJobFailedIamRoleLambdaExecution: batch:DescribeJobs',
+      'MarkJobFailedIamRoleLambdaExecution: batch:ListJobs',
       'MonitorBatchQueueIamRoleLambdaExecution: batch:DescribeJobs',
       'MonitorBatchQueueIamRoleLambdaExecution: batch:ListJobs',
+      'OperatorApiIamRoleLambdaExecution: batch:DescribeComputeEnvironments',
+      'OperatorApiIamRoleLambdaExecution: batch:DescribeJobQueues',
+      'OperatorApiIamRoleLambdaExecution: batch:ListJobs',
     ]);
   });
 
@@ -1391,8 +1401,25 @@ describe('the data a stack holds', () => {
 
 describe('the packaged functions', () => {
   const zips = () => readdirSync(packageDir).filter((name) => name.endsWith('.zip'));
+  // A function's own bundle (the console's zip also carries the page's browser modules).
   const scriptsOf = (zip: string) =>
-    [...filesInZip(join(packageDir, zip)).entries()].filter(([name]) => name.endsWith('.js'));
+    [...filesInZip(join(packageDir, zip)).entries()].filter(
+      ([name]) => name.endsWith('.js') && !name.startsWith('console/'),
+    );
+
+  it('packages the console’s page and modules with the function that serves them', () => {
+    const files = [...filesInZip(join(packageDir, 'console.zip')).keys()];
+
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'console/index.html',
+        'console/app.js',
+        'console/graph.js',
+        'console/api.js',
+        'console/style.css',
+      ]),
+    );
+  });
 
   it('packages every function, each zip under 1 MiB', () => {
     const functions = ofType('AWS::Lambda::Function');

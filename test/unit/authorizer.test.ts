@@ -11,6 +11,7 @@ describe('authorizer', () => {
     setHandlerEnv({
       API_KEYS_PARAMETER: undefined,
       LONGTAIL_API_KEYS: 'alice:alice-key-1,bob:bob-key,alice:alice-key-2',
+      LONGTAIL_OPERATORS: undefined,
     });
   });
 
@@ -21,13 +22,13 @@ describe('authorizer', () => {
   ])('authorizes key %s as owner %s', async (key, ownerId) => {
     const result = await authorize({ authorization: `Bearer ${key}` });
 
-    expect(result).toEqual({ isAuthorized: true, context: { ownerId } });
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId, operator: false } });
   });
 
   it('reads a header sent with a capitalised name', async () => {
     const result = await authorize({ Authorization: 'Bearer bob-key' });
 
-    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'bob' } });
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'bob', operator: false } });
   });
 
   it.each([
@@ -39,7 +40,7 @@ describe('authorizer', () => {
   ])('refuses %s', async (_what, headers: Record<string, string>) => {
     const result = await authorize(headers);
 
-    expect(result).toEqual({ isAuthorized: false, context: { ownerId: '' } });
+    expect(result).toEqual({ isAuthorized: false, context: { ownerId: '', operator: false } });
   });
 
   it('accepts the development key when no keys are configured', async () => {
@@ -47,6 +48,19 @@ describe('authorizer', () => {
 
     const result = await authorize({ authorization: 'Bearer longtail-dev-key' });
 
-    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'dev' } });
+    expect(result).toEqual({ isAuthorized: true, context: { ownerId: 'dev', operator: false } });
+  });
+
+  it('marks the owners LONGTAIL_OPERATORS lists as operators, and no one else', async () => {
+    setHandlerEnv({ LONGTAIL_OPERATORS: ' bob , carol' });
+
+    expect(await authorize({ authorization: 'Bearer bob-key' })).toEqual({
+      isAuthorized: true,
+      context: { ownerId: 'bob', operator: true },
+    });
+    expect(await authorize({ authorization: 'Bearer alice-key-1' })).toEqual({
+      isAuthorized: true,
+      context: { ownerId: 'alice', operator: false },
+    });
   });
 });

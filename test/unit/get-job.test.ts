@@ -58,7 +58,28 @@ describe('get-job handler', () => {
       webhookUrl: null,
       webhookAttempts: [],
       statusUrl: `${testResources.publicApiUrl}/jobs/${jobId}`,
+      cost: null,
     });
+  });
+
+  it('prices the usage a finished job recorded, on demand and on Spot', async () => {
+    const usage = {
+      instanceType: 'g4dn.xlarge',
+      measuredBy: 'aws-batch' as const,
+      attempts: [{ batchJobId: 'b', shard: null, attempt: 1, startedAt: 'a', stoppedAt: 'b', seconds: 1800 }],
+      gpuSeconds: 1800,
+      stateTransitions: 8,
+    };
+    dynamo.on(GetCommand).resolves({ Item: storedJob(aJob({ status: 'completed', usage })) });
+
+    const body = bodyOf(await handler(getJobEvent(jobId), lambdaContext())) as {
+      cost: { gpu: { onDemand: number }; total: { spot: number }; currency: string; attempts: number };
+    };
+
+    // Half an hour at config/prices.json's $0.526/h.
+    expect(body.cost.gpu.onDemand).toBeCloseTo(0.263, 10);
+    expect(body.cost.total.spot).toBeGreaterThan(0);
+    expect(body.cost).toMatchObject({ currency: 'USD', attempts: 1 });
   });
 
   it("shows a running job's progress, summed from its shards' rows", async () => {

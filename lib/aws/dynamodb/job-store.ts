@@ -1,3 +1,4 @@
+import type { JobUsage } from '../../domain/cost';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -175,6 +176,19 @@ export class DynamoJobStore implements JobStore {
           ...(plan.inputBytes !== undefined ? { ':bytes': plan.inputBytes } : {}),
           ':running': 'running',
         },
+      }),
+    );
+  }
+
+  async recordUsage(jobId: string, usage: JobUsage) {
+    await this.client().send(
+      new UpdateCommand({
+        TableName: this.tableName(),
+        Key: { jobId },
+        UpdateExpression: 'SET #usage = :usage',
+        ConditionExpression: 'attribute_exists(jobId)',
+        ExpressionAttributeNames: { '#usage': 'usage' },
+        ExpressionAttributeValues: { ':usage': usage },
       }),
     );
   }

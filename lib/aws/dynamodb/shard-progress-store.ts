@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../clients';
 import { resources } from '../../config';
@@ -13,6 +13,24 @@ const shardRowId = (jobId: string, index: number) => `${jobId}#shard#${index}`;
 
 /** Shard rows expire with the job they belong to. */
 const retentionSeconds = 90 * 24 * 3600;
+
+const progressOf = (item: Record<string, unknown>): ShardProgress => {
+  const { index, status, attempt, processed, succeeded, failed, bytes, lines, error, updatedAt, startedAt } =
+    item as unknown as ShardProgress;
+  return {
+    index,
+    status,
+    attempt,
+    processed,
+    succeeded,
+    failed,
+    ...(bytes !== undefined ? { bytes } : {}),
+    ...(lines !== undefined ? { lines } : {}),
+    ...(error ? { error } : {}),
+    updatedAt,
+    ...(startedAt ? { startedAt } : {}),
+  };
+};
 
 export class DynamoShardProgressStore implements ShardProgressStore {
   constructor(
@@ -42,6 +60,18 @@ export class DynamoShardProgressStore implements ShardProgressStore {
     }
   }
 
+  /** One shard's row (what its worker reads at start: its own row, the only one its role may read). */
+  async get(jobId: string, index: number): Promise<ShardProgress | undefined> {
+    const { Item } = await this.client().send(
+      new GetCommand({
+        TableName: this.tableName(),
+        Key: { jobId: shardRowId(jobId, index) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? progressOf(Item) : undefined;
+  }
+
   async listFor(jobId: string): Promise<ShardProgress[]> {
     const rows: ShardProgress[] = [];
     let start: Record<string, unknown> | undefined;
@@ -55,22 +85,7 @@ export class DynamoShardProgressStore implements ShardProgressStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        const { index, status, attempt, processed, succeeded, failed, bytes, lines, error, updatedAt } =
-          item as ShardProgress;
-        rows.push({
-          index,
-          status,
-          attempt,
-          processed,
-          succeeded,
-          failed,
-          ...(bytes !== undefined ? { bytes } : {}),
-          ...(lines !== undefined ? { lines } : {}),
-          ...(error ? { error } : {}),
-          updatedAt,
-        });
-      }
+      for (const item of page.Items ?? []) rows.push(progressOf(item));
       start = page.LastEvaluatedKey;
     } while (start);
     return rows.sort((a, b) => a.index - b.index);

@@ -1,0 +1,123 @@
+/**
+ * What an execution did, state by state, read from its Step Functions history. Pure: the events
+ * come through the executions port, the same in AWS and locally.
+ */
+import type { HistoryEvent } from '../ports/executions';
+
+export type StateRunStatus = 'running' | 'succeeded' | 'caught' | 'failed' | 'aborted';
+
+/** One pass through a state (a state may run more than once in a loop). */
+export interface StateRun {
+  stateName: string;
+  status: StateRunStatus;
+  enteredAt: string;
+  exitedAt: string | null;
+  durationMs: number | null;
+  input: unknown;
+  output: unknown;
+  /** The last error raised in the state: the one a Catch took, or the one that ended the execution. */
+  error: { error: string; cause: unknown } | null;
+  /** Errors raised in the state before it left it (a Retry ran it again after each). */
+  retries: number;
+}
+
+export interface ExecutionSummary {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  startedAt: string | null;
+  stoppedAt: string | null;
+  error: { error: string; cause: unknown } | null;
+  runs: StateRun[];
+  eventCount: number;
+}
+
+/** Payloads are JSON strings; show them parsed, or as the string they are when they are not JSON. */
+const parsed = (text: string | undefined): unknown => {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+};
+
+const endings: Record<string, ExecutionSummary['status']> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'TIMED_OUT',
+};
+
+const millisBetween = (from: string, to: string) => new Date(to).getTime() - new Date(from).getTime();
+
+/** Folds the history (oldest first) into one run per state entered, in the order entered. */
+export const summarizeExecution = (events: HistoryEvent[]): ExecutionSummary => {
+  const runs: StateRun[] = [];
+  let open: StateRun | undefined;
+  let unretriedError = false;
+  const summary: ExecutionSummary = {
+    status: 'RUNNING',
+    startedAt: null,
+    stoppedAt: null,
+    error: null,
+    runs,
+    eventCount: events.length,
+  };
+  for (const event of events) {
+    if (event.type === 'ExecutionStarted') summary.startedAt = event.timestamp;
+    if (event.type.endsWith('StateEntered') && event.stateName) {
+      open = {
+        stateName: event.stateName,
+        status: 'running',
+        enteredAt: event.timestamp,
+        exitedAt: null,
+        durationMs: null,
+        input: parsed(event.input),
+        output: null,
+        error: null,
+        retries: 0,
+      };
+      runs.push(open);
+      unretriedError = false;
+      continue;
+    }
+    if (event.type.endsWith('StateExited') && open && event.stateName === open.stateName) {
+      open.exitedAt = event.timestamp;
+      open.durationMs = millisBetween(open.enteredAt, event.timestamp);
+      open.output = parsed(event.output);
+      // An error not followed by another try left the state through its Catch.
+      open.status = unretriedError ? 'caught' : 'succeeded';
+      if (!unretriedError) open.error = null;
+      open = undefined;
+      unretriedError = false;
+      continue;
+    }
+    const ending = endings[event.type];
+    if (ending) {
+      summary.status = ending;
+      summary.stoppedAt = event.timestamp;
+      if (event.error !== undefined || event.cause !== undefined) {
+        summary.error = { error: event.error ?? '', cause: parsed(event.cause) };
+      }
+      if (open) {
+        open.status = ending === 'SUCCEEDED' ? 'succeeded' : ending === 'FAILED' ? 'failed' : 'aborted';
+        // A Fail state ends the execution as it is entered: that is its whole run.
+        open.exitedAt = event.timestamp;
+        open.durationMs = millisBetween(open.enteredAt, event.timestamp);
+        if (ending !== 'SUCCEEDED' && !open.error && summary.error) open.error = summary.error;
+        open = undefined;
+      }
+      continue;
+    }
+    if (open && event.error !== undefined) {
+      open.error = { error: event.error, cause: parsed(event.cause) };
+      unretriedError = true;
+      continue;
+    }
+    // The task scheduled again after an error: its Retry ran it once more.
+    if (open && unretriedError && /(Scheduled|Started)$/.test(event.type)) {
+      open.retries++;
+      unretriedError = false;
+    }
+  }
+  return summary;
+};
