@@ -121,6 +121,10 @@ export class LongtailClient {
     return this.call<Job>('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, { repeatable: true });
   }
 
+  resumeJob(jobId: string) {
+    return this.call<Job>('POST', `/jobs/${encodeURIComponent(jobId)}/resume`);
+  }
+
   retryFailed(jobId: string) {
     return this.call<SubmittedJob & { parentJobId: string }>(
       'POST',

@@ -2,6 +2,8 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable as SfnExecutionNotRedrivable,
+  RedriveExecutionCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -9,8 +11,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { sfnClient } from './clients';
 import { resources } from '../config';
 import { executionArnOf } from '../domain/locations';
+import { ExecutionNotRedrivable } from '../errors';
 import type {
   ExecutionLookup,
+  ExecutionRedriver,
   ExecutionStarter,
   ExecutionStatus,
   ExecutionStopper,
@@ -60,6 +64,23 @@ export class StepFunctionsExecutionLookup implements ExecutionLookup {
       return { status: execution.status as ExecutionStatus, error: execution.error, cause: execution.cause };
     } catch (error) {
       if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+  }
+}
+
+export class StepFunctionsExecutionRedriver implements ExecutionRedriver {
+  constructor(private readonly client: () => SFNClient = sfnClient.get) {}
+
+  async redrive(executionArn: string) {
+    try {
+      await this.client().send(new RedriveExecutionCommand({ executionArn }));
+    } catch (error) {
+      if (error instanceof SfnExecutionNotRedrivable || error instanceof ExecutionDoesNotExist)
+        throw new ExecutionNotRedrivable(
+          'NOT_RESUMABLE',
+          `Step Functions cannot redrive it: ${error.message}`,
+        );
       throw error;
     }
   }

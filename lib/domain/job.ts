@@ -64,6 +64,8 @@ export interface Job {
   shardCount?: number;
   /** When the owner asked to cancel it (absent for a job the reconciler cancelled). */
   cancelRequestedAt?: string;
+  /** When the job was last resumed after a failure (POST /jobs/{id}/resume). */
+  resumedAt?: string;
   /** For a job cancelled while it ran: the outputs of the shards that had finished. */
   partialOutputs?: string[];
 }

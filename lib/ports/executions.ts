@@ -18,3 +18,11 @@ export interface ExecutionLookup {
     executionArn: string,
   ): Promise<{ status: ExecutionStatus; error?: string; cause?: string } | undefined>;
 }
+
+export interface ExecutionRedriver {
+  /**
+   * Continues a failed, aborted or timed-out execution from the state where it stopped, under the
+   * same ARN (Step Functions' RedriveExecution). Throws ExecutionNotRedrivable when it cannot.
+   */
+  redrive(executionArn: string): Promise<void>;
+}

@@ -7,7 +7,14 @@ import { startLocalStack } from '../../local/stack';
  */
 const [dataDir, apiKeys] = process.argv.slice(2);
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-startLocalStack({ apiPort: 0, awsPort: 0, dataDir, apiKeys, batchConcurrency: 2, registerExampleModels: true }).then(
+startLocalStack({
+  apiPort: 0,
+  awsPort: 0,
+  dataDir,
+  apiKeys,
+  batchConcurrency: 2,
+  registerExampleModels: true,
+}).then(
   (stack) => {
     process.stdout.write(
       `READY ${JSON.stringify({ apiUrl: stack.apiUrl, awsEndpoint: stack.awsEndpoint, region: stack.region, names: stack.names })}\n`,

@@ -15,7 +15,8 @@ const shardRowId = (jobId: string, index: number) => `${jobId}#shard#${index}`;
 const retentionSeconds = 90 * 24 * 3600;
 
 const progressOf = (item: Record<string, unknown>): ShardProgress => {
-  const { index, status, attempt, processed, succeeded, failed, error, updatedAt } = item as unknown as ShardProgress;
+  const { index, status, attempt, processed, succeeded, failed, error, updatedAt } =
+    item as unknown as ShardProgress;
   return { index, status, attempt, processed, succeeded, failed, ...(error ? { error } : {}), updatedAt };
 };
 
@@ -50,7 +51,11 @@ export class DynamoShardProgressStore implements ShardProgressStore {
   /** One shard's row (what its worker reads at start: its own row, the only one its role may read). */
   async get(jobId: string, index: number): Promise<ShardProgress | undefined> {
     const { Item } = await this.client().send(
-      new GetCommand({ TableName: this.tableName(), Key: { jobId: shardRowId(jobId, index) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName(),
+        Key: { jobId: shardRowId(jobId, index) },
+        ConsistentRead: true,
+      }),
     );
     return Item ? progressOf(Item) : undefined;
   }
