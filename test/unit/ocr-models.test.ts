@@ -75,7 +75,10 @@ describe('text-recognition', () => {
       const records = [...crops.map(({ image }) => ({ image })), { image: 'aGVsbG8=' }];
       const [inline, pooled, lanes] = await Promise.all(opened.map(({ model }) => model.run(records)));
 
-      expect(inline?.failures.at(-1)).toMatch(/neither a PNG nor a JPEG/);
+      expect(inline?.failures.at(-1)).toEqual({
+        code: 'INVALID_IMAGE',
+        message: expect.stringMatching(/not those of a PNG, JPEG, WebP or TIFF/),
+      });
       for (const other of [pooled, lanes]) {
         expect(other?.failures).toEqual(inline?.failures);
         expect(other?.predictions.slice(0, -1)).toEqual(inline?.predictions.slice(0, -1));
