@@ -134,7 +134,13 @@ describe('images beyond the decode buffer', () => {
 describe('bad images', () => {
   const rgbJpeg = async () =>
     sharp({
-      create: { width: 400, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      create: {
+        width: 400,
+        height: 300,
+        channels: 3,
+        background: '#000000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
     })
       .jpeg()
       .toBuffer();

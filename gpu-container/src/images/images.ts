@@ -118,9 +118,10 @@ export const imageTargetOf = (input: ImageInput): ImageTarget => ({
  * An image up to `decodeWholePixels` is decoded whole, and scaled by the worker's bilinear kernel
  * like a PNG is. A larger one is resized to the model's size as it is read: JPEG's shrink-on-load
  * decodes it at 1/2 to 1/8 scale, and sequential reading streams the rows of the others through
- * the resize, so a 60-megapixel scan never exists whole in memory.
+ * the resize, so a 60-megapixel scan never exists whole in memory. Exported for the bench, which
+ * measures it against the worker's own PNG decoder (decodeImage picks between them).
  */
-const decodeWithSharp = async (
+export const decodeWithSharp = async (
   bytes: Buffer,
   size: { width: number; height: number },
   target: ImageTarget,
