@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { loadModelFiles } from '../../gpu-container/src/model-loader';
 import { openShardModel } from '../../gpu-container/src/shard-model';
 import type { OpenedModel } from '../../gpu-container/src/shard-model';
@@ -35,6 +36,45 @@ describe('text-orientation', () => {
         expect(predictions[i]?.score).toBeGreaterThan(0.9);
         expect(Object.keys(predictions[i]?.scores ?? {})).toEqual(['0', '180']);
       });
+    } finally {
+      await model.close();
+    }
+  });
+});
+
+describe('text-orientation in every format the worker reads', () => {
+  it("gives the PNG crops' labels, and their scores but for rounding, as JPEG, WebP, TIFF and 25× scans", async () => {
+    const pngs = crops.map(({ image }) => Buffer.from(image, 'base64'));
+    const scan = async (png: Buffer) => {
+      const { width = 0, height = 0 } = await sharp(png).metadata();
+      // 25 times larger: past the decode buffer, so resized as it is read.
+      return sharp(png)
+        .resize(width * 25, height * 25, { kernel: 'nearest' })
+        .png()
+        .toBuffer();
+    };
+    const formats = {
+      jpeg: (png: Buffer) => sharp(png).jpeg({ quality: 90 }).toBuffer(),
+      webp: (png: Buffer) => sharp(png).webp({ lossless: true }).toBuffer(),
+      tiff: (png: Buffer) => sharp(png).tiff({ compression: 'deflate' }).toBuffer(),
+      scan,
+    };
+    const model = await open('text-orientation');
+    try {
+      const asPng = (await model.model.run(crops.map(({ image }) => ({ image })))).predictions;
+      for (const [format, encode] of Object.entries(formats)) {
+        const images = await Promise.all(pngs.map(async (png) => (await encode(png)).toString('base64')));
+        const { predictions, failures } = await model.model.run(images.map((image) => ({ image })));
+
+        expect({ format, failures }).toEqual({ format, failures: crops.map(() => null) });
+        expect({ format, labels: predictions.map((p) => p.label) }).toEqual({
+          format,
+          labels: asPng.map((p) => p.label),
+        });
+        predictions.forEach((prediction, i) =>
+          expect(Math.abs(prediction.score - (asPng[i]?.score ?? 0))).toBeLessThan(0.01),
+        );
+      }
     } finally {
       await model.close();
     }
