@@ -60,7 +60,10 @@ const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean):
     let reused: Float32Array | undefined;
     return {
       encode: async (records) => {
-        const { data, failures } = await encodeImageBatch({ input, images: imagesOf(records), limits }, reused);
+        const { data, failures } = await encodeImageBatch(
+          { input, images: imagesOf(records), limits },
+          reused,
+        );
         if (reuseTensor && data.buffer !== reused?.buffer) reused = data;
         return { count: records.length, feeds: tensorOf(records.length, data), failures };
       },

@@ -68,7 +68,9 @@ describe('decodeImage', () => {
   it('rejects bytes that are no image it reads, and a PNG cut short, as INVALID_IMAGE', async () => {
     const png = solidPng(8, 8, [0, 0, 0, 255]);
     await expect(decode(Buffer.from('hello, not an image'))).rejects.toThrow(ImageDecodeError);
-    await expect(decode(Buffer.from('hello, not an image'))).rejects.toThrow('not those of a PNG, JPEG, WebP or TIFF');
+    await expect(decode(Buffer.from('hello, not an image'))).rejects.toThrow(
+      'not those of a PNG, JPEG, WebP or TIFF',
+    );
     await expect(decode(png.subarray(0, png.length - 20))).rejects.toMatchObject({ code: 'INVALID_IMAGE' });
     expect(new ImageDecodeError('x').code).toBe('INVALID_IMAGE');
   });

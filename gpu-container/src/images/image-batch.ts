@@ -1,4 +1,11 @@
-import { ImageDecodeError, decodeImage, imageBytesOf, imageErrorCodes, imageTargetOf, writeImageTensor } from './images';
+import {
+  ImageDecodeError,
+  decodeImage,
+  imageBytesOf,
+  imageErrorCodes,
+  imageTargetOf,
+  writeImageTensor,
+} from './images';
 import type { ImageErrorCode } from './images';
 import { imageLimitsFromEnv } from './image-limits';
 import type { ImageLimits } from './image-limits';

@@ -51,7 +51,11 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff';
 export const imageFormatOf = (bytes: Buffer): ImageFormat | undefined => {
   if (isPng(bytes)) return 'png';
   if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP')
+  if (
+    bytes.length >= 12 &&
+    bytes.toString('latin1', 0, 4) === 'RIFF' &&
+    bytes.toString('latin1', 8, 12) === 'WEBP'
+  )
     return 'webp';
   const start = bytes.toString('latin1', 0, 4);
   // Classic TIFF (42) and BigTIFF (43), either byte order.
@@ -65,7 +69,7 @@ export const imageFormatOf = (bytes: Buffer): ImageFormat | undefined => {
  * sharp. Undefined when no frame header comes before the data ends; sharp then reads the header.
  */
 export const jpegSizeOf = (bytes: Buffer): { width: number; height: number } | undefined => {
-  for (let at = 2; at + 9 <= bytes.length; ) {
+  for (let at = 2; at + 9 <= bytes.length;) {
     if (bytes[at] !== 0xff) return undefined;
     const marker = bytes[at + 1] as number;
     if (marker === 0xff) {
