@@ -93,7 +93,8 @@ export const jpegSizeOf = (bytes: Buffer): { width: number; height: number } | u
 sharp.cache(false);
 sharp.concurrency(1);
 
-const megapixels = (pixels: number) => `${Math.round(pixels / 100_000) / 10} megapixels`;
+const megapixels = (pixels: number) =>
+  pixels >= 1_000_000 ? `${Math.round(pixels / 100_000) / 10} megapixels` : `${pixels} pixels`;
 
 const checkSize = ({ width, height }: { width: number; height: number }, limits: ImageLimits) => {
   if (width === 0 || height === 0) throw new ImageDecodeError('The image has no pixels (its size is 0).');
