@@ -15,7 +15,16 @@ const input: ImageInput = {
   image: { field: 'image', channels: 'bgr', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
 };
 const target = { height: 48, width: 192 };
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
+/**
+ * The peak resident memory of this process's address space (Linux's VmHWM). Not getrusage's
+ * maxRSS: Linux carries that over from the parent across fork and exec, so a child of a large
+ * jest worker would start at the worker's peak.
+ */
+const peakRss = () => {
+  const kilobytes = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (!kilobytes) throw new Error('no VmHWM in /proc/self/status');
+  return Number(kilobytes) * 1024;
+};
 
 const main = async () => {
   const [file, decodeWholePixels, warmFile] = process.argv.slice(2) as [string, string, string];
