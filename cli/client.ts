@@ -1,50 +1,37 @@
 /**
- * A small typed client for Longtail's HTTP API: what the CLI, the model push script and the
- * end-to-end tests call. One method per route, the API's own shapes; a client generated from an
- * OpenAPI document can replace it without its callers changing.
+ * The typed client for Longtail's HTTP API: what the CLI, the model push script, the demo and the
+ * end-to-end tests call, and what users import (`longtail/client`). It sits on openapi-fetch with
+ * the types openapi-typescript generated from the API's OpenAPI document (./api.generated.ts), so
+ * a route's path, parameters, body and answer are checked against the document at compile time.
+ * One method per route, plus `api` for the untyped-free rest; it adds bearer auth, retries of
+ * what is safe to repeat, and errors that carry the API's code.
  */
-import type { JobView } from '../lib/domain/job-view';
-import type { modelCatalogView, modelVersionView } from '../lib/domain/model-view';
-import type { FileUpload } from '../lib/ports/model-registry';
+import createClient from 'openapi-fetch';
+import type { Client } from 'openapi-fetch';
+import type { components, operations, paths } from './api.generated';
 
-export type { FileUpload };
+export type { components, operations, paths };
 
-export type Job = JobView;
-export type ModelSummary = ReturnType<typeof modelCatalogView>;
-export type ModelVersionView = ReturnType<typeof modelVersionView>;
-
-export interface SubmitJobRequest {
-  model: string;
-  input: { s3Uri: string; s3DataType?: 'S3Object' | 'S3Prefix' | 'ManifestFile' } | { records: unknown[] };
-  options?: Record<string, unknown>;
-  webhookUrl?: string;
+type Schemas = components['schemas'];
+type JsonBodyOf<Operation> = Operation extends {
+  requestBody?: { content: { 'application/json': infer Body } };
 }
+  ? Body
+  : never;
 
-export interface SubmittedJob {
-  jobId: string;
-  status: string;
-  statusUrl: string;
-  outputUri: string;
-  webhookSecret?: string;
-}
-
-export interface ModelFile {
-  name: string;
-  sha256: string;
-  size: number;
-}
-
-export interface RegisterVersionRequest {
-  files: ModelFile[];
-  version?: string;
-  manifest?: unknown;
-  aliases?: string[];
-  batchAxis?: number | null;
-}
-
-export interface FinishVersionRequest {
-  multipart?: { name: string; uploadId: string; parts: { partNumber: number; etag: string }[] }[];
-}
+export type Job = Schemas['Job'];
+export type SubmittedJob = Schemas['JobAccepted'];
+export type ModelSummary = Schemas['ModelSummary'];
+export type ModelDetail = Schemas['Model'];
+export type ModelVersionView = Schemas['ModelVersion'];
+export type RegisteredVersion = Schemas['RegisteredModelVersion'];
+export type ModelAlias = Schemas['ModelAlias'];
+export type FileUpload = Schemas['FileUpload'];
+export type OipModelMetadata = Schemas['OipModelMetadata'];
+export type SubmitJobRequest = JsonBodyOf<operations['submitJob']>;
+export type RegisterVersionRequest = JsonBodyOf<operations['registerModelVersion']>;
+export type FinishVersionRequest = JsonBodyOf<operations['finishModelVersion']>;
+export type ListJobsQuery = NonNullable<operations['listJobs']['parameters']['query']>;
 
 /** An answer of the API that is not a success: its status, code and message, as it sent them. */
 export class ApiError extends Error {
@@ -72,11 +59,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-interface RequestOptions {
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** The API answers this request the same when it is sent twice, so a lost answer may be asked again. */
-  repeatable?: boolean;
+/** What openapi-fetch answers for one request. */
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,108 +73,117 @@ const transientStatuses = new Set([429, 502, 503, 504]);
 
 export class LongtailClient {
   readonly apiUrl: string;
-  private readonly apiKey: string;
+  /** The openapi-fetch client itself, typed by the document, for anything the methods do not cover. */
+  readonly api: Client<paths>;
   private readonly attempts: number;
-  private readonly fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.apiUrl = options.apiUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
     this.attempts = options.attempts ?? 3;
-    this.fetch = options.fetch ?? fetch;
-  }
-
-  submitJob(request: SubmitJobRequest, idempotencyKey?: string) {
-    return this.call<SubmittedJob>('POST', '/jobs', {
-      body: request,
-      headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
-      // Only with a key does a second POST answer with the same job instead of making another.
-      repeatable: idempotencyKey !== undefined,
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    this.api = createClient<paths>({
+      baseUrl: this.apiUrl,
+      headers: { authorization: `Bearer ${options.apiKey}` },
+      // Looked up at each call, so that a fetch replaced later (tests, proxies) is the one used.
+      fetch: (request) => (options.fetch ? fetchImpl(request) : globalThis.fetch(request)),
     });
   }
 
-  getJob(jobId: string) {
-    return this.call<Job>('GET', `/jobs/${encodeURIComponent(jobId)}`);
+  submitJob(request: SubmitJobRequest, idempotencyKey?: string) {
+    return this.send(
+      // Only with a key does a second POST answer with the same job instead of making another.
+      idempotencyKey !== undefined,
+      () =>
+        this.api.POST('/jobs', {
+          body: request,
+          params: { header: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {} },
+        }),
+    );
   }
 
-  listJobs(query: { status?: string; limit?: number; cursor?: string } = {}) {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-    const search = params.size ? `?${params}` : '';
-    return this.call<{ jobs: Job[]; nextCursor: string | null }>('GET', `/jobs${search}`);
+  getJob(jobId: string) {
+    return this.send(true, () => this.api.GET('/jobs/{jobId}', { params: { path: { jobId } } }));
+  }
+
+  listJobs(query: Partial<ListJobsQuery> = {}) {
+    return this.send(true, () => this.api.GET('/jobs', { params: { query } }));
   }
 
   cancelJob(jobId: string) {
-    return this.call<Job>('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, { repeatable: true });
+    return this.send(true, () => this.api.POST('/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
   }
 
   retryFailed(jobId: string) {
-    return this.call<SubmittedJob & { parentJobId: string }>(
-      'POST',
-      `/jobs/${encodeURIComponent(jobId)}/retry-failed`,
-      { repeatable: true },
+    return this.send(true, () =>
+      this.api.POST('/jobs/{jobId}/retry-failed', { params: { path: { jobId } } }),
     );
   }
 
   listModels() {
-    return this.call<{ models: ModelSummary[] }>('GET', '/models');
+    return this.send(true, () => this.api.GET('/models'));
   }
 
   getModel(name: string) {
-    return this.call<{
-      name: string;
-      shared: boolean;
-      versions: ModelVersionView[];
-      aliases: Record<string, string>;
-    }>('GET', `/models/${encodeURIComponent(name)}`);
+    return this.send(true, () => this.api.GET('/models/{name}', { params: { path: { name } } }));
   }
 
   getModelVersion(name: string, version: string) {
-    return this.call<ModelVersionView>(
-      'GET',
-      `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+    return this.send(true, () =>
+      this.api.GET('/models/{name}/versions/{version}', { params: { path: { name, version } } }),
     );
   }
 
   registerVersion(name: string, request: RegisterVersionRequest) {
-    return this.call<{ version: string; status: string; uploads?: FileUpload[] }>(
-      'POST',
-      `/models/${encodeURIComponent(name)}/versions`,
+    return this.send(
       // The same files under the same version are answered as the first time.
-      { body: request, repeatable: request.version !== undefined },
+      request.version !== undefined,
+      () => this.api.POST('/models/{name}/versions', { params: { path: { name } }, body: request }),
     );
   }
 
   finishVersion(name: string, version: string, request: FinishVersionRequest) {
-    return this.call<ModelVersionView>(
-      'POST',
-      `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/finish`,
-      { body: request },
+    return this.send(false, () =>
+      this.api.POST('/models/{name}/versions/{version}/finish', {
+        params: { path: { name, version } },
+        body: request,
+      }),
     );
   }
 
   setAlias(name: string, alias: string, version: string) {
-    return this.call<{ name: string; alias: string; version: string }>(
-      'PUT',
-      `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
-      { body: { version }, repeatable: true },
+    return this.send(true, () =>
+      this.api.PUT('/models/{name}/aliases/{alias}', {
+        params: { path: { name, alias } },
+        body: { version },
+      }),
     );
   }
 
-  private async call<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const attempts = method === 'GET' || options.repeatable ? this.attempts : 1;
+  deleteModelVersion(name: string, version: string) {
+    return this.send(false, () =>
+      this.api.DELETE('/models/{name}/versions/{version}', { params: { path: { name, version } } }),
+    );
+  }
+
+  /** The Open Inference Protocol's metadata of the version `latest` points at (or of `version`). */
+  modelMetadata(name: string, version?: string) {
+    return this.send(true, () =>
+      version === undefined
+        ? this.api.GET('/v2/models/{name}', { params: { path: { name } } })
+        : this.api.GET('/v2/models/{name}/versions/{version}', { params: { path: { name, version } } }),
+    );
+  }
+
+  /**
+   * Sends one request (again, up to `attempts`, when it is safe to repeat and the network or a
+   * gateway failed), answering its data or throwing the API's error.
+   */
+  private async send<T>(repeatable: boolean, request: () => Promise<FetchResult<T>>): Promise<T> {
+    const attempts = repeatable ? this.attempts : 1;
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let result: FetchResult<T>;
       try {
-        response = await this.fetch(`${this.apiUrl}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${this.apiKey}`,
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...options.headers,
-          },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        });
+        result = await request();
       } catch (error) {
         if (attempt < attempts) {
           await pause(300 * attempt);
@@ -198,35 +194,27 @@ export class LongtailClient {
           `Cannot reach the Longtail API at ${this.apiUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}).`,
         );
       }
-      if (transientStatuses.has(response.status) && attempt < attempts) {
+      const { status } = result.response;
+      if (transientStatuses.has(status) && attempt < attempts) {
         await pause(300 * attempt);
         continue;
       }
-      const text = await response.text();
-      const json = parseJson(text);
-      if (response.ok) return json as T;
-      throw errorOf(response.status, json, text);
+      if (result.response.ok) return result.data as T;
+      throw errorOf(status, result.error);
     }
   }
 }
 
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
-
 /** The API's `{ error: { code, message, details } }`, or API Gateway's bare `{ message }` for keys. */
-const errorOf = (status: number, json: unknown, text: string) => {
-  const body = (json ?? {}) as {
+const errorOf = (status: number, body: unknown) => {
+  const json = (typeof body === 'object' && body !== null ? body : {}) as {
     error?: { code?: string; message?: string; details?: Record<string, unknown> };
     message?: string;
   };
-  if (body.error?.code)
-    return new ApiError(status, body.error.code, body.error.message ?? '', body.error.details);
+  if (json.error?.code)
+    return new ApiError(status, json.error.code, json.error.message ?? '', json.error.details);
   if (status === 401) return new ApiError(status, 'UNAUTHORIZED', 'The API asked for a key and got none.');
   if (status === 403) return new ApiError(status, 'FORBIDDEN', 'The API key was not accepted.');
-  return new ApiError(status, `HTTP_${status}`, body.message ?? text.slice(0, 200));
+  const text = typeof body === 'string' ? body : (json.message ?? '');
+  return new ApiError(status, `HTTP_${status}`, text.slice(0, 200));
 };

@@ -40,7 +40,13 @@ const readProfile = (name: string | undefined, env: NodeJS.ProcessEnv): Profile 
     if (name) throw new CliError(`Profile "${name}" asked for, but there is no profile file at ${path}.`);
     return {};
   }
-  const parsed = profileFileSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${path} is not JSON (${(error as Error).message}).`);
+  }
+  const parsed = profileFileSchema.safeParse(json);
   if (!parsed.success)
     throw new CliError(
       `${path} is not a profile file: ${parsed.error.issues[0]?.message}. Write {"profiles": {"name": {"apiUrl", "apiKey", "inputsBucket"}}}.`,

@@ -7,7 +7,7 @@
 import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describeModelFile } from '../lib/models/model-file';
-import type { FileUpload, FinishVersionRequest, LongtailClient, ModelVersionView } from './client';
+import type { FileUpload, FinishVersionRequest, LongtailClient } from './client';
 import { CliError } from './errors';
 
 export interface PushRequest {
@@ -82,7 +82,7 @@ export const pushModel = async (
   client: LongtailClient,
   request: PushRequest,
   pollMs = 500,
-): Promise<ModelVersionView> => {
+): ReturnType<LongtailClient['getModelVersion']> => {
   const { isFolder, paths } = await filesOf(request.source);
   const files = await Promise.all(paths.map((path) => describeModelFile(path)));
   const manifestPath = request.manifestPath ?? (isFolder ? join(request.source, 'model.json') : undefined);

@@ -19,7 +19,7 @@ interface Sample {
 }
 
 /** Records per second over the last few polls: recent enough to follow a job speeding up. */
-class RateMeter {
+export class RateMeter {
   private samples: Sample[] = [];
   add(done: number, at = Date.now()) {
     this.samples.push({ at, done });

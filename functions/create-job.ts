@@ -3,7 +3,7 @@ import { RegistryModelCatalog } from '../lib/use-cases/model-catalog';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { resources } from '../lib/config';
 import { InvalidInput } from '../lib/errors';
-import { createJob } from '../lib/use-cases/create-job';
+import { createJob, idempotencyKeySchema } from '../lib/use-cases/create-job';
 import { SqsJobQueue } from '../lib/aws/sqs';
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { logger } from '../lib/logger';
@@ -15,11 +15,10 @@ const queue = new SqsJobQueue();
 const objects = new S3ObjectStore();
 const models = new RegistryModelCatalog(new DynamoModelRegistry());
 
-/** `Idempotency-Key`: printable ASCII, as the IETF draft and Stripe use it; up to 255 characters. */
 const idempotencyKeyOf = (event: HttpEvent): string | undefined => {
   const key = event.headers['idempotency-key'];
   if (key === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+  if (!idempotencyKeySchema.safeParse(key).success) {
     throw new InvalidInput(
       'INVALID_IDEMPOTENCY_KEY',
       'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces (a UUID works).',

@@ -1,17 +1,9 @@
-import { z } from 'zod';
-import { jobStatuses } from '../lib/domain/job';
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
-import { jobView } from '../lib/domain/job-view';
+import { jobView, listJobsQuerySchema } from '../lib/domain/job-view';
 import { parseOrThrow } from '../lib/validation';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 
 const store = new DynamoJobStore();
-
-const listJobsQuerySchema = z.strictObject({
-  status: z.enum(jobStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
-});
 
 /** GET /jobs: the caller's jobs, newest first, optionally of one status, a page at a time. */
 export const handler = httpHandler(async (event) => {

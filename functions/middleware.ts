@@ -13,9 +13,11 @@ import type {
 import { inlineLimitBytes, publicApiUrl, resources } from '../lib/config';
 import type { Job } from '../lib/domain/job';
 import { jobView, webhookSecretOf } from '../lib/domain/job-view';
+import type { JobAccepted } from '../lib/domain/job-view';
 import { InvalidInput, LongtailError, PayloadTooLarge, Unauthorized, httpStatusOf } from '../lib/errors';
 import { logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
+import { pathParameterSchema } from '../lib/validation';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 
 /** The event an HTTP handler sees once the standard stack has run. */
@@ -61,21 +63,18 @@ export const jobAccepted = (
   event: HttpEvent,
   job: Job,
   replayed: boolean,
-  extra: Record<string, unknown> = {},
+  extra: { parentJobId?: string } = {},
 ): HttpResult => {
   const { statusUrl } = jobView(job, apiBaseUrl(event));
-  return json(
-    202,
-    {
-      jobId: job.jobId,
-      ...extra,
-      status: job.status,
-      statusUrl,
-      outputUri: job.outputUri,
-      ...webhookSecretOf(job),
-    },
-    { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
-  );
+  const body: JobAccepted = {
+    jobId: job.jobId,
+    ...extra,
+    status: job.status,
+    statusUrl,
+    outputUri: job.outputUri,
+    ...webhookSecretOf(job),
+  };
+  return json(202, body, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
 };
 
 const middyHttpError = (error: unknown): error is { statusCode: number; message: string; expose?: boolean } =>
@@ -126,22 +125,14 @@ const rejectOversizeBody = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
   },
 });
 
-/**
- * Every id the API takes in a path (job ids, model names, versions, aliases) is short and plain:
- * UUIDs and the registry's names are at most 64 characters of letters, digits, `.`, `_` and `-`.
- * One rule for every route, ahead of any handler, so that no path parameter reaches DynamoDB or
- * S3 as an oversized key or with characters a key cannot hold, and a route added later cannot
- * forget it. The handlers' own schemas still decide what is a valid name.
- */
-const pathParameterRule = { maxLength: 128, pattern: /^[A-Za-z0-9._~-]+$/ };
-
+/** Every path parameter of every route, checked against pathParameterSchema (lib/validation.ts). */
 const checkPathParameters = (): middy.MiddlewareObj<APIGatewayProxyEventV2> => ({
   before: ({ event }) => {
     for (const [name, value = ''] of Object.entries(event.pathParameters ?? {})) {
-      if (value.length <= pathParameterRule.maxLength && pathParameterRule.pattern.test(value)) continue;
+      if (pathParameterSchema.safeParse(value).success) continue;
       throw new InvalidInput(
         'INVALID_PATH_PARAMETER',
-        `The ${name} in the path is not valid: send 1 to ${pathParameterRule.maxLength} letters, digits, ".", "_", "~" or "-".`,
+        `The ${name} in the path is not valid: send 1 to 128 letters, digits, ".", "_", "~" or "-".`,
         { parameter: name, length: value.length },
       );
     }

@@ -1,5 +1,7 @@
 import { DynamoModelRegistry } from '../lib/aws/dynamodb/model-registry';
 import { setModelAlias } from '../lib/use-cases/model-catalog';
+import { setAliasRequestSchema } from '../lib/domain/model-version';
+import { parseOrThrow } from '../lib/validation';
 import { httpHandler, json, ownerOf } from './middleware';
 
 const registry = new DynamoModelRegistry();
@@ -11,7 +13,7 @@ export const handler = httpHandler(
       ownerOf(event),
       event.pathParameters?.name ?? '',
       event.pathParameters?.alias ?? '',
-      (event.body as { version?: unknown } | null)?.version,
+      parseOrThrow(setAliasRequestSchema, event.body ?? {}, 'alias request').version,
       { registry },
     );
     return json(200, alias);

@@ -2,8 +2,9 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { persistentS3StoreClass } from './persistent-s3-store';
-import type { ObjectCreatedListener, S3StoreLike } from './persistent-s3-store';
+import { s3RequestHandler } from './s3/server';
+import { DiskS3Store } from './s3/store';
+import type { ObjectCreatedListener } from './s3/store';
 
 /** An in-process service that answers AWS JSON-protocol requests (Step Functions, Batch). */
 export type ServiceHandler = (
@@ -91,7 +92,7 @@ const readBody = async (req: IncomingMessage) => {
 
 /**
  * One AWS endpoint for every emulated service, like LocalStack's: DynamoDB (dynalite, on disk),
- * SQS, SNS and S3 (fauxqs, with S3 objects written through to disk), and the in-process
+ * SQS and SNS (fauxqs), S3 (local/s3, on disk, streamed), and the in-process
  * services the runtime registers (Step Functions). Any SDK or CLI pointed at it with
  * `AWS_ENDPOINT_URL` sees the same resources as the functions do.
  */
@@ -105,21 +106,21 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
   });
   const dynamoPort = await listen(dynamo, '127.0.0.1', 0);
 
+  // S3 is this runtime's own store on disk (local/s3/): bodies streamed to files, an index on
+  // disk, nothing loaded at start. fauxqs serves SQS and SNS only.
+  const s3Store = await DiskS3Store.open(join(options.dataDir, 's3'));
+  const toS3 = s3RequestHandler(s3Store);
+
   // fauxqs exports none of its store classes; load them from its dist folder.
-  const { S3Store: BaseS3Store } = (await import(fauxqsModule('s3/s3Store.js'))) as {
-    S3Store: new () => S3StoreLike;
-  };
   const { SqsStore } = (await import(fauxqsModule('sqs/sqsStore.js'))) as {
     SqsStore: new () => { host?: string };
   };
-  const S3Store = persistentS3StoreClass(BaseS3Store);
-  const s3Store = new S3Store(join(options.dataDir, 's3'));
   const sqsStore = new SqsStore();
   // Queue URLs then name the host the client called (this endpoint), not sqs.<region>.localhost.
   sqsStore.host = '';
   // fauxqs is ESM-only with an import-only export map: load it with import(), not require().
   const { buildApp } = await import('fauxqs');
-  const fauxqs = buildApp({ logger: false, stores: { s3Store, sqsStore } } as never);
+  const fauxqs = buildApp({ logger: false, stores: { sqsStore } } as never);
   await fauxqs.listen({ host: '127.0.0.1', port: 0 });
   const fauxqsPort = (fauxqs.server.address() as AddressInfo).port;
 
@@ -144,19 +145,20 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
         });
       return;
     }
+    if (service === 's3') return toS3(req, res);
     return toFauxqs(req, res);
   });
   const port = await listen(gateway, options.host, options.port);
 
   return {
     url: `http://${options.host}:${port}`,
-    onObjectCreated: (listener) =>
-      (s3Store as unknown as { onObjectCreated(l: ObjectCreatedListener): void }).onObjectCreated(listener),
+    onObjectCreated: (listener) => s3Store.onObjectCreated(listener),
     stop: async () => {
       await close(gateway);
       upstreamAgent.destroy();
       await fauxqs.close();
       await close(dynamo);
+      await s3Store.close();
     },
   };
 };

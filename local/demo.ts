@@ -9,13 +9,15 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LongtailClient } from '../cli/client';
+import type { Job } from '../cli/client';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { demoCustomers, toJsonLines } from './demo-data';
 import { startLocalStack } from './stack';
 
 /**
- * `npm run demo`: starts Longtail on free ports with a scratch data folder, uploads 5,000
- * customers to the inputs bucket, submits a churn-risk job over HTTP, follows it to the end,
+ * `npm run demo`: starts Longtail on free ports with a scratch data folder, uploads 40,000
+ * customers to the inputs bucket, submits a churn-risk job with the typed client, follows it to the end,
  * prints its status, the job-events message and the first predictions, then stops everything.
  * Exits 0 only when the job completed.
  */
@@ -61,41 +63,33 @@ const main = async () => {
     );
     console.log(`Uploaded ${recordCount} customers to s3://${stack.names.inputsBucket}/${inputKey}`);
 
-    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-    const submitted = await fetch(`${stack.apiUrl}/jobs`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({
-        model: 'churn-risk',
-        input: { s3Uri: `s3://${stack.names.inputsBucket}/${inputKey}` },
-        // Keep each customer's id with its prediction, as SageMaker's JoinSource and OutputFilter do;
-        // small shards, so that the demo shows an array job.
-        options: {
-          joinSource: 'Input',
-          outputFilter: "$['customer_id','prediction']",
-          shardSizeMB: 1,
-          maxShards: 4,
-        },
-      }),
+    // The typed client users import (longtail/client): the API's shapes, from its OpenAPI document.
+    const client = new LongtailClient({ apiUrl: stack.apiUrl, apiKey });
+    const accepted = await client.submitJob({
+      model: 'churn-risk',
+      input: { s3Uri: `s3://${stack.names.inputsBucket}/${inputKey}` },
+      // Keep each customer's id with its prediction, as SageMaker's JoinSource and OutputFilter do;
+      // small shards, so that the demo shows an array job.
+      options: {
+        joinSource: 'Input',
+        outputFilter: "$['customer_id','prediction']",
+        shardSizeMB: 1,
+        maxShards: 4,
+      },
     });
-    const accepted = (await submitted.json()) as { jobId: string; statusUrl: string };
-    console.log(`POST /jobs → ${submitted.status} ${JSON.stringify(accepted)}\n`);
+    console.log(`POST /jobs → 202 ${JSON.stringify(accepted)}\n`);
 
     const started = Date.now();
-    let job:
-      { status: string; counts: unknown; shards: unknown; outputUri: string; error: unknown } | undefined;
+    let job: Job | undefined;
     let lastStatus = '';
     while (Date.now() - started < 120_000) {
-      const response = await fetch(accepted.statusUrl, { headers });
-      job = (await response.json()) as typeof job;
-      const progress = job
-        ? `${job.status.padEnd(9)}  records ${JSON.stringify(job.counts)}  shards ${JSON.stringify(job.shards)}`
-        : '';
+      job = await client.getJob(accepted.jobId);
+      const progress = `${job.status.padEnd(9)}  records ${JSON.stringify(job.counts)}  shards ${JSON.stringify(job.shards)}`;
       if (progress !== lastStatus) {
         lastStatus = progress;
         console.log(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s  ${progress}`);
       }
-      if (job && ['completed', 'failed', 'cancelled'].includes(job.status)) break;
+      if (['completed', 'failed', 'cancelled'].includes(job.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     console.log(`\nGET /jobs/${accepted.jobId}\n${JSON.stringify(job, null, 2)}\n`);

@@ -46,7 +46,13 @@ const nextSequencer = () => {
 
 /** The S3 event record S3 would send for a created object. */
 export const objectCreatedEvent = (
-  object: { bucket: string; key: string; size: number; etag: string; how: 'Put' | 'CompleteMultipartUpload' },
+  object: {
+    bucket: string;
+    key: string;
+    size: number;
+    etag: string;
+    how: 'Put' | 'Copy' | 'CompleteMultipartUpload';
+  },
   region: string,
 ): S3Event => ({
   Records: [

@@ -326,9 +326,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     LONGTAIL_CONSOLE_LINKS: 'false',
     // Reading the registry here costs a millisecond: an alias moved shows at the next job.
     LONGTAIL_MODEL_ALIAS_CACHE_SECONDS: '0',
-    // The local S3 takes request bodies up to 11 MiB: model files go up in 8 MiB parts past 8 MiB.
-    LONGTAIL_MODEL_SINGLE_PUT_MB: '8',
-    LONGTAIL_MODEL_PART_MB: '8',
   });
 
   const jobDefinitionProps = propertiesOf(resources, 'WorkerJobDefinition') as {

@@ -1,6 +1,7 @@
 /** `longtail jobs list|get|watch|cancel|retry-failed|results|failures`. */
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { ListJobsQuery } from '../client';
 import { contextOf } from '../context';
 import type { Context } from '../context';
 import { CliError } from '../errors';
@@ -52,7 +53,7 @@ export const registerJobs = (program: Command) => {
     )
     .addOption(new Option('--limit <n>', 'jobs per page (1-100)').argParser(count).default(20))
     .option('--cursor <cursor>', 'the next page, from a previous answer')
-    .action(async (flags: { status?: string; limit: number; cursor?: string }, command: Command) => {
+    .action(async (flags: ListJobsQuery, command: Command) => {
       const context = contextOf(command);
       const page = await context.client().listJobs(flags);
       if (context.json) return printJson(page);

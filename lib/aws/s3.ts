@@ -106,7 +106,7 @@ const mib = 1024 ** 2;
 /**
  * Files above LONGTAIL_MODEL_SINGLE_PUT_MB (100) go up in parts of LONGTAIL_MODEL_PART_MB (64,
  * more when 10,000 parts would not hold the file): faster on a fast link, and a lost connection
- * loses one part. The local runtime, whose S3 takes smaller bodies, sets both lower.
+ * loses one part.
  */
 const uploadSizes = () => ({
   multipartFromBytes: intEnv('LONGTAIL_MODEL_SINGLE_PUT_MB', 100) * mib,

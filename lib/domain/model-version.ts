@@ -147,6 +147,9 @@ export const registerVersionRequestSchema = z.strictObject({
   /** A model without a manifest: the axis records are batched along (null: one at a time). */
   batchAxis: z.number().int().min(0).max(7).nullable().optional(),
 });
+/** What `PUT /models/{name}/aliases/{alias}` sends: the version to point the alias at. */
+export const setAliasRequestSchema = z.strictObject({ version: modelVersionSchema });
+
 export type RegisterVersionRequest = z.infer<typeof registerVersionRequestSchema>;
 
 /** The ONNX file of a request, and its manifest checked against the manifest schema. */

@@ -37,6 +37,17 @@ export const createJobRequestSchema = z.strictObject({
   options: jobOptionsSchema.optional(),
   webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
+
+/** `Idempotency-Key`: printable ASCII, as the IETF draft and Stripe use it; up to 255 characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/)
+  .meta({
+    description:
+      'Makes the request safe to repeat: the same key and body answer the same job (with `idempotent-replayed: true`); the same key with another body is 409 IDEMPOTENCY_KEY_REUSED.',
+    example: '5f0c2a1e-8d3b-4c6f-a1e2-9b8c7d6e5f4a',
+  });
+
 export type CreateJobRequest = z.input<typeof createJobRequestSchema>;
 type ParsedCreateJobRequest = z.output<typeof createJobRequestSchema>;
 

@@ -25,6 +25,10 @@ interface JobView {
 
 describe('a model the code has never heard of, registered through the API and served by jobs', () => {
   const local = useLocalStack();
+  afterAll(() => {
+    delete process.env.LONGTAIL_MODEL_SINGLE_PUT_MB;
+    delete process.env.LONGTAIL_MODEL_PART_MB;
+  });
   let checksum = '';
 
   beforeAll(async () => {
@@ -217,7 +221,9 @@ describe('a model the code has never heard of, registered through the API and se
   });
 
   it('registers a model whose weights are an external-data file, uploaded in parts, and serves it', async () => {
-    // 20 MiB of weights file: past the local runtime's 8 MiB single PUT, so it goes up in parts.
+    // 20 MiB of weights file, with single PUTs up to 8 MiB (100 by default): it goes up in parts.
+    process.env.LONGTAIL_MODEL_SINGLE_PUT_MB = '8';
+    process.env.LONGTAIL_MODEL_PART_MB = '8';
     const { model, weights } = buildExternalDataModel('weights.bin', 20 * 1024 * 1024);
     const created = await local.api('/models/external/versions', {
       method: 'POST',

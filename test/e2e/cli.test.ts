@@ -1,11 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LongtailClient } from '../../cli/client';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { apiKeys, useLocalStack } from '../support/local-stack';
+import { startDroppingProxy } from '../support/dropping-proxy';
 import { buildTwoInputModel } from '../support/onnx-models';
 
 // Each test runs the CLI several times as a child process (tsx compiles it at each start): on a
@@ -216,6 +217,128 @@ describe('the longtail CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('broken:1 failed');
     expect(run.stderr).toContain('INVALID_MODEL');
+  });
+
+  describe('on a terminal', () => {
+    /**
+     * `script` (util-linux) runs the CLI on a pseudo-terminal, as a user's shell does: stdout and
+     * stderr are a TTY, so the CLI draws bars. Its output is what the terminal received.
+     */
+    const onTerminal = (args: string[]) =>
+      new Promise<Run>((resolve) => {
+        if (!existsSync('/usr/bin/script'))
+          throw new Error('This test needs `script` from util-linux (apt-get install bsdutils).');
+        const command = [process.execPath, bin, ...args].map((arg) => `'${arg}'`).join(' ');
+        execFile(
+          '/usr/bin/script',
+          ['-qec', command, '/dev/null'],
+          { cwd: folder, env: envFor({ TERM: 'xterm', COLUMNS: '160' }), timeout: 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+
+    it('draws an upload bar and a live progress bar, redrawn in place, and ends with the summary', async () => {
+      const input = writeCustomers('tty.jsonl', 2000);
+
+      const run = await onTerminal(['submit', input, '-m', 'churn-risk', '--wait']);
+
+      expect(run.code).toBe(0);
+      // The bars, redrawn in place (cursor to column 1, line erased), the cursor hidden meanwhile.
+      expect(run.stdout).toMatch(/uploading =+ 100% \d+\/\d+ bytes/);
+      expect(run.stdout).toMatch(
+        /completed =+ 2000\/2000 records \| 0 failed \| shards \d+\/\d+ \| \d+ rec\/s \| ETA 0s/,
+      );
+      expect(run.stdout.split('\u001b[1G').length).toBeGreaterThan(3);
+      expect(run.stdout).toContain('\u001b[?25l');
+      // No line-per-change progress, as a log gets it: that is for a non-terminal.
+      expect(run.stdout).not.toMatch(/^Uploading .* to s3:\/\//m);
+      expect(run.stdout).toContain('2000 of 2000 records succeeded, 0 failed');
+    });
+
+    it('draws no bar without a terminal (the first test checks its lines)', async () => {
+      const run = await longtail(['submit', writeCustomers('pipe.jsonl', 20), '-m', 'churn-risk', '--wait']);
+
+      expect(run.code).toBe(0);
+      const output = `${run.stdout}${run.stderr}`;
+      expect(output).not.toMatch(/[=-]{40}/);
+      expect(output).not.toContain('\u001b[');
+    });
+  });
+
+  describe('when the network drops during an upload', () => {
+    it('sends the cut request again and submits the whole file', async () => {
+      const proxy = await startDroppingProxy(local.stack.awsEndpoint, { drops: 2, afterBytes: 16 * 1024 });
+      try {
+        const input = writeCustomers('flaky.jsonl', 1000);
+
+        const run = await longtail(['submit', input, '-m', 'churn-risk', '--wait', '--out', 'flaky.out'], {
+          AWS_ENDPOINT_URL: proxy.url,
+        });
+
+        expect(proxy.dropped()).toBe(2);
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain('1000 of 1000 records succeeded');
+        expect(readFileSync(join(folder, 'flaky.out'), 'utf8').trim().split('\n')).toHaveLength(1000);
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('sends only the cut part of a multipart upload again, and the input is the file, byte for byte', async () => {
+      const input = writeCustomers('multipart.jsonl', 80_000);
+      expect(statSync(input).size).toBeGreaterThan(8 * 1024 * 1024);
+      // The first part goes through; the second is cut half-way, once.
+      const proxy = await startDroppingProxy(local.stack.awsEndpoint, {
+        skip: 1,
+        drops: 1,
+        afterBytes: 1024 * 1024,
+      });
+      try {
+        const run = await longtail(['--json', 'submit', input, '-m', 'churn-risk'], {
+          AWS_ENDPOINT_URL: proxy.url,
+        });
+
+        expect(run.code).toBe(0);
+        expect(proxy.dropped()).toBe(1);
+        // Each 8 MiB part once, and the cut one once more: nothing started over.
+        expect(proxy.puts()).toBe(Math.ceil(statSync(input).size / (8 * 1024 * 1024)) + 1);
+        const { jobId } = JSON.parse(run.stdout) as { jobId: string };
+        await api().cancelJob(jobId);
+        const job = await api().getJob(jobId);
+        expect(job.input.type).toBe('s3');
+        const uploaded = await local.readObject(job.input.type === 's3' ? job.input.s3Uri : '');
+        expect(uploaded === readFileSync(input, 'utf8')).toBe(true);
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    it('gives up with one clear line, submits nothing and leaves no object, when every attempt is cut', async () => {
+      const proxy = await startDroppingProxy(local.stack.awsEndpoint, {
+        drops: Infinity,
+        afterBytes: 16 * 1024,
+      });
+      const before = (await api().listJobs({ limit: 100 })).jobs.length;
+      try {
+        const run = await longtail(['submit', writeCustomers('cut.jsonl', 1000), '-m', 'churn-risk'], {
+          AWS_ENDPOINT_URL: proxy.url,
+        });
+
+        expect(run.code).toBe(1);
+        expect(proxy.dropped()).toBeGreaterThan(1);
+        expect(run.stderr).toMatch(
+          /^longtail: Uploading cut\.jsonl to s3:\/\/\S+ failed: .+\. Nothing was submitted\.$/m,
+        );
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+        expect(run.stderr.match(/^longtail: /gm)).toHaveLength(1);
+        expect((await api().listJobs({ limit: 100 })).jobs).toHaveLength(before);
+        const target = /to (s3:\/\/\S+) failed/.exec(run.stderr)![1]!;
+        await expect(local.readObject(target)).rejects.toThrow(/NoSuchKey|does not exist/);
+      } finally {
+        await proxy.stop();
+      }
+    });
   });
 
   describe('answers bad input with one clear line and a non-zero exit', () => {

@@ -47,6 +47,7 @@ export type ObjectCreatedListener = (event: {
 const fileNameOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /**
+ * The local S3 before local/s3, kept only as the bench's baseline (bench/s3-stores.ts).
  * fauxqs keeps objects in memory only; `npm start` must keep results across restarts. This
  * subclass writes every object through to `<dir>/<bucket>/` and loads them back at start, and
  * reports each created object, which is how the local runtime raises S3 notifications
