@@ -23,7 +23,9 @@ const inputDraft = (input: Metadata) => {
     const height = sizeOf(shape[2]) ?? 224;
     const width = sizeOf(shape[3]) ?? height;
     return {
-      fields: [{ name: 'image', type: 'image', description: 'A PNG or JPEG image, base64-encoded.' }],
+      fields: [
+        { name: 'image', type: 'image', description: 'A PNG, JPEG, WebP or TIFF image, base64-encoded.' },
+      ],
       input: {
         name: input.name,
         dtype: 'float32',

@@ -1,7 +1,7 @@
 import { workerErrorCodes } from '../../lib/domain/worker-output';
 import type { ModelRecord } from '../../lib/models/record-schema';
 import type { ModelOutput } from '../../lib/models/tensors';
-import { ImageDecodeError } from './images/images';
+import type { ImageFailure } from './images/image-batch';
 import type { PendingRecord } from './record-admission';
 import type { ShardOutput } from './shard-output';
 
@@ -9,7 +9,7 @@ import type { ShardOutput } from './shard-output';
 export interface BatchOutcome<TOutput extends ModelOutput = ModelOutput> {
   predictions: TOutput[];
   /** Why a record could not be encoded (an unreadable image), or null. Its prediction means nothing. */
-  failures: (string | null)[];
+  failures: (ImageFailure | null)[];
 }
 
 /** The model as the shard runs it. */
@@ -124,7 +124,8 @@ export class BatchPipeline {
     }
     for (const [i, record] of batch.entries()) {
       const encodingFailure = result.failures[i];
-      if (encodingFailure) this.output.fail(record.line, record.raw, ImageDecodeError.code, encodingFailure);
+      if (encodingFailure)
+        this.output.fail(record.line, record.raw, encodingFailure.code, encodingFailure.message);
       else this.output.write(record, result.predictions[i] as ModelOutput);
     }
   }

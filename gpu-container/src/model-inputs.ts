@@ -1,5 +1,6 @@
 import { encodeImageBatch } from './images/image-batch';
-import type { ImageBatchResult, ImageBatchTask } from './images/image-batch';
+import type { ImageBatchResult, ImageBatchTask, ImageFailure } from './images/image-batch';
+import { imageLimitsFromEnv } from './images/image-limits';
 import { isImageInput } from '../../lib/models/manifest';
 import type { ImageInput, ModelManifest } from '../../lib/models/manifest';
 import type { ModelRecord } from '../../lib/models/record-schema';
@@ -12,7 +13,7 @@ export interface EncodedBatch {
   count: number;
   feeds: Record<string, TensorData>;
   /** Why a record could not be encoded (its slot in the tensors is zeros), or null. */
-  failures: (string | null)[];
+  failures: (ImageFailure | null)[];
 }
 
 export interface InputEncoder {
@@ -43,9 +44,13 @@ const concatenated = (parts: ImageBatchResult[]) => {
 /**
  * Images: under CUDA, decoding and scaling are what the GPU waits on, so with `threads` > 0 they
  * run on a pool of threads, each batch split across them, while the calling thread runs the model
- * (onnxruntime-node's `run` holds the thread that calls it).
+ * (onnxruntime-node's `run` holds the thread that calls it). sharp, which those threads call, is
+ * loaded on this thread first (images.ts imports it, and this module imports that): on glibc Linux
+ * its native library must outlive every thread that uses it, as sharp's documentation asks.
  */
 const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean): InputEncoder => {
+  // Read once, here, and handed to the threads with each task.
+  const limits = imageLimitsFromEnv();
   const [, , height, width] = input.shape;
   const tensorOf = (count: number, data: Float32Array): Record<string, TensorData> => ({
     [input.name]: { data, dims: [count, 3, height, width] },
@@ -55,7 +60,10 @@ const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean):
     let reused: Float32Array | undefined;
     return {
       encode: async (records) => {
-        const { data, failures } = encodeImageBatch({ input, images: imagesOf(records) }, reused);
+        const { data, failures } = await encodeImageBatch(
+          { input, images: imagesOf(records), limits },
+          reused,
+        );
         if (reuseTensor && data.buffer !== reused?.buffer) reused = data;
         return { count: records.length, feeds: tensorOf(records.length, data), failures };
       },
@@ -69,7 +77,7 @@ const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean):
       const chunk = Math.ceil(images.length / threads);
       const parts = await Promise.all(
         Array.from({ length: Math.ceil(images.length / chunk) }, (_, i) =>
-          pool.run({ input, images: images.slice(i * chunk, (i + 1) * chunk) }),
+          pool.run({ input, images: images.slice(i * chunk, (i + 1) * chunk), limits }),
         ),
       );
       const data = parts.length === 1 ? (parts[0] as ImageBatchResult).data : concatenated(parts);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { imageSettingsSchema } from './images/image-limits';
 
 /**
  * Everything the worker reads from its environment, with documented defaults. The state machine
@@ -25,6 +26,8 @@ const settingsSchema = z.object({
    * decoded between batches).
    */
   LONGTAIL_PREPROCESS_THREADS: z.coerce.number().int().min(0).optional(),
+  /** Images with more pixels than this (250 million unset) fail with OBJECT_TOO_LARGE, unread. */
+  ...imageSettingsSchema,
   /** The table the shard's progress row goes to. */
   JOBS_TABLE: z.string().min(1),
   AWS_BATCH_JOB_ID: z.string().default('local'),

@@ -37,7 +37,7 @@ export const recordFieldSchema = z.discriminatedUnion('type', [
     description: z.string(),
     values: z.array(z.string()).min(2),
   }),
-  /** A PNG or JPEG image, base64-encoded (a `data:image/...;base64,` prefix is allowed). */
+  /** A PNG, JPEG, WebP or TIFF image, base64-encoded (a `data:image/...;base64,` prefix is allowed). */
   z.object({
     name: fieldName,
     type: z.literal('image'),

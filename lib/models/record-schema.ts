@@ -31,7 +31,7 @@ const fieldSchema = (field: RecordField): z.ZodType => {
       return z
         .string()
         .max(Math.ceil(field.maxBytes / 3) * 4 + 64, `the image is larger than ${field.maxBytes} bytes`)
-        .regex(base64Image, 'expected a base64-encoded PNG or JPEG');
+        .regex(base64Image, 'expected a base64-encoded image (PNG, JPEG, WebP or TIFF)');
   }
 };
 

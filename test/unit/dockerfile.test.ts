@@ -372,6 +372,18 @@ describe('gpu-container Dockerfile', () => {
     expect(buildWorkerScript).toMatch(/--external:piscina\b/);
   });
 
+  it('installs the sharp version pinned in package.json beside onnxruntime-node and loads it in the runtime stage', () => {
+    const pinned = packageJson.dependencies?.sharp;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(globalArgs.get('SHARP_VERSION')).toBe(pinned);
+    expect(runText(runtimeDepsStage!)).toMatch(/"sharp":"%s"[^\n]*\$\{SHARP_VERSION\}/);
+    expect(buildWorkerScript).toMatch(/--external:sharp\b/);
+    // The prebuilt libvips must load on the CUDA base image: the build fails, not the first job.
+    expect(runText(finalStage)).toMatch(/require\("sharp"\)/);
+    // sharp decodes on libuv's pool, 4 threads unless set: never fewer than the worker's decoding threads.
+    expect(Number(envOf(finalStage).get('UV_THREADPOOL_SIZE'))).toBeGreaterThanOrEqual(64);
+  });
+
   it('fails the image build when ldd reports a library of the CUDA provider as not found', () => {
     const check = finalStage.instructions.findIndex(
       (instruction) =>

@@ -31,20 +31,23 @@ const solidPng = (
   return PNG.sync.write(png, { colorType });
 };
 
-const tensorOf = (bytes: Buffer) => {
-  const target = new Float32Array(3 * plane);
-  writeImageTensor(decodeImage(bytes), input, target, 0);
-  return target;
+const target = { height: 4, width: 8 };
+const decode = (bytes: Buffer) => decodeImage(bytes, target);
+
+const tensorOf = async (bytes: Buffer) => {
+  const tensor = new Float32Array(3 * plane);
+  writeImageTensor(await decode(bytes), input, tensor, 0);
+  return tensor;
 };
 
 /** The tensor's value at channel c, row y, column x. */
 const at = (tensor: Float32Array, c: number, y: number, x: number) => tensor[c * plane + y * 8 + x];
 
 describe('decodeImage', () => {
-  it('reads grayscale, RGB and RGBA PNGs and says which are gray and which opaque', () => {
-    const gray = decodeImage(solidPng(3, 2, [90, 90, 90, 255], 0));
-    const rgb = decodeImage(solidPng(3, 2, [10, 20, 30, 255], 2));
-    const rgba = decodeImage(solidPng(3, 2, [10, 20, 30, 128], 6));
+  it('reads grayscale, RGB and RGBA PNGs and says which are gray and which opaque', async () => {
+    const gray = await decode(solidPng(3, 2, [90, 90, 90, 255], 0));
+    const rgb = await decode(solidPng(3, 2, [10, 20, 30, 255], 2));
+    const rgba = await decode(solidPng(3, 2, [10, 20, 30, 128], 6));
 
     expect(gray).toMatchObject({ width: 3, height: 2, channels: 1, gray: true, opaque: true });
     expect([...gray.pixels.subarray(0, 2)]).toEqual([90, 90]);
@@ -54,19 +57,21 @@ describe('decodeImage', () => {
     expect([...rgba.pixels.subarray(0, 4)]).toEqual([10, 20, 30, 128]);
   });
 
-  it('reads a JPEG', () => {
+  it('reads a JPEG', async () => {
     const raw = { width: 16, height: 8, data: Buffer.alloc(16 * 8 * 4, 200) };
-    const image = decodeImage(jpeg.encode(raw, 95).data);
+    const image = await decode(jpeg.encode(raw, 95).data);
 
     expect(image).toMatchObject({ width: 16, height: 8, channels: 3, opaque: true });
     expect(Math.abs((image.pixels[0] as number) - 200)).toBeLessThanOrEqual(2);
   });
 
-  it('rejects bytes that are neither PNG nor JPEG, and a PNG cut short, as INVALID_IMAGE', () => {
+  it('rejects bytes that are no image it reads, and a PNG cut short, as INVALID_IMAGE', async () => {
     const png = solidPng(8, 8, [0, 0, 0, 255]);
-    expect(() => decodeImage(Buffer.from('hello, not an image'))).toThrow(ImageDecodeError);
-    expect(() => decodeImage(Buffer.from('hello, not an image'))).toThrow('neither a PNG nor a JPEG');
-    expect(() => decodeImage(png.subarray(0, png.length - 20))).toThrow(ImageDecodeError);
+    await expect(decode(Buffer.from('hello, not an image'))).rejects.toThrow(ImageDecodeError);
+    await expect(decode(Buffer.from('hello, not an image'))).rejects.toThrow(
+      'not those of a PNG, JPEG, WebP or TIFF',
+    );
+    await expect(decode(png.subarray(0, png.length - 20))).rejects.toMatchObject({ code: 'INVALID_IMAGE' });
     expect(new ImageDecodeError('x').code).toBe('INVALID_IMAGE');
   });
 
@@ -84,9 +89,9 @@ describe('writeImageTensor', () => {
     expect(scaledWidthOf({ width: 100, height: 10 }, 4, 8)).toBe(8);
   });
 
-  it('normalizes (pixel/255 - mean)/std and pads the right with zeros', () => {
+  it('normalizes (pixel/255 - mean)/std and pads the right with zeros', async () => {
     // 4×4 white scales to 4×4 in a 4×8 tensor: white is (1 - 0.5)/0.5 = 1, the padding 0.
-    const tensor = tensorOf(solidPng(4, 4, [255, 255, 255, 255]));
+    const tensor = await tensorOf(solidPng(4, 4, [255, 255, 255, 255]));
 
     for (let c = 0; c < 3; c++) {
       for (let y = 0; y < 4; y++) {
@@ -96,33 +101,33 @@ describe('writeImageTensor', () => {
     }
   });
 
-  it('writes channels in BGR order when the model reads BGR', () => {
-    const tensor = tensorOf(solidPng(8, 4, [255, 0, 0, 255])); // pure red
+  it('writes channels in BGR order when the model reads BGR', async () => {
+    const tensor = await tensorOf(solidPng(8, 4, [255, 0, 0, 255])); // pure red
 
     expect(at(tensor, 0, 0, 0)).toBeCloseTo(-1, 6); // blue
     expect(at(tensor, 1, 0, 0)).toBeCloseTo(-1, 6); // green
     expect(at(tensor, 2, 0, 0)).toBeCloseTo(1, 6); // red
   });
 
-  it('composites transparency over white paper', () => {
-    const tensor = tensorOf(solidPng(8, 4, [0, 0, 0, 0])); // transparent black
+  it('composites transparency over white paper', async () => {
+    const tensor = await tensorOf(solidPng(8, 4, [0, 0, 0, 0])); // transparent black
 
     expect(at(tensor, 0, 2, 3)).toBeCloseTo(1, 6);
   });
 
-  it('composites a PNG whose transparency is a tRNS chunk (no alpha channel) over white paper', () => {
+  it('composites a PNG whose transparency is a tRNS chunk (no alpha channel) over white paper', async () => {
     // 8×4 grayscale, every pixel 0, and tRNS saying gray 0 is transparent.
     const rows = Buffer.alloc(4 * (1 + 8)); // filter byte 0, then 8 black pixels, per row
     const png = handMadePng({ width: 8, height: 4, bitDepth: 8, colorType: 0 }, rows, [
       chunk('tRNS', Buffer.from([0, 0])),
     ]);
 
-    const tensor = tensorOf(png);
+    const tensor = await tensorOf(png);
 
     expect(at(tensor, 0, 2, 3)).toBeCloseTo(1, 6);
   });
 
-  it('gives the same tensor for a grayscale PNG as for the same pixels in RGB', () => {
+  it('gives the same tensor for a grayscale PNG as for the same pixels in RGB', async () => {
     const gray = new PNG({ width: 13, height: 7, colorType: 0 });
     for (let i = 0; i < 13 * 7; i++) {
       const v = (i * 37) % 256;
@@ -131,16 +136,16 @@ describe('writeImageTensor', () => {
     const asGray = PNG.sync.write(gray, { colorType: 0 });
     const asRgb = PNG.sync.write(gray, { colorType: 2 });
 
-    expect(decodeImage(asGray).gray).toBe(true);
-    expect(decodeImage(asRgb).gray).toBe(false);
-    expect([...tensorOf(asGray)]).toEqual([...tensorOf(asRgb)]);
+    expect((await decode(asGray)).gray).toBe(true);
+    expect((await decode(asRgb)).gray).toBe(false);
+    expect([...(await tensorOf(asGray))]).toEqual([...(await tensorOf(asRgb))]);
   });
 
-  it('interpolates between source pixels (bilinear, pixel centres aligned)', () => {
+  it('interpolates between source pixels (bilinear, pixel centres aligned)', async () => {
     // A 2×1 image, black then white: height 4 makes it 8 columns wide.
     const png = new PNG({ width: 2, height: 1, colorType: 2 });
     png.data.set([0, 0, 0, 255, 255, 255, 255, 255]);
-    const tensor = tensorOf(PNG.sync.write(png, { colorType: 2 }));
+    const tensor = await tensorOf(PNG.sync.write(png, { colorType: 2 }));
     const row = Array.from({ length: 8 }, (_, x) => at(tensor, 0, 0, x) as number);
 
     // Edges clamp to the end pixels; the middle rises monotonically from black to white.
@@ -153,12 +158,16 @@ describe('writeImageTensor', () => {
 });
 
 describe('encodeImageBatch', () => {
-  it('encodes each image in its slot and reports the ones it cannot read, leaving their slot zero', () => {
+  it('encodes each image in its slot and reports the ones it cannot read, leaving their slot zero', async () => {
     const white = solidPng(4, 4, [255, 255, 255, 255]).toString('base64');
-    const result = encodeImageBatch({ input, images: [white, 'aGVsbG8=', white] });
+    const result = await encodeImageBatch({ input, images: [white, 'aGVsbG8=', white] });
 
     expect(result.data).toHaveLength(3 * 3 * plane);
-    expect(result.failures).toEqual([null, expect.stringContaining('neither a PNG nor a JPEG'), null]);
+    expect(result.failures).toEqual([
+      null,
+      { code: 'INVALID_IMAGE', message: expect.stringContaining('not those of a PNG, JPEG, WebP or TIFF') },
+      null,
+    ]);
     expect(result.data[0]).toBeCloseTo(1, 6);
     expect(result.data.subarray(3 * plane, 6 * plane).every((v) => v === 0)).toBe(true);
     expect(result.data[6 * plane]).toBeCloseTo(1, 6);

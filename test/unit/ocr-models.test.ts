@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { loadModelFiles } from '../../gpu-container/src/model-loader';
 import { openShardModel } from '../../gpu-container/src/shard-model';
 import type { OpenedModel } from '../../gpu-container/src/shard-model';
@@ -41,6 +42,45 @@ describe('text-orientation', () => {
   });
 });
 
+describe('text-orientation in every format the worker reads', () => {
+  it("gives the PNG crops' labels, and their scores but for rounding, as JPEG, WebP, TIFF and 25× scans", async () => {
+    const pngs = crops.map(({ image }) => Buffer.from(image, 'base64'));
+    const scan = async (png: Buffer) => {
+      const { width = 0, height = 0 } = await sharp(png).metadata();
+      // 25 times larger: past the decode buffer, so resized as it is read.
+      return sharp(png)
+        .resize(width * 25, height * 25, { kernel: 'nearest' })
+        .png()
+        .toBuffer();
+    };
+    const formats = {
+      jpeg: (png: Buffer) => sharp(png).jpeg({ quality: 90 }).toBuffer(),
+      webp: (png: Buffer) => sharp(png).webp({ lossless: true }).toBuffer(),
+      tiff: (png: Buffer) => sharp(png).tiff({ compression: 'deflate' }).toBuffer(),
+      scan,
+    };
+    const model = await open('text-orientation');
+    try {
+      const asPng = (await model.model.run(crops.map(({ image }) => ({ image })))).predictions;
+      for (const [format, encode] of Object.entries(formats)) {
+        const images = await Promise.all(pngs.map(async (png) => (await encode(png)).toString('base64')));
+        const { predictions, failures } = await model.model.run(images.map((image) => ({ image })));
+
+        expect({ format, failures }).toEqual({ format, failures: crops.map(() => null) });
+        expect({ format, labels: predictions.map((p) => p.label) }).toEqual({
+          format,
+          labels: asPng.map((p) => p.label),
+        });
+        predictions.forEach((prediction, i) =>
+          expect(Math.abs(prediction.score - (asPng[i]?.score ?? 0))).toBeLessThan(0.01),
+        );
+      }
+    } finally {
+      await model.close();
+    }
+  });
+});
+
 describe('text-recognition', () => {
   it('reads upright lines word for word', async () => {
     const model = await open('text-recognition');
@@ -75,7 +115,10 @@ describe('text-recognition', () => {
       const records = [...crops.map(({ image }) => ({ image })), { image: 'aGVsbG8=' }];
       const [inline, pooled, lanes] = await Promise.all(opened.map(({ model }) => model.run(records)));
 
-      expect(inline?.failures.at(-1)).toMatch(/neither a PNG nor a JPEG/);
+      expect(inline?.failures.at(-1)).toEqual({
+        code: 'INVALID_IMAGE',
+        message: expect.stringMatching(/not those of a PNG, JPEG, WebP or TIFF/),
+      });
       for (const other of [pooled, lanes]) {
         expect(other?.failures).toEqual(inline?.failures);
         expect(other?.predictions.slice(0, -1)).toEqual(inline?.predictions.slice(0, -1));

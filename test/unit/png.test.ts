@@ -108,13 +108,17 @@ describe('decodeCommonPng', () => {
     for (const bytes of [sixteenBit, twoBit, colourKeyed, interlaced]) {
       expect(decodeCommonPng(bytes, maxPixels)).toBeUndefined();
     }
-    // decodeImage reads them all the same, through pngjs.
-    expect(decodeImage(sixteenBit)).toMatchObject({ width: 1, height: 1, gray: true });
-    expect(decodeImage(sixteenBit).pixels[0]).toBe(0x12);
-    expect([...decodeImage(twoBit).pixels.filter((_, i) => i % 4 === 0)]).toEqual([0, 85, 170, 255]);
-    expect(decodeImage(colourKeyed).opaque).toBe(false);
-    expect(decodeImage(interlaced)).toMatchObject({ width: 16, height: 16 });
-    expect(decodeImage(interlaced).pixels[0]).toBe(90);
+    // decodeImage reads them all the same, through sharp.
+    const decode = (bytes: Buffer) => decodeImage(bytes, { height: 48, width: 192 });
+    expect(await decode(sixteenBit)).toMatchObject({ width: 1, height: 1, gray: true });
+    expect((await decode(sixteenBit)).pixels[0]).toBe(0x12);
+    const sharpTwoBit = await decode(twoBit);
+    expect(sharpTwoBit.gray).toBe(true);
+    const firstSamples = [...sharpTwoBit.pixels].filter((_, i) => i % sharpTwoBit.channels === 0);
+    expect(firstSamples).toEqual([0, 85, 170, 255]);
+    expect((await decode(colourKeyed)).opaque).toBe(false);
+    expect(await decode(interlaced)).toMatchObject({ width: 16, height: 16 });
+    expect((await decode(interlaced)).pixels[0]).toBe(90);
   });
 
   it('refuses damaged PNGs with a reason', () => {

@@ -311,7 +311,9 @@ describe('runPlannedShard', () => {
         run: async (records) => ({
           ...(await base.run(records)),
           failures: records.map((r) =>
-            r.tenure_months === 7 ? 'The image cannot be decoded: bad CRC.' : null,
+            r.tenure_months === 7
+              ? { code: 'INVALID_IMAGE' as const, message: 'The image cannot be decoded: bad CRC.' }
+              : null,
           ),
         }),
       };

@@ -13,6 +13,19 @@ const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export const isPng = (bytes: Uint8Array) => signature.every((byte, i) => bytes[i] === byte);
 
+/**
+ * Width and height from the IHDR chunk, which PNG requires first: read before anything is
+ * inflated, so that a tiny file claiming gigapixels is refused before it allocates them.
+ */
+export const pngSizeOf = (bytes: Buffer): { width: number; height: number } | undefined =>
+  bytes.length >= 24 && bytes.toString('latin1', 12, 16) === 'IHDR'
+    ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
+    : undefined;
+
+/** Colour type 0 (gray) or 4 (gray and alpha), by the IHDR chunk. */
+export const isGrayPng = (bytes: Buffer) =>
+  bytes.length >= 26 && bytes.toString('latin1', 12, 16) === 'IHDR' && (bytes[25] === 0 || bytes[25] === 4);
+
 const samplesPerPixel: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /**
@@ -88,9 +101,10 @@ const applyPalette = (
 /**
  * Decodes the PNGs that scans and text crops are (8 bits a sample, not interlaced, any colour
  * type, palettes included) in one inflate by Node's zlib and one pass over the rows: about four
- * times less CPU than pngjs's general decoder, whose stream machinery dominates for small images.
+ * times less CPU than pngjs's general decoder, whose stream machinery dominates for small images,
+ * and several times less than a call to sharp (libvips) for a text crop (bench/image-decode.ts).
  * Returns undefined for the rest (16-bit or sub-byte samples, Adam7 interlacing, a tRNS colour
- * key on gray or RGB), which the caller hands to pngjs. Chunk CRCs are not checked: zlib's
+ * key on gray or RGB), which the caller hands to sharp. Chunk CRCs are not checked: zlib's
  * Adler-32 checks the pixel data, and a damaged header fails on the data's length.
  */
 export const decodeCommonPng = (bytes: Buffer, maxPixels: number): PngPixels | undefined => {
