@@ -7,6 +7,7 @@ import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { jobView } from '../lib/domain/job-view';
 import { DynamoShardProgressStore } from '../lib/aws/dynamodb/shard-progress-store';
 import { logger } from '../lib/logger';
+import { recordUsageQuietly } from './record-usage';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 
 const deps = {
@@ -15,6 +16,7 @@ const deps = {
   batch: new AwsBatchJobTerminator(),
   progress: new DynamoShardProgressStore(),
   events: new SnsJobEventPublisher(),
+  recordUsage: recordUsageQuietly,
 };
 
 /** POST /jobs/{jobId}/cancel: stops a pending or running job; repeating it is harmless. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import defaultPrices from '../config/prices.json';
-import type { PriceTable } from './domain/cost';
+import type { JobUsage, PriceTable } from './domain/cost';
 
 /** Reads one environment variable, failing fast with its name when it is missing. */
 export const requireEnv = (name: string): string => {
@@ -52,3 +52,19 @@ export const priceTable = (): PriceTable => {
 
 /** The GPU instance type a job's time is priced at: the compute environment's first choice. */
 export const gpuInstanceType = () => process.env.LONGTAIL_GPU_INSTANCE_TYPE || 'g4dn.xlarge';
+
+/** Whose attempt times a job's usage comes from: the local runtime's worker processes, or Batch's. */
+export const usageMeasuredBy = (): JobUsage['measuredBy'] =>
+  process.env.LONGTAIL_USAGE_MEASURED_BY === 'local' ? 'local' : 'aws-batch';
+
+/**
+ * Where the workers' logs are read from. The local runtime names its folder of per-attempt files
+ * (`LONGTAIL_WORKER_LOG_DIR`); a deployment has none and reads CloudWatch Logs, from the group
+ * the job definition's LogConfiguration names (`WORKER_LOG_GROUP`; Batch's default otherwise).
+ */
+export const workerLogSource = ():
+  { kind: 'local-files'; dir: string } | { kind: 'cloudwatch'; logGroup: string } => {
+  const dir = process.env.LONGTAIL_WORKER_LOG_DIR;
+  if (dir) return { kind: 'local-files', dir };
+  return { kind: 'cloudwatch', logGroup: process.env.WORKER_LOG_GROUP || '/aws/batch/job' };
+};

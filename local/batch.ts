@@ -56,6 +56,8 @@ interface TrackedJob {
   arraySize?: number;
   /** Each attempt's process times and exit, by array index ('job' for a single job): DescribeJobs. */
   attemptLog: Map<number | 'job', AttemptRecord[]>;
+  /** The attempt running now, by array index: DescribeJobs shows it RUNNING since then, as Batch does. */
+  runningSince: Map<number | 'job', { startedAt: number; logFile: string }>;
 }
 
 interface AttemptRecord {
@@ -204,7 +206,10 @@ export class LocalBatch {
         };
         const logFile = join(logDir, `${arrayIndex ?? 'job'}-attempt-${attempt}.log`);
         const startedAt = Date.now();
-        outcome = await this.runAttempt(tracked, env, command, logFile);
+        tracked.runningSince.set(arrayIndex ?? 'job', { startedAt, logFile });
+        outcome = await this.runAttempt(tracked, env, command, logFile).finally(() =>
+          tracked.runningSince.delete(arrayIndex ?? 'job'),
+        );
         const log = tracked.attemptLog.get(arrayIndex ?? 'job') ?? [];
         log.push({ startedAt, stoppedAt: Date.now(), ...outcome, logFile });
         tracked.attemptLog.set(arrayIndex ?? 'job', log);
@@ -324,7 +329,14 @@ export class LocalBatch {
     const key = index === undefined ? (tracked.arraySize === undefined ? 'job' : undefined) : Number(index);
     const attempts = key === undefined ? [] : (tracked.attemptLog.get(key) ?? []);
     const last = attempts.at(-1);
-    const childStatus = !last ? 'RUNNABLE' : last.exitCode === 0 ? 'SUCCEEDED' : tracked.status;
+    const current = key === undefined ? undefined : tracked.runningSince.get(key);
+    const childStatus = current
+      ? 'RUNNING'
+      : !last
+        ? 'RUNNABLE'
+        : last.exitCode === 0
+          ? 'SUCCEEDED'
+          : tracked.status;
     return [
       {
         jobId: id,
@@ -335,6 +347,7 @@ export class LocalBatch {
         createdAt: tracked.createdAt,
         stoppedAt: tracked.stoppedAt,
         statusReason: tracked.statusReason,
+        ...(current ? { startedAt: current.startedAt, container: { logStreamName: current.logFile } } : {}),
         attempts: attempts.map((a) => ({
           startedAt: a.startedAt,
           stoppedAt: a.stoppedAt,
@@ -413,6 +426,7 @@ export class LocalBatch {
       children: new Set(),
       arraySize: request.ArrayProperties?.Size,
       attemptLog: new Map(),
+      runningSince: new Map(),
     };
     this.jobs.set(jobId, tracked);
     const size = request.ArrayProperties?.Size;

@@ -177,9 +177,15 @@ const describeAll = async (client: BatchClient, jobIds: string[]): Promise<JobDe
   return jobs;
 };
 
-/** A job's attempts that ran, with the instance time each held (Batch's startedAt → stoppedAt). */
-const attemptsOf = (job: JobDetail, shard: number | null): BatchAttemptUsage[] =>
-  (job.attempts ?? []).flatMap((attempt, index) => {
+const running: BatchJobStatus[] = ['STARTING', 'RUNNING'];
+
+/**
+ * A job's attempts that ran, with the instance time each held (Batch's startedAt → stoppedAt).
+ * Batch lists an attempt only once it has stopped; with `until`, the attempt still running is
+ * counted too, from the job's startedAt to then (a cancelled job's, up to the cancel).
+ */
+const attemptsOf = (job: JobDetail, shard: number | null, until?: Date): BatchAttemptUsage[] => {
+  const ended = (job.attempts ?? []).flatMap((attempt, index) => {
     if (attempt.startedAt === undefined || attempt.stoppedAt === undefined) return [];
     return [
       {
@@ -192,6 +198,66 @@ const attemptsOf = (job: JobDetail, shard: number | null): BatchAttemptUsage[] =
       },
     ];
   });
+  if (!until || job.startedAt === undefined || !job.status || !running.includes(job.status)) return ended;
+  // A retry's startedAt may still be the first attempt's: it cannot start before the last one stopped.
+  const startedAt = Math.max(job.startedAt, ...(job.attempts ?? []).map((a) => a.stoppedAt ?? 0));
+  const stoppedAt = Math.max(startedAt, until.getTime());
+  return [
+    ...ended,
+    {
+      batchJobId: job.jobId ?? '',
+      shard,
+      attempt: (job.attempts?.length ?? 0) + 1,
+      startedAt: new Date(startedAt).toISOString(),
+      stoppedAt: new Date(stoppedAt).toISOString(),
+      seconds: (stoppedAt - startedAt) / 1000,
+    },
+  ];
+};
+
+/** Every Batch job of a Longtail job (a retry or a resume submits another under the same name), described. */
+export const batchJobsOf = async (client: BatchClient, jobQueue: string, jobId: string) => {
+  const summaries: JobSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListJobsCommand({
+        jobQueue,
+        filters: [{ name: 'JOB_NAME', values: [batchJobNameOf(jobId)] }],
+        nextToken,
+      }),
+    );
+    summaries.push(...(page.jobSummaryList ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const jobs = await describeAll(
+    client,
+    summaries.flatMap((summary) => (summary.jobId ? [summary.jobId] : [])),
+  );
+  return jobs.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
+};
+
+/**
+ * What ran one shard: each array job's child at that index (`<batchJobId>:<shard>`), or for a
+ * single Batch job (one shard) the job itself.
+ */
+export const batchJobsOfShard = async (
+  client: BatchClient,
+  jobQueue: string,
+  jobId: string,
+  shard: number,
+): Promise<JobDetail[]> => {
+  const jobs = await batchJobsOf(client, jobQueue, jobId);
+  const singles = jobs.filter((job) => !job.arrayProperties?.size && shard === 0);
+  const arrays = jobs.filter((job) => (job.arrayProperties?.size ?? 0) > shard);
+  const children = await describeAll(
+    client,
+    arrays.map((job) => `${job.jobId}:${shard}`),
+  );
+  const created = new Map(jobs.map((job) => [job.jobId, job.createdAt ?? 0]));
+  const createdOf = (job: JobDetail) => created.get(job.jobId?.split(':')[0]) ?? job.createdAt ?? 0;
+  return [...singles, ...children].sort((a, b) => createdOf(a) - createdOf(b));
+};
 
 /**
  * The attempts of a Longtail job from Batch itself: its Batch jobs by name, and for an array
@@ -203,37 +269,22 @@ export class AwsBatchUsageReader implements BatchUsageReader {
     private readonly jobQueue: () => string = () => requireEnv('BATCH_JOB_QUEUE'),
   ) {}
 
-  async attemptsFor(jobId: string) {
+  async attemptsFor(jobId: string, until?: Date) {
     const client = this.client();
-    const summaries: JobSummary[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new ListJobsCommand({
-          jobQueue: this.jobQueue(),
-          filters: [{ name: 'JOB_NAME', values: [batchJobNameOf(jobId)] }],
-          nextToken,
-        }),
-      );
-      summaries.push(...(page.jobSummaryList ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    const jobs = await describeAll(
-      client,
-      summaries.flatMap((summary) => (summary.jobId ? [summary.jobId] : [])),
-    );
+    const jobs = await batchJobsOf(client, this.jobQueue(), jobId);
     const attempts: BatchAttemptUsage[] = [];
     for (const job of jobs) {
       const size = job.arrayProperties?.size;
       if (!size) {
-        attempts.push(...attemptsOf(job, null));
+        attempts.push(...attemptsOf(job, null, until));
         continue;
       }
       const children = await describeAll(
         client,
         Array.from({ length: size }, (_, index) => `${job.jobId}:${index}`),
       );
-      for (const child of children) attempts.push(...attemptsOf(child, child.arrayProperties?.index ?? null));
+      for (const child of children)
+        attempts.push(...attemptsOf(child, child.arrayProperties?.index ?? null, until));
     }
     return attempts;
   }

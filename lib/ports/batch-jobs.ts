@@ -5,8 +5,11 @@ export interface BatchJobTerminator {
 
 /** Batch's own record of a Longtail job's attempts: the instance time each one held. */
 export interface BatchUsageReader {
-  /** Every finished attempt of every Batch job (and array child) of the Longtail job. */
-  attemptsFor(jobId: string): Promise<import('../domain/cost').BatchAttemptUsage[]>;
+  /**
+   * Every finished attempt of every Batch job (and array child) of the Longtail job; with
+   * `until`, also each attempt still running, as if it stopped then.
+   */
+  attemptsFor(jobId: string, until?: Date): Promise<import('../domain/cost').BatchAttemptUsage[]>;
 }
 
 /** What waits in Batch: the queue's RUNNABLE jobs and how long each has waited. */

@@ -19,6 +19,11 @@ export interface CancelDeps {
   progress: ShardProgressStore;
   events: JobEventPublisher;
   outputsBucket: string;
+  /**
+   * Records what the job's Batch attempts used, the ones it stopped counted up to `until` (the
+   * cancel), so that a cancelled job shows its cost like one that ended otherwise.
+   */
+  recordUsage: (jobId: string, until: Date) => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -32,13 +37,15 @@ export interface Cancellation {
  * `POST /jobs/{id}/cancel`. A pending job becomes cancelled and never runs (its execution, if
  * one starts, stops at "Mark job running"). A running one is marked cancelled first — so that a
  * completion racing it loses — then its execution is stopped and its Batch jobs terminated; the
- * shards that had finished keep their outputs, listed on the job. Asking again is harmless; a
+ * shards that had finished keep their outputs, listed on the job, and its Batch attempts' time
+ * (the stopped ones up to the cancel) is recorded as its usage. Asking again is harmless; a
  * job that already ended otherwise is a 409.
  */
 export const cancelJob = async (ownerId: string, jobId: string, deps: CancelDeps): Promise<Cancellation> => {
   const job = await getOwnedJob(ownerId, jobId, deps.store);
   if (job.status === 'cancelled') return { job, alreadyCancelled: true };
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const cancelTime = (deps.now ?? (() => new Date()))();
+  const now = cancelTime.toISOString();
   let cancelled: Job;
   try {
     cancelled = await deps.store.transition(jobId, 'cancelled', { completedAt: now, cancelRequestedAt: now });
@@ -57,6 +64,7 @@ export const cancelJob = async (ownerId: string, jobId: string, deps: CancelDeps
   if (cancelled.executionArn) {
     await deps.executions.stop(cancelled.executionArn, 'Cancelled by its owner');
     const terminated = await deps.batch.terminateAllFor(jobId, 'Cancelled by its owner');
+    await deps.recordUsage(jobId, cancelTime);
     const rows = await deps.progress.listFor(jobId);
     const partialOutputs = rows
       .filter((row) => row.status === 'succeeded')

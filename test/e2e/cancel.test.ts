@@ -44,6 +44,7 @@ describe('cancelling a job', () => {
       status: string;
       partialOutputs: string[];
       counts: { succeeded: number };
+      cost: { gpuSeconds: number; attempts: number; measuredBy: string; total: { onDemand: number } } | null;
     };
 
     expect(cancelled.status).toBe(200);
@@ -54,6 +55,11 @@ describe('cancelling a job', () => {
     const kept = await local.readJsonLines(after.partialOutputs[0]!);
     expect(kept.length).toBeGreaterThan(0);
     expect(after.counts.succeeded).toBeGreaterThanOrEqual(kept.length);
+    // The attempts that ran count, the one stopped by the cancel up to the cancel.
+    expect(after.cost).toMatchObject({ measuredBy: 'local' });
+    expect(after.cost?.attempts).toBeGreaterThanOrEqual(2);
+    expect(after.cost?.gpuSeconds).toBeGreaterThan(0);
+    expect(after.cost?.total.onDemand).toBeGreaterThan(0);
 
     const batch = new BatchClient({ endpoint: local.stack.awsEndpoint, region: local.stack.region });
     const { jobSummaryList = [] } = await batch.send(

@@ -92,6 +92,34 @@ describe('AwsBatchUsageReader', () => {
     expect(usage.gpuSeconds).toBe(150);
     expect((await store.get('job-1'))?.usage?.gpuSeconds).toBe(150);
   });
+  it('counts the attempt still running up to `until` (a cancel), and none when not asked to', async () => {
+    batch.on(ListJobsCommand).resolves({
+      jobSummaryList: [{ jobId: 'single', jobName: 'longtail-job-1', status: 'RUNNING', createdAt: t(0) }],
+    });
+    batch.on(DescribeJobsCommand, { jobs: ['single'] }).resolves({
+      jobs: [
+        {
+          jobId: 'single',
+          jobName: 'longtail-job-1',
+          jobQueue: queue,
+          jobDefinition: 'd',
+          status: 'RUNNING',
+          // Batch's startedAt may still be the first attempt's; the retry began after it stopped.
+          startedAt: t(10),
+          attempts: [{ startedAt: t(10), stoppedAt: t(40) }],
+        },
+      ],
+    });
+
+    const cancelled = await new AwsBatchUsageReader().attemptsFor('job-1', new Date(t(100)));
+    const ended = await new AwsBatchUsageReader().attemptsFor('job-1');
+
+    expect(cancelled.map((a) => [a.batchJobId, a.shard, a.attempt, a.startedAt, a.seconds])).toEqual([
+      ['single', null, 1, new Date(t(10)).toISOString(), 30],
+      ['single', null, 2, new Date(t(40)).toISOString(), 60],
+    ]);
+    expect(ended.map((a) => a.seconds)).toEqual([30]);
+  });
 });
 
 describe('AwsBatchQueueReader', () => {

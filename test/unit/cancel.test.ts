@@ -21,15 +21,24 @@ class RecordingTerminator implements BatchJobTerminator {
 }
 
 const setUp = (...jobs: ReturnType<typeof aJob>[]) => {
+  const usageRecorded: { jobId: string; until: string; terminatedBefore: boolean }[] = [];
   const deps = {
+    usageRecorded,
     store: new InMemoryJobStore(...jobs),
     executions: new RecordingStopper(),
     batch: new RecordingTerminator(),
     progress: new InMemoryShardProgressStore(),
     events: new RecordingEventPublisher(),
     outputsBucket: 'outputs',
+    recordUsage: async (id: string, until: Date) => {
+      usageRecorded.push({
+        jobId: id,
+        until: until.toISOString(),
+        terminatedBefore: deps.batch.terminated.includes(id),
+      });
+    },
     now: () => new Date('2026-01-01T00:00:00.000Z'),
-  } satisfies CancelDeps;
+  } satisfies CancelDeps & { usageRecorded: unknown };
   return deps;
 };
 
@@ -46,6 +55,8 @@ describe('cancelJob', () => {
       cancelRequestedAt: '2026-01-01T00:00:00.000Z',
     });
     expect(deps.batch.terminated).toEqual([]);
+    // Nothing ran in Batch: there is no usage to record.
+    expect(deps.usageRecorded).toEqual([]);
     expect(deps.events.events.map((e) => e.type)).toEqual(['job.cancelled']);
   });
 
@@ -68,6 +79,17 @@ describe('cancelJob', () => {
     expect(deps.batch.terminated).toEqual([jobId]);
     expect(job.counts).toEqual({ total: 300, succeeded: 135, failed: 5 });
     expect(job.partialOutputs).toEqual([`s3://outputs/work/${jobId}/shards/0.out`]);
+  });
+
+  it('records the usage of a running job’s Batch attempts up to the cancel, once they are terminated', async () => {
+    const deps = setUp(aJob({ status: 'running', executionArn }));
+
+    await cancelJob('alice', jobId, deps);
+    await cancelJob('alice', jobId, deps);
+
+    expect(deps.usageRecorded).toEqual([
+      { jobId, until: '2026-01-01T00:00:00.000Z', terminatedBefore: true },
+    ]);
   });
 
   it('terminates the Batch jobs of a job that started between the read and the cancel', async () => {
