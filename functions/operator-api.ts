@@ -7,6 +7,8 @@ import { SqsQueueInspector } from '../lib/aws/sqs';
 import { StepFunctionsExecutionHistory } from '../lib/aws/step-functions';
 import { NotFound } from '../lib/errors';
 import { LocalWorkerLogs } from '../lib/logs/local-worker-logs';
+import { CloudWatchWorkerLogs } from '../lib/aws/worker-logs';
+import { workerLogSource } from '../lib/config';
 import { executionOf, outputHeadsOf, queuesOf, shardsOf } from '../lib/use-cases/operator-views';
 import { getOwnedJob } from '../lib/use-cases/get-job';
 import type { HttpEvent, HttpResult } from './middleware';
@@ -18,7 +20,13 @@ const history = new StepFunctionsExecutionHistory();
 const objects = new S3ObjectStore();
 const queues = new SqsQueueInspector();
 const batch = new AwsBatchQueueReader();
-const logs = new LocalWorkerLogs();
+/** The local runtime's per-attempt files, or CloudWatch Logs in a deployment: as configuration says. */
+const workerLogs = () => {
+  const source = workerLogSource();
+  return source.kind === 'local-files'
+    ? new LocalWorkerLogs(source.dir)
+    : new CloudWatchWorkerLogs(() => source.logGroup);
+};
 
 const jobIdOf = (event: HttpEvent) => event.pathParameters?.jobId ?? '';
 
@@ -36,7 +44,7 @@ const routes: Record<string, (ownerId: string, event: HttpEvent) => Promise<unkn
     if (!Number.isInteger(shard) || shard < 0 || shard >= Math.max(1, job.shardCount ?? 0)) {
       throw new NotFound('SHARD_NOT_FOUND', `Job ${jobId} has no shard ${event.pathParameters?.shard}.`);
     }
-    return { jobId, shard, attempts: await logs.tail(jobId, shard, 200) };
+    return { jobId, shard, attempts: await workerLogs().tail(jobId, shard, 200) };
   },
   'GET /ops/jobs/{jobId}/outputs': (ownerId, event) =>
     outputHeadsOf(ownerId, jobIdOf(event), { store, objects }),

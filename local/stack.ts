@@ -361,6 +361,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     ModelsBucket: names.modelsBucket,
     GpuJobQueue: `arn:aws:batch:${region}:${accountId}:job-queue/${names.jobQueue}`,
     WorkerJobDefinition: `arn:aws:batch:${region}:${accountId}:job-definition/${names.jobDefinition}:1`,
+    // Named for completeness: locally the console reads the workers' logs from LONGTAIL_WORKER_LOG_DIR.
+    WorkerLogGroup: `/aws/batch/${prefix}-worker`,
     [machine.id]: stateMachineArn,
   };
   const resolver = (logicalId: string, attribute?: string) => {

@@ -1,4 +1,5 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -40,9 +41,18 @@ export const sqsClient = lazily(() => new SQSClient({}));
 export const snsClient = lazily(() => new SNSClient({}));
 export const sfnClient = lazily(() => new SFNClient({}));
 export const batchClient = lazily(() => new BatchClient({}));
+export const logsClient = lazily(() => new CloudWatchLogsClient({}));
 
 /** Drops every cached client, so the next use reads the endpoint settings again. */
 export const resetClients = () => {
-  for (const client of [s3Client, dynamoDocumentClient, sqsClient, snsClient, sfnClient, batchClient])
+  for (const client of [
+    s3Client,
+    dynamoDocumentClient,
+    sqsClient,
+    snsClient,
+    sfnClient,
+    batchClient,
+    logsClient,
+  ])
     client.set(undefined);
 };

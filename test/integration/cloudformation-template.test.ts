@@ -644,8 +644,9 @@ describe('the permissions in the packaged template', () => {
 
     expect([...new Set(onEverything.map((g) => g.action))].sort()).toEqual(resourceStarAllowList);
     // ...and only where they are used: the state machine's .sync integration, cancel, the RUNNABLE
-    // monitor, the cost of a job as it ends, and the console's queues.
+    // monitor, the cost of a job as it ends (or is cancelled), and the console's queues and logs.
     expect(onEverything.map((g) => `${g.owner}: ${g.action}`).sort()).toEqual([
+      'CancelJobIamRoleLambdaExecution: batch:DescribeJobs',
       'CancelJobIamRoleLambdaExecution: batch:ListJobs',
       'CompleteJobIamRoleLambdaExecution: batch:DescribeJobs',
       'CompleteJobIamRoleLambdaExecution: batch:ListJobs',
@@ -658,6 +659,7 @@ describe('the permissions in the packaged template', () => {
       'MonitorBatchQueueIamRoleLambdaExecution: batch:ListJobs',
       'OperatorApiIamRoleLambdaExecution: batch:DescribeComputeEnvironments',
       'OperatorApiIamRoleLambdaExecution: batch:DescribeJobQueues',
+      'OperatorApiIamRoleLambdaExecution: batch:DescribeJobs',
       'OperatorApiIamRoleLambdaExecution: batch:ListJobs',
     ]);
   });
@@ -751,6 +753,26 @@ describe('the permissions in the packaged template', () => {
     expect(listOf(puts[0]?.Action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(puts[0]?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#shard#*'] },
+    });
+  });
+
+  it('lets the console read only the worker log group’s streams, the group the job definition logs to', () => {
+    const operatorApi = propsOf('OperatorApiLambdaFunction') as {
+      Environment: { Variables: Record<string, Json> };
+    };
+    const { LogConfiguration } = propsOf('WorkerJobDefinition').ContainerProperties as unknown as {
+      LogConfiguration: { LogDriver: string; Options: Record<string, Json> };
+    };
+
+    expect(LogConfiguration.LogDriver).toBe('awslogs');
+    expect(operatorApi.Environment.Variables.WORKER_LOG_GROUP).toEqual(
+      LogConfiguration.Options['awslogs-group'],
+    );
+    expect(grantsOf('OperatorApiIamRoleLambdaExecution')).toMatchObject({
+      'logs:GetLogEvents': [
+        `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:\${WorkerLogGroup}:log-stream:${String(LogConfiguration.Options['awslogs-stream-prefix'])}/*`,
+      ],
+      'batch:DescribeJobs': ['*'],
     });
   });
 
