@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { crc32 } from 'node:zlib';
+import { newDigest } from './checksums';
+import type { ChecksumAlgorithm, Digest } from './checksums';
 
 /** What was learnt about a body while it streamed to disk. */
 export interface WrittenBlob {
@@ -12,15 +13,18 @@ export interface WrittenBlob {
   path: string;
   size: number;
   md5: Buffer;
-  /** CRC32 of the body (the SDK's default checksum), as S3 writes it: base64 of 4 bytes. */
-  crc32: string;
+  /** The additional checksums asked for, base64 as S3 writes them. */
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
 /** Counts and hashes a body as it passes, without holding any of it. */
 class Digester extends Transform {
   readonly md5 = createHash('md5');
-  crc = 0;
   size = 0;
+
+  constructor(readonly digests: Map<ChecksumAlgorithm, Digest>) {
+    super();
+  }
 
   override _transform(
     chunk: Buffer,
@@ -28,27 +32,30 @@ class Digester extends Transform {
     done: (error?: Error | null, data?: Buffer) => void,
   ) {
     this.md5.update(chunk);
-    this.crc = crc32(chunk, this.crc);
+    for (const digest of this.digests.values()) digest.update(chunk);
     this.size += chunk.length;
     done(null, chunk);
   }
 }
-
-const crcBase64 = (value: number) => {
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32BE(value >>> 0);
-  return bytes.toString('base64');
-};
 
 /** Chains streams into one, opening each only when the one before has ended. */
 async function* concatenated(sources: (() => Readable)[]) {
   for (const source of sources) for await (const chunk of source()) yield chunk as Buffer;
 }
 
-/** Writes `sources` one after the other into a new file under `tmpDir`; removes it on failure. */
-export const writeBlob = async (tmpDir: string, sources: (() => Readable)[]): Promise<WrittenBlob> => {
+/**
+ * Writes `sources` one after the other into a new file under `tmpDir`, computing the MD5 and the
+ * checksums named in `algorithms` as it streams; removes the file on failure.
+ */
+export const writeBlob = async (
+  tmpDir: string,
+  sources: (() => Readable)[],
+  algorithms: Iterable<ChecksumAlgorithm> = [],
+): Promise<WrittenBlob> => {
   const path = join(tmpDir, randomUUID());
-  const digester = new Digester();
+  const digester = new Digester(
+    new Map([...algorithms].map((algorithm) => [algorithm, newDigest(algorithm)])),
+  );
   try {
     const body = sources.length === 1 ? sources[0]!() : Readable.from(concatenated(sources));
     await pipeline(body, digester, createWriteStream(path, { highWaterMark: 1 << 20 }));
@@ -56,7 +63,10 @@ export const writeBlob = async (tmpDir: string, sources: (() => Readable)[]): Pr
     await rm(path, { force: true });
     throw error;
   }
-  return { path, size: digester.size, md5: digester.md5.digest(), crc32: crcBase64(digester.crc) };
+  const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+  for (const [algorithm, digest] of digester.digests)
+    checksums[algorithm] = (await digest.digest()).toString('base64');
+  return { path, size: digester.size, md5: digester.md5.digest(), checksums };
 };
 
 /** A file's bytes `start`..`end` (inclusive) as a stream. */

@@ -3,6 +3,15 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { AwsChunkedDecoder, isAwsChunked } from './aws-chunked';
 import type { WrittenBlob } from './blob-writer';
+import {
+  badDigest,
+  checksumAlgorithms,
+  checksumElement,
+  checksumHeader,
+  invalidRequest,
+  isChecksumAlgorithm,
+} from './checksums';
+import type { ChecksumAlgorithm, StoredChecksum } from './checksums';
 import { S3Error } from './errors';
 import { maxSinglePutBytes, storedHeaderNames } from './store';
 import type { ObjectRecord } from './store';
@@ -49,9 +58,52 @@ export const objectOptionsOf = (request: S3Request) => {
   }
   const metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.req.headers))
-    if (name.startsWith('x-amz-meta-')) metadata[name.slice('x-amz-meta-'.length)] = String(value);
+    if (name.startsWith('x-amz-meta-'))
+      metadata[name.slice('x-amz-meta-'.length)] = decodeMimeWords(String(value));
   return { headers, metadata };
 };
+
+/**
+ * User metadata as S3 keeps it: a value sent as RFC 2047 encoded words (`=?UTF-8?B?...?=`) is
+ * decoded before it is stored. Other header bytes are taken one character each (Latin-1), as
+ * S3 takes them.
+ */
+export const decodeMimeWords = (value: string) =>
+  value.replace(
+    /=\?([^?]+)\?([bBqQ])\?([^?]*)\?=(\s+(?==\?))?/g,
+    (word, charset: string, coding: string, text: string) => {
+      const encoding = /^utf-?8$/i.test(charset)
+        ? 'utf8'
+        : /^(iso-8859-1|us-ascii)$/i.test(charset)
+          ? 'latin1'
+          : undefined;
+      if (!encoding) return word;
+      const bytes =
+        coding.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(
+              text
+                .replace(/_/g, ' ')
+                .replace(/=([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
+      return bytes.toString(encoding);
+    },
+  );
+
+/** A metadata value as S3 answers it: non-US-ASCII values as one RFC 2047 encoded word. */
+export const encodeMimeWord = (value: string) =>
+  /^[\x20-\x7e\t]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+
+/** The headers that give an object's (or part's) additional checksum. */
+export const checksumHeaders = (checksum: StoredChecksum | undefined, value = checksum?.value) =>
+  checksum && value
+    ? { [checksumHeader(checksum.algorithm)]: value, 'x-amz-checksum-type': checksum.type }
+    : ({} as Record<string, string>);
+
+/** The XML elements that give an object's additional checksum. */
+export const checksumElements = (checksum: StoredChecksum | undefined) =>
+  checksum ? { [checksumElement(checksum.algorithm)]: checksum.value, ChecksumType: checksum.type } : {};
 
 /** A write's `If-Match` / `If-None-Match`. */
 export const writeConditionOf = (request: S3Request) => ({
@@ -67,7 +119,8 @@ export const objectHeaders = (record: ObjectRecord) => {
     'accept-ranges': 'bytes',
     ...record.headers,
   };
-  for (const [name, value] of Object.entries(record.metadata)) headers[`x-amz-meta-${name}`] = value;
+  for (const [name, value] of Object.entries(record.metadata))
+    headers[`x-amz-meta-${name}`] = encodeMimeWord(value);
   return headers;
 };
 
@@ -86,11 +139,36 @@ const declaredLength = (request: S3Request) => {
 };
 
 /**
- * The request's body as a stream of the object's bytes, aws-chunked framing removed, and a
- * check to run once it is written: length, Content-MD5 and a CRC32 checksum (header or
+ * The additional checksum a write names: a value header, a trailer declared in `x-amz-trailer`
+ * (the SDKs' aws-chunked uploads), or only `x-amz-sdk-checksum-algorithm` (then the store
+ * computes it). Naming two is refused, as S3 refuses it.
+ */
+export const requestChecksumOf = (request: S3Request) => {
+  const trailers = (request.header('x-amz-trailer') ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase());
+  const named = checksumAlgorithms.filter(
+    (algorithm) =>
+      request.header(checksumHeader(algorithm)) !== undefined || trailers.includes(checksumHeader(algorithm)),
+  );
+  if (named.length > 1)
+    throw invalidRequest(
+      'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+    );
+  if (named[0]) return { algorithm: named[0], sent: true };
+  const sdkAlgorithm = request.header('x-amz-sdk-checksum-algorithm')?.toUpperCase();
+  return sdkAlgorithm && isChecksumAlgorithm(sdkAlgorithm)
+    ? { algorithm: sdkAlgorithm, sent: false }
+    : undefined;
+};
+
+/**
+ * The request's body as a stream of the object's bytes, aws-chunked framing removed; the
+ * checksums to compute while it is written (the one the request names, and `also`); and a
+ * check to run once it is written: length, Content-MD5 and the additional checksum (header or
  * trailer), as S3 checks them.
  */
-export const bodyOf = (request: S3Request, maxBytes = maxSinglePutBytes) => {
+export const bodyOf = (request: S3Request, maxBytes = maxSinglePutBytes, also?: ChecksumAlgorithm) => {
   const length = declaredLength(request);
   if (length !== undefined && length > maxBytes)
     throw new S3Error('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', {
@@ -100,12 +178,20 @@ export const bodyOf = (request: S3Request, maxBytes = maxSinglePutBytes) => {
   const contentMd5 = request.header('content-md5');
   if (contentMd5 !== undefined && Buffer.from(contentMd5, 'base64').length !== 16)
     throw new S3Error('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.');
+  const named = requestChecksumOf(request);
   let body: Readable = request.req;
   let decoder: AwsChunkedDecoder | undefined;
   if (isAwsChunked(request.req.headers)) {
     decoder = new AwsChunkedDecoder();
     body = pipeline(request.req, decoder, () => undefined);
   }
+  const algorithms = new Set<ChecksumAlgorithm>();
+  if (named) algorithms.add(named.algorithm);
+  if (also) algorithms.add(also);
+  // A trailer not declared in x-amz-trailer (older clients): the SDKs' default is CRC32.
+  if (decoder && request.header('x-amz-trailer') === undefined) algorithms.add('CRC32');
+  const sentValue = (algorithm: ChecksumAlgorithm) =>
+    request.header(checksumHeader(algorithm)) ?? decoder?.trailers[checksumHeader(algorithm)];
   const check = (written: WrittenBlob) => {
     if (length !== undefined && written.size !== length)
       throw new S3Error(
@@ -117,11 +203,28 @@ export const bodyOf = (request: S3Request, maxBytes = maxSinglePutBytes) => {
       throw new S3Error('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size');
     if (contentMd5 !== undefined && !Buffer.from(contentMd5, 'base64').equals(written.md5))
       throw new S3Error('BadDigest', 400, 'The Content-MD5 you specified did not match what we received.');
-    const crc = request.header('x-amz-checksum-crc32') ?? decoder?.trailers['x-amz-checksum-crc32'];
-    if (crc !== undefined && crc !== written.crc32)
-      throw new S3Error('BadDigest', 400, 'The CRC32 you specified did not match the calculated checksum.');
+    if (named?.sent && sentValue(named.algorithm) === undefined)
+      throw new S3Error(
+        'MalformedTrailerError',
+        400,
+        'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+      );
+    for (const algorithm of checksumAlgorithms) {
+      const value = sentValue(algorithm);
+      if (value === undefined) continue;
+      if (written.checksums[algorithm] === undefined)
+        throw invalidRequest(`The ${checksumHeader(algorithm)} trailer was not declared in x-amz-trailer.`);
+      if (value !== written.checksums[algorithm]) throw badDigest(algorithm);
+    }
   };
-  return { body, check };
+  /** The checksum the request named (sent or only asked for), once written. */
+  const checksumOf = (written: WrittenBlob) => {
+    const algorithm =
+      named?.algorithm ?? checksumAlgorithms.find((candidate) => sentValue(candidate) !== undefined);
+    const value = algorithm && written.checksums[algorithm];
+    return algorithm && value ? { algorithm, value } : undefined;
+  };
+  return { body, check, algorithms, checksumOf };
 };
 
 /** A small request body (an XML document), refused past 1 MiB. */
@@ -190,9 +293,14 @@ export const encoderFor = (request: S3Request) => {
 };
 
 /** An integer query parameter in [min, max], `fallback` when absent; above max is clamped. */
-export const intParam = (request: S3Request, name: string, fallback: number, max: number) => {
-  const text = request.query.get(name);
-  if (text === null || text === '') return fallback;
+export const intParam = (
+  request: S3Request,
+  name: string,
+  fallback: number,
+  max: number,
+  text: string | null | undefined = request.query.get(name),
+) => {
+  if (text === null || text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0)
     throw new S3Error('InvalidArgument', 400, `Provided ${name} not an integer or within integer range`, {

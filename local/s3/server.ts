@@ -37,7 +37,6 @@ const unsupportedSubresources = [
   'ownershipControls',
   'publicAccessBlock',
   'intelligent-tiering',
-  'attributes',
   'website',
 ];
 
@@ -66,8 +65,10 @@ const route = (request: S3Request): Handler | undefined => {
     if (query.has('uploadId')) return copy ? multipart.uploadPartCopy : multipart.uploadPart;
     return copy ? objects.copyObject : objects.putObject;
   }
-  if (method === 'GET')
+  if (method === 'GET') {
+    if (query.has('attributes')) return objects.getObjectAttributes;
     return query.has('uploadId') ? multipart.listParts : (store, r) => objects.getObject(store, r, false);
+  }
   if (method === 'HEAD') return (store, r) => objects.getObject(store, r, true);
   if (method === 'DELETE')
     return query.has('uploadId') ? multipart.abortMultipartUpload : objects.deleteObject;

@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import { ClassicLevel } from 'classic-level';
 import { readRange, writeBlob } from './blob-writer';
 import type { WrittenBlob } from './blob-writer';
+import { badDigest, compositeChecksum, invalidRequest } from './checksums';
+import type { ChecksumAlgorithm, ChecksumType, StoredChecksum } from './checksums';
 import { S3Error, invalidArgument, noSuchBucket, noSuchKey, noSuchUpload } from './errors';
 import { listPage } from './listing';
 import type { ListPage, ListRequest, ScanStart } from './listing';
@@ -32,6 +34,20 @@ export interface ObjectRecord {
   metadata: Record<string, string>;
   /** Part sizes of an object completed from a multipart upload. */
   parts?: number[];
+  /** The additional checksum it was written with (answered when asked for). */
+  checksum?: StoredChecksum;
+  /** Of a multipart object with a checksum: each part's, for GET `?partNumber`. */
+  partChecksums?: string[];
+}
+
+/** What a write learnt about its body's additional checksum. */
+export interface BodyChecks {
+  /** Checks what was written (length, Content-MD5, checksums); throws to refuse it. */
+  check?: (written: WrittenBlob) => void;
+  /** The checksums to compute while the body streams. */
+  algorithms?: Iterable<ChecksumAlgorithm>;
+  /** The checksum to keep with what was written, if any. */
+  checksumOf?: (written: WrittenBlob) => { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }
 
 export interface UploadRecord {
@@ -41,6 +57,8 @@ export interface UploadRecord {
   initiated: string;
   headers: Record<string, string>;
   metadata: Record<string, string>;
+  /** CreateMultipartUpload's checksum algorithm and type: every part gets one, Complete checks them. */
+  checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType };
 }
 
 export interface PartRecord {
@@ -49,6 +67,15 @@ export interface PartRecord {
   size: number;
   lastModified: string;
   file: string;
+  /** The part's additional checksums (base64), kept in a sidecar file beside it. */
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+/** A part named in CompleteMultipartUpload, with the checksums the request gives for it. */
+export interface RequestedPart {
+  partNumber: number;
+  etag: string;
+  checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
 /** A conditional write (`If-Match` / `If-None-Match` on PUT and CompleteMultipartUpload). */
@@ -258,24 +285,26 @@ export class DiskS3Store {
     }
   }
 
-  /** Streams `body` to disk and commits it as `key`; `check` may refuse what was written. */
+  /** Streams `body` to disk and commits it as `key`; `checks.check` may refuse what was written. */
   async put(
     bucket: string,
     key: string,
     body: Readable,
     options: { headers: Record<string, string>; metadata: Record<string, string> },
-    check: (written: WrittenBlob) => void = () => undefined,
+    checks: BodyChecks = {},
     condition: WriteCondition = {},
   ) {
     await this.requireBucket(bucket);
-    const written = await writeBlob(this.tmpDir, [() => body]);
+    const written = await writeBlob(this.tmpDir, [() => body], checks.algorithms);
     try {
-      check(written);
+      checks.check?.(written);
     } catch (error) {
       await rm(written.path, { force: true });
       throw error;
     }
     const record = this.recordOf(written, quoted(written.md5.toString('hex')), options);
+    const checksum = checks.checksumOf?.(written);
+    if (checksum) record.checksum = { ...checksum, type: 'FULL_OBJECT' };
     await this.commit(bucket, key, written.path, record, 'Put', condition);
     return { record, written };
   }
@@ -284,13 +313,18 @@ export class DiskS3Store {
     source: { bucket: string; key: string },
     target: { bucket: string; key: string },
     replace?: { headers: Record<string, string>; metadata: Record<string, string> },
+    checksumAlgorithm?: ChecksumAlgorithm,
   ) {
     await this.requireBucket(target.bucket);
     const { record: from, body } = await this.open(source.bucket, source.key);
     // A multipart source gets the whole body's MD5 as its copy's ETag, as in S3: hash it again.
-    const written = await writeBlob(this.tmpDir, [() => body]);
+    // Its checksum (the one asked for, else the source's algorithm) is the whole body's too.
+    const algorithm = checksumAlgorithm ?? from.checksum?.algorithm;
+    const written = await writeBlob(this.tmpDir, [() => body], algorithm ? [algorithm] : []);
     const etag = quoted(written.md5.toString('hex'));
     const record = this.recordOf(written, etag, replace ?? from);
+    const value = algorithm && written.checksums[algorithm];
+    if (algorithm && value) record.checksum = { algorithm, type: 'FULL_OBJECT', value };
     await this.commit(target.bucket, target.key, written.path, record, 'Copy');
     return record;
   }
@@ -384,7 +418,11 @@ export class DiskS3Store {
   async createUpload(
     bucket: string,
     key: string,
-    options: { headers: Record<string, string>; metadata: Record<string, string> },
+    options: {
+      headers: Record<string, string>;
+      metadata: Record<string, string>;
+      checksum?: UploadRecord['checksum'];
+    },
   ) {
     await this.requireBucket(bucket);
     const uploadId = randomBytes(16).toString('hex');
@@ -419,27 +457,38 @@ export class DiskS3Store {
       );
   }
 
-  /** Writes one part: `sources` streamed to a temporary file, renamed into the upload whole. */
+  /**
+   * Writes one part: `sources` streamed to a temporary file (with the upload's checksum and the
+   * one the request names), renamed into the upload whole. Its checksums go to a sidecar written
+   * first; under the upload's lock the rename makes the part the one of its number, so of two
+   * uploads of one part number the one that commits last wins, whole.
+   */
   async putPart(
     upload: UploadRecord,
     partNumber: number,
     sources: (() => Readable)[],
-    check: (written: WrittenBlob) => void = () => undefined,
+    checks: BodyChecks = {},
   ) {
     this.checkPartNumber(partNumber);
-    const written = await writeBlob(this.tmpDir, sources);
+    const algorithms = new Set(checks.algorithms ?? []);
+    if (upload.checksum) algorithms.add(upload.checksum.algorithm);
+    const written = await writeBlob(this.tmpDir, sources, algorithms);
     try {
-      check(written);
+      checks.check?.(written);
       const md5Hex = written.md5.toString('hex');
       const dir = this.uploadDir(upload.uploadId);
       await this.locks.with(`upload:${upload.uploadId}`, async () => {
         await this.upload(upload.uploadId);
         const name = partFileName(partNumber, md5Hex);
+        const sidecar = name.replace(/\.part$/, '.json');
+        await writeFile(join(dir, `${sidecar}.tmp`), JSON.stringify({ checksums: written.checksums }));
+        await rename(join(dir, `${sidecar}.tmp`), join(dir, sidecar));
         await rename(written.path, join(dir, name));
         // A part uploaded again replaces the one before.
         const prefix = `${String(partNumber).padStart(5, '0')}.`;
         for (const other of await readdir(dir))
-          if (other.startsWith(prefix) && other !== name) await rm(join(dir, other), { force: true });
+          if (other.startsWith(prefix) && other !== name && other !== sidecar)
+            await rm(join(dir, other), { force: true });
       });
       return { etag: quoted(md5Hex), written, lastModified: new Date() };
     } finally {
@@ -448,58 +497,78 @@ export class DiskS3Store {
   }
 
   async listParts(uploadId: string): Promise<PartRecord[]> {
-    const dir = this.uploadDir(uploadId);
     await this.upload(uploadId);
-    const parts: PartRecord[] = [];
+    return this.locks.with(`upload:${uploadId}`, () => this.readParts(uploadId));
+  }
+
+  /** The upload's parts, one per number (the newest, should a crash have left two). */
+  private async readParts(uploadId: string): Promise<PartRecord[]> {
+    const dir = this.uploadDir(uploadId);
+    const parts = new Map<number, PartRecord & { mtimeMs: number }>();
     for (const file of (await readdir(dir)).filter((name) => name.endsWith('.part')).sort()) {
       const [number, md5Hex] = file.split('.');
       const info = await stat(join(dir, file)).catch(() => undefined);
       if (!info) continue;
-      parts.push({
-        partNumber: Number(number),
+      const sidecar = await readFile(join(dir, file.replace(/\.part$/, '.json')), 'utf8').catch(
+        () => undefined,
+      );
+      const partNumber = Number(number);
+      const before = parts.get(partNumber);
+      if (before && before.mtimeMs > info.mtimeMs) continue;
+      parts.set(partNumber, {
+        partNumber,
         etag: quoted(md5Hex ?? ''),
         size: info.size,
         lastModified: info.mtime.toISOString(),
         file: join(dir, file),
+        checksums: sidecar ? (JSON.parse(sidecar) as Pick<PartRecord, 'checksums'>).checksums : {},
+        mtimeMs: info.mtimeMs,
       });
     }
-    return parts;
+    return [...parts.values()]
+      .sort((a, b) => a.partNumber - b.partNumber)
+      .map(({ mtimeMs: _mtime, ...part }) => part);
   }
 
-  /** Joins the named parts into the object, in one pass over their files. */
+  /**
+   * Joins the named parts into the object, in one pass over their files. With an upload
+   * checksum, the object's is the parts' composite (`-N`) or, FULL_OBJECT, the whole body's,
+   * computed in that same pass; `sent` is what the request says it must be.
+   */
   async completeUpload(
     upload: UploadRecord,
-    requested: { partNumber: number; etag: string }[],
+    requested: RequestedPart[],
     condition: WriteCondition = {},
+    sent: { value?: string; type?: string } = {},
   ) {
     return this.locks.with(`upload:${upload.uploadId}`, async () => {
       await this.upload(upload.uploadId);
-      const stored = new Map((await this.listParts(upload.uploadId)).map((part) => [part.partNumber, part]));
       if (requested.length === 0)
         throw new S3Error(
           'MalformedXML',
           400,
           'The XML you provided was not well-formed or did not validate against our published schema',
         );
-      const chosen: PartRecord[] = [];
-      for (const [index, wanted] of requested.entries()) {
+      // The list itself first: a part number twice, or out of order, is refused before any lookup.
+      for (const [index, wanted] of requested.entries())
         if (index > 0 && wanted.partNumber <= (requested[index - 1]?.partNumber ?? 0))
           throw new S3Error(
             'InvalidPartOrder',
             400,
             'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
           );
+      const stored = new Map((await this.readParts(upload.uploadId)).map((part) => [part.partNumber, part]));
+      const invalidPart = (wanted: RequestedPart) =>
+        new S3Error(
+          'InvalidPart',
+          400,
+          "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+          { PartNumber: String(wanted.partNumber), ETag: wanted.etag },
+        );
+      const chosen: PartRecord[] = [];
+      for (const wanted of requested) {
         const part = stored.get(wanted.partNumber);
-        if (!part || unquoted(part.etag) !== unquoted(wanted.etag))
-          throw new S3Error(
-            'InvalidPart',
-            400,
-            "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
-            {
-              PartNumber: String(wanted.partNumber),
-              ETag: wanted.etag,
-            },
-          );
+        if (!part || unquoted(part.etag) !== unquoted(wanted.etag)) throw invalidPart(wanted);
         chosen.push(part);
       }
       for (const part of chosen.slice(0, -1))
@@ -514,9 +583,39 @@ export class DiskS3Store {
               PartNumber: String(part.partNumber),
             },
           );
+      const mode = upload.checksum;
+      if (mode && sent.type !== undefined && sent.type.toUpperCase() !== mode.type)
+        throw invalidRequest(
+          `The upload was created using the ${mode.type} checksum mode. The complete request must use the same checksum mode.`,
+        );
+      // Whether `sent` matches what the store computed (a composite may be sent without `-N`).
+      const matchesSent = (value: string) =>
+        sent.value === undefined || sent.value === value || sent.value === value.replace(/-\d+$/, '');
+      let composite: string | undefined;
+      if (mode?.type === 'COMPOSITE') {
+        const values = chosen.map((part) => part.checksums[mode.algorithm]);
+        const missing = requested.find((_, index) => values[index] === undefined);
+        if (missing) throw invalidPart(missing);
+        composite = await compositeChecksum(mode.algorithm, values as string[]);
+        if (!matchesSent(composite)) throw badDigest(mode.algorithm);
+      }
+      if (mode)
+        for (const [index, wanted] of requested.entries()) {
+          const given = wanted.checksums[mode.algorithm];
+          if (given === undefined) {
+            if (mode.type === 'FULL_OBJECT') continue;
+            throw invalidRequest(
+              `The upload was created using a ${mode.algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${wanted.partNumber} in the request.`,
+            );
+          }
+          const part = chosen[index];
+          if (part?.checksums[mode.algorithm] !== undefined && given !== part.checksums[mode.algorithm])
+            throw invalidPart(wanted);
+        }
       const written = await writeBlob(
         this.tmpDir,
         chosen.map((part) => () => readRange(part.file)),
+        mode?.type === 'FULL_OBJECT' ? [mode.algorithm] : [],
       );
       const md5s = Buffer.concat(chosen.map((part) => Buffer.from(unquoted(part.etag), 'hex')));
       const etag = quoted(`${createHash('md5').update(md5s).digest('hex')}-${chosen.length}`);
@@ -524,6 +623,15 @@ export class DiskS3Store {
         ...this.recordOf(written, etag, upload),
         parts: chosen.map((part) => part.size),
       };
+      if (mode) {
+        const value = composite ?? written.checksums[mode.algorithm] ?? '';
+        if (!matchesSent(value)) {
+          await rm(written.path, { force: true });
+          throw badDigest(mode.algorithm);
+        }
+        record.checksum = { ...mode, value };
+        record.partChecksums = chosen.map((part) => part.checksums[mode.algorithm] ?? '');
+      }
       await this.commit(
         upload.bucket,
         upload.key,
@@ -536,11 +644,13 @@ export class DiskS3Store {
       const dir = this.uploadDir(upload.uploadId);
       await writeFile(
         join(dir, 'completed.json'),
-        JSON.stringify({ bucket: upload.bucket, key: upload.key, etag }),
+        JSON.stringify({ bucket: upload.bucket, key: upload.key, etag, checksum: record.checksum }),
       );
       await rm(join(dir, 'upload.json'), { force: true });
       for (const name of await readdir(dir))
-        if (name.endsWith('.part')) await rm(join(dir, name), { force: true });
+        if (name.endsWith('.part') || name.endsWith('.json')) {
+          if (name !== 'completed.json') await rm(join(dir, name), { force: true });
+        }
       return record;
     });
   }
@@ -551,10 +661,17 @@ export class DiskS3Store {
       () => undefined,
     );
     if (done === undefined) return undefined;
-    const completed = JSON.parse(done) as { bucket: string; key: string; etag: string };
+    const completed = JSON.parse(done) as {
+      bucket: string;
+      key: string;
+      etag: string;
+      checksum?: StoredChecksum;
+    };
     if (completed.bucket !== bucket || completed.key !== key) return undefined;
     const current = await this.objects(bucket).get(key);
-    return current?.etag === completed.etag ? completed.etag : undefined;
+    return current?.etag === completed.etag
+      ? { etag: completed.etag, checksum: completed.checksum }
+      : undefined;
   }
 
   async abortUpload(uploadId: string) {

@@ -1,30 +1,55 @@
+import {
+  checksumAlgorithms,
+  checksumElement,
+  checksumHeader,
+  invalidRequest,
+  uploadChecksumOf,
+} from '../checksums';
+import type { ChecksumAlgorithm } from '../checksums';
 import { S3Error, invalidArgument, malformedXml } from '../errors';
 import {
   bodyOf,
   checkConditions,
+  checksumElements,
   intParam,
   objectOptionsOf,
   owner,
   readSmallBody,
   sendEmpty,
+  requestChecksumOf,
   sendXml,
   writeConditionOf,
 } from '../http';
 import type { S3Request } from '../http';
 import { maxSinglePutBytes } from '../store';
-import type { DiskS3Store } from '../store';
-import { parseXml } from '../xml';
+import type { DiskS3Store, UploadRecord } from '../store';
+import { parseXml, toXml } from '../xml';
 import { copySourceOf } from './objects';
 
 const uploadIdOf = (request: S3Request) => request.query.get('uploadId') ?? '';
 
 export const createMultipartUpload = async (store: DiskS3Store, request: S3Request) => {
-  const upload = await store.createUpload(request.bucket, request.key, objectOptionsOf(request));
-  sendXml(request.res, 'InitiateMultipartUploadResult', {
+  const checksum = uploadChecksumOf(
+    request.header('x-amz-checksum-algorithm'),
+    request.header('x-amz-checksum-type'),
+  );
+  const upload = await store.createUpload(request.bucket, request.key, {
+    ...objectOptionsOf(request),
+    ...(checksum ? { checksum } : {}),
+  });
+  const text = toXml('InitiateMultipartUploadResult', {
     Bucket: request.bucket,
     Key: request.key,
     UploadId: upload.uploadId,
   });
+  request.res.writeHead(200, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(text),
+    ...(checksum
+      ? { 'x-amz-checksum-algorithm': checksum.algorithm, 'x-amz-checksum-type': checksum.type }
+      : {}),
+  });
+  request.res.end(text);
 };
 
 const partNumberOf = (request: S3Request) => {
@@ -42,9 +67,38 @@ const partNumberOf = (request: S3Request) => {
 export const uploadPart = async (store: DiskS3Store, request: S3Request) => {
   const upload = await store.upload(uploadIdOf(request), request.bucket, request.key);
   const partNumber = partNumberOf(request);
-  const { body, check } = bodyOf(request);
-  const { etag } = await store.putPart(upload, partNumber, [() => body], check);
-  sendEmpty(request.res, 200, { etag });
+  checkPartChecksum(upload, request);
+  const { body, ...checks } = bodyOf(request);
+  const { etag, written } = await store.putPart(upload, partNumber, [() => body], checks);
+  sendEmpty(request.res, 200, {
+    etag,
+    ...partChecksumHeaders(upload, checks.checksumOf(written), written.checksums),
+  });
+};
+
+/**
+ * A part of an upload with a checksum carries that algorithm's checksum (COMPOSITE: it must;
+ * FULL_OBJECT: it may), as S3 requires.
+ */
+const checkPartChecksum = (upload: UploadRecord, request: S3Request) => {
+  if (!upload.checksum) return;
+  const named = requestChecksumOf(request);
+  if (named?.algorithm === upload.checksum.algorithm || (!named && upload.checksum.type === 'FULL_OBJECT'))
+    return;
+  throw invalidRequest(
+    `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksum.algorithm.toLowerCase()}, actual checksum Type: ${named?.algorithm.toLowerCase() ?? 'null'}`,
+  );
+};
+
+/** UploadPart's answer: the part's checksum of the upload's algorithm, else the one it was sent with. */
+const partChecksumHeaders = (
+  upload: UploadRecord,
+  sent: { algorithm: ChecksumAlgorithm; value: string } | undefined,
+  computed: Partial<Record<ChecksumAlgorithm, string>> = {},
+): Record<string, string> => {
+  const algorithm = upload.checksum?.algorithm ?? sent?.algorithm;
+  const value = upload.checksum ? (computed[upload.checksum.algorithm] ?? sent?.value) : sent?.value;
+  return algorithm && value ? { [checksumHeader(algorithm)]: value } : {};
 };
 
 /** `x-amz-copy-source-range: bytes=first-last`, inside the source. */
@@ -79,11 +133,16 @@ export const uploadPartCopy = async (store: DiskS3Store, request: S3Request) => 
     throw new S3Error('InvalidRequest', 400, 'The specified copy range is larger than the maximum part size');
   const opened = record.size === 0 ? undefined : await store.open(source.bucket, source.key, range);
   const part = await store.putPart(upload, partNumber, opened ? [() => opened.body] : []);
-  sendXml(request.res, 'CopyPartResult', { LastModified: part.lastModified.toISOString(), ETag: part.etag });
+  const checksum = upload.checksum && part.written.checksums[upload.checksum.algorithm];
+  sendXml(request.res, 'CopyPartResult', {
+    LastModified: part.lastModified.toISOString(),
+    ETag: part.etag,
+    ...(upload.checksum && checksum ? { [checksumElement(upload.checksum.algorithm)]: checksum } : {}),
+  });
 };
 
 interface CompleteDocument {
-  Part?: { PartNumber?: string; ETag?: string }[];
+  Part?: ({ PartNumber?: string; ETag?: string } & Record<string, string | undefined>)[];
 }
 
 export const completeMultipartUpload = async (store: DiskS3Store, request: S3Request) => {
@@ -92,11 +151,12 @@ export const completeMultipartUpload = async (store: DiskS3Store, request: S3Req
     if (etag === undefined) throw error;
     return etag;
   });
-  if (typeof upload === 'string') {
+  if ('etag' in upload) {
     sendXml(request.res, 'CompleteMultipartUploadResult', {
       Bucket: request.bucket,
       Key: request.key,
-      ETag: upload,
+      ETag: upload.etag,
+      ...checksumElements(upload.checksum),
     });
     return;
   }
@@ -104,14 +164,23 @@ export const completeMultipartUpload = async (store: DiskS3Store, request: S3Req
   const parts = (document.Part ?? []).map((part) => {
     const partNumber = Number(part.PartNumber);
     if (!Number.isInteger(partNumber) || part.ETag === undefined) throw malformedXml();
-    return { partNumber, etag: part.ETag };
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+    for (const algorithm of checksumAlgorithms) {
+      const value = part[checksumElement(algorithm)];
+      if (value !== undefined) checksums[algorithm] = value.trim();
+    }
+    return { partNumber, etag: part.ETag, checksums };
   });
-  const record = await store.completeUpload(upload, parts, writeConditionOf(request));
+  const record = await store.completeUpload(upload, parts, writeConditionOf(request), {
+    value: upload.checksum && request.header(checksumHeader(upload.checksum.algorithm)),
+    type: request.header('x-amz-checksum-type'),
+  });
   sendXml(request.res, 'CompleteMultipartUploadResult', {
     Location: `/${request.bucket}/${encodeURIComponent(request.key).replace(/%2F/g, '/')}`,
     Bucket: request.bucket,
     Key: request.key,
     ETag: record.etag,
+    ...checksumElements(record.checksum),
   });
 };
 
@@ -135,6 +204,9 @@ export const listParts = async (store: DiskS3Store, request: S3Request) => {
     Initiator: owner,
     Owner: owner,
     StorageClass: 'STANDARD',
+    ...(upload.checksum
+      ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type }
+      : {}),
     PartNumberMarker: marker,
     ...(page.length ? { NextPartNumberMarker: page[page.length - 1]?.partNumber } : {}),
     MaxParts: maxParts,
@@ -144,6 +216,12 @@ export const listParts = async (store: DiskS3Store, request: S3Request) => {
       LastModified: part.lastModified,
       ETag: part.etag,
       Size: part.size,
+      ...Object.fromEntries(
+        Object.entries(part.checksums).map(([algorithm, value]) => [
+          checksumElement(algorithm as ChecksumAlgorithm),
+          value,
+        ]),
+      ),
     })),
   });
 };
@@ -174,6 +252,9 @@ export const listMultipartUploads = async (store: DiskS3Store, request: S3Reques
       Owner: owner,
       StorageClass: 'STANDARD',
       Initiated: upload.initiated,
+      ...(upload.checksum
+        ? { ChecksumAlgorithm: upload.checksum.algorithm, ChecksumType: upload.checksum.type }
+        : {}),
     })),
   });
 };

@@ -1,8 +1,12 @@
 import { pipeline } from 'node:stream/promises';
+import { isChecksumAlgorithm } from '../checksums';
 import { S3Error, invalidArgument } from '../errors';
 import {
   bodyOf,
   checkConditions,
+  checksumElements,
+  checksumHeaders,
+  intParam,
   objectHeaders,
   objectOptionsOf,
   sendEmpty,
@@ -12,6 +16,7 @@ import {
 import type { S3Request } from '../http';
 import { maxSinglePutBytes } from '../store';
 import type { DiskS3Store, ObjectRecord } from '../store';
+import { toXml } from '../xml';
 
 /** Query parameters that override a GET's answer headers (used by presigned downloads). */
 const responseOverrides: Record<string, string> = {
@@ -24,16 +29,16 @@ const responseOverrides: Record<string, string> = {
 };
 
 export const putObject = async (store: DiskS3Store, request: S3Request) => {
-  const { body, check } = bodyOf(request);
+  const { body, ...checks } = bodyOf(request);
   const { record } = await store.put(
     request.bucket,
     request.key,
     body,
     objectOptionsOf(request),
-    check,
+    checks,
     writeConditionOf(request),
   );
-  sendEmpty(request.res, 200, { etag: record.etag });
+  sendEmpty(request.res, 200, { etag: record.etag, ...checksumHeaders(record.checksum) });
 };
 
 /** A `Range: bytes=...` header as S3 reads it; undefined means the whole object. */
@@ -83,6 +88,15 @@ export const getObject = async (store: DiskS3Store, request: S3Request, headOnly
     if (value !== null) headers[header] = value;
   }
   if (part) headers['x-amz-mp-parts-count'] = String(part.count);
+  // The checksum is the whole object's, or a part's; a byte range gets none, as in S3.
+  if (request.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && (part || !range))
+    Object.assign(
+      headers,
+      checksumHeaders(
+        record.checksum,
+        part && record.parts ? record.partChecksums?.[Number(partNumber) - 1] : undefined,
+      ),
+    );
   const length = range ? Math.max(0, range.end - range.start + 1) : record.size;
   headers['content-length'] = String(length);
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${record.size}`;
@@ -152,10 +166,71 @@ export const copyObject = async (store: DiskS3Store, request: S3Request) => {
       400,
       `The specified copy source is larger than the maximum allowable size for a copy source: ${maxSinglePutBytes}`,
     );
+  const algorithm = request.header('x-amz-checksum-algorithm')?.toUpperCase();
   const copied = await store.copy(
     source,
     { bucket: request.bucket, key: request.key },
     directive === 'REPLACE' ? objectOptionsOf(request) : undefined,
+    algorithm && isChecksumAlgorithm(algorithm) ? algorithm : undefined,
   );
-  sendXml(request.res, 'CopyObjectResult', { LastModified: copied.lastModified, ETag: copied.etag });
+  sendXml(request.res, 'CopyObjectResult', {
+    LastModified: copied.lastModified,
+    ETag: copied.etag,
+    ...checksumElements(copied.checksum),
+  });
+};
+
+const objectAttributeNames = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
+
+/** GetObjectAttributes (`GET ?attributes`): the attributes named in `x-amz-object-attributes`. */
+export const getObjectAttributes = async (store: DiskS3Store, request: S3Request) => {
+  const wanted = (request.header('x-amz-object-attributes') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (wanted.length === 0 || wanted.some((name) => !objectAttributeNames.includes(name)))
+    throw invalidArgument('Invalid attribute name specified.', 'x-amz-object-attributes', wanted.join(','));
+  const record = await store.head(request.bucket, request.key);
+  const maxParts = intParam(request, 'x-amz-max-parts', 1000, 1000, request.header('x-amz-max-parts'));
+  const marker = intParam(
+    request,
+    'x-amz-part-number-marker',
+    0,
+    10_000,
+    request.header('x-amz-part-number-marker'),
+  );
+  const attributes: Record<string, unknown> = {};
+  if (wanted.includes('ETag')) attributes.ETag = record.etag.replace(/"/g, '');
+  if (wanted.includes('Checksum') && record.checksum) {
+    const { ChecksumType, ...value } = checksumElements(record.checksum);
+    attributes.Checksum = { ...value, ChecksumType };
+  }
+  if (wanted.includes('ObjectParts') && record.parts) {
+    const all = record.parts.map((size, index) => ({
+      PartNumber: index + 1,
+      Size: size,
+      ...(record.checksum && record.partChecksums?.[index]
+        ? { [`Checksum${record.checksum.algorithm}`]: record.partChecksums[index] }
+        : {}),
+    }));
+    const after = all.filter((part) => part.PartNumber > marker);
+    const page = after.slice(0, maxParts);
+    attributes.ObjectParts = {
+      PartsCount: all.length,
+      PartNumberMarker: marker,
+      ...(page.length ? { NextPartNumberMarker: page[page.length - 1]?.PartNumber } : {}),
+      MaxParts: maxParts,
+      IsTruncated: after.length > page.length,
+      Part: page,
+    };
+  }
+  if (wanted.includes('StorageClass')) attributes.StorageClass = 'STANDARD';
+  if (wanted.includes('ObjectSize')) attributes.ObjectSize = record.size;
+  const text = toXml('GetObjectAttributesResponse', attributes);
+  request.res.writeHead(200, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(text),
+    'last-modified': new Date(record.lastModified).toUTCString(),
+  });
+  request.res.end(text);
 };
