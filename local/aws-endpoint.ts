@@ -62,26 +62,47 @@ const close = (server: Server) =>
     server.close(() => done());
   });
 
-const proxyTo = (port: number, upstreamAgent: Agent) => (req: IncomingMessage, res: ServerResponse) => {
-  const upstream = httpRequest(
-    {
-      host: '127.0.0.1',
-      port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-      agent: upstreamAgent,
-    },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  upstream.on('error', (error) => {
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-    res.end(`local AWS endpoint: upstream failed: ${error.message}`);
-  });
-  req.pipe(upstream);
+/**
+ * Requests proxied to an emulator and not yet answered. An emulator closed under one of them
+ * (dynalite closes its LevelDB with its server) fails it with an error thrown in a callback,
+ * which takes the whole process down: stopping waits for them first.
+ */
+type InFlight = Set<Promise<void>>;
+
+const proxyTo =
+  (port: number, upstreamAgent: Agent, inFlight: InFlight) => (req: IncomingMessage, res: ServerResponse) => {
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+    const upstream = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: upstreamAgent,
+      },
+      (answer) => {
+        answer.once('end', settle).once('error', settle);
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        // A caller gone (the gateway closing) still lets the answer drain, so the request ends.
+        res.once('close', () => answer.resume());
+      },
+    );
+    upstream.on('error', (error) => {
+      settle();
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`local AWS endpoint: upstream failed: ${error.message}`);
+    });
+    req.pipe(upstream);
+  };
+
+/** Waits for the proxied requests still in flight, for at most `ms`. */
+const drain = async (inFlight: InFlight, ms: number) => {
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, ms))]);
 };
 
 const readBody = async (req: IncomingMessage) => {
@@ -128,8 +149,9 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
   // for 5 s too: reusing one just as the emulator closes it fails the request ("socket hang up").
   // Idle connections are closed here first, and all of them when the endpoint stops.
   const upstreamAgent = new Agent({ keepAlive: true, timeout: 2_000 });
-  const toDynamo = proxyTo(dynamoPort, upstreamAgent);
-  const toFauxqs = proxyTo(fauxqsPort, upstreamAgent);
+  const inFlight: InFlight = new Set();
+  const toDynamo = proxyTo(dynamoPort, upstreamAgent, inFlight);
+  const toFauxqs = proxyTo(fauxqsPort, upstreamAgent, inFlight);
   const services = options.services ?? {};
 
   const gateway = createServer((req, res) => {
@@ -155,6 +177,7 @@ export const startAwsEndpoint = async (options: AwsEndpointOptions): Promise<Aws
     onObjectCreated: (listener) => s3Store.onObjectCreated(listener),
     stop: async () => {
       await close(gateway);
+      await drain(inFlight, 5_000);
       upstreamAgent.destroy();
       await fauxqs.close();
       await close(dynamo);
