@@ -113,6 +113,10 @@ export class LongtailClient {
     return this.send(true, () => this.api.POST('/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
   }
 
+  resumeJob(jobId: string) {
+    return this.call<Job>('POST', `/jobs/${encodeURIComponent(jobId)}/resume`);
+  }
+
   retryFailed(jobId: string) {
     return this.send(true, () =>
       this.api.POST('/jobs/{jobId}/retry-failed', { params: { path: { jobId } } }),

@@ -3,6 +3,7 @@ import { DynamoShardProgressStore } from '../lib/aws/dynamodb/shard-progress-sto
 import { costViewOf } from '../lib/domain/cost';
 import { jobView } from '../lib/domain/job-view';
 import { priceTable } from '../lib/config';
+import { isTerminal } from '../lib/domain/job';
 import { summarizeShards } from '../lib/domain/shard-progress';
 import { getOwnedJob } from '../lib/use-cases/get-job';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
@@ -15,7 +16,7 @@ export const handler = httpHandler(async (event) => {
   const jobId = event.pathParameters?.jobId ?? '';
   const job = await getOwnedJob(ownerOf(event), jobId, store);
   const progress = job.shardCount
-    ? summarizeShards(await shardProgress.listFor(jobId), job.shardCount)
+    ? summarizeShards(await shardProgress.listFor(jobId), job.shardCount, isTerminal(job.status))
     : undefined;
   return json(200, {
     ...jobView(job, apiBaseUrl(event), progress),

@@ -77,3 +77,8 @@ export const httpStatusOf = (error: unknown): number => {
   if (error instanceof PayloadTooLarge) return 413;
   return 500;
 };
+
+/** Step Functions refused to redrive an execution (running, succeeded, or past its redrive period). */
+export class ExecutionNotRedrivable extends LongtailError {
+  override name = 'ExecutionNotRedrivable';
+}

@@ -89,6 +89,23 @@ export const registerJobs = (program: Command) => {
 
   withFollowOptions(
     jobs
+      .command('resume')
+      .description('resume a job that failed for a curable reason, from where it stopped')
+      .argument('<jobId>')
+      .option('-w, --wait', 'follow the job to its end'),
+  ).action(async (jobId: string, flags: FollowFlags & { wait?: boolean }, command: Command) => {
+    const context = contextOf(command);
+    const job = await context.client().resumeJob(jobId);
+    if (!flags.wait && !flags.out) {
+      if (context.json) printJson(job);
+      else process.stdout.write(`Job ${job.jobId} ${job.status}.\n`);
+      return;
+    }
+    await follow(context, job.jobId, flags);
+  });
+
+  withFollowOptions(
+    jobs
       .command('retry-failed')
       .description("run a finished job's failed records again, as a new job")
       .argument('<jobId>')

@@ -3,6 +3,8 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
+  ExecutionNotRedrivable as SfnExecutionNotRedrivable,
+  RedriveExecutionCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -10,10 +12,11 @@ import type { HistoryEvent as SfnHistoryEvent, SFNClient } from '@aws-sdk/client
 import { sfnClient } from './clients';
 import { resources } from '../config';
 import { executionArnOf } from '../domain/locations';
-import { NotFound } from '../errors';
+import { ExecutionNotRedrivable, NotFound } from '../errors';
 import type {
   ExecutionHistoryReader,
   ExecutionLookup,
+  ExecutionRedriver,
   ExecutionStarter,
   ExecutionStatus,
   ExecutionStopper,
@@ -129,5 +132,22 @@ export class StepFunctionsExecutionHistory implements ExecutionHistoryReader {
       throw error;
     }
     return events;
+  }
+}
+
+export class StepFunctionsExecutionRedriver implements ExecutionRedriver {
+  constructor(private readonly client: () => SFNClient = sfnClient.get) {}
+
+  async redrive(executionArn: string) {
+    try {
+      await this.client().send(new RedriveExecutionCommand({ executionArn }));
+    } catch (error) {
+      if (error instanceof SfnExecutionNotRedrivable || error instanceof ExecutionDoesNotExist)
+        throw new ExecutionNotRedrivable(
+          'NOT_RESUMABLE',
+          `Step Functions cannot redrive it: ${error.message}`,
+        );
+      throw error;
+    }
   }
 }

@@ -72,6 +72,8 @@ export interface Job {
   recordsCounted?: boolean;
   /** When the owner asked to cancel it (absent for a job the reconciler cancelled). */
   cancelRequestedAt?: string;
+  /** When the job was last resumed after a failure (POST /jobs/{id}/resume). */
+  resumedAt?: string;
   /** For a job cancelled while it ran: the outputs of the shards that had finished. */
   partialOutputs?: string[];
   /** What the job used, recorded when it ends: the instance time of each Batch attempt. */

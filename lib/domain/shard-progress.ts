@@ -32,16 +32,22 @@ export interface ShardSummary {
   running: number;
   succeeded: number;
   failed: number;
+  /** Shards that had not finished (pending or running) when the job ended: they never will. */
+  stopped: number;
 }
 
-/** Records and shards so far, from the rows the shards have written. */
-export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
+/**
+ * Records and shards so far, from the rows the shards have written. For a job that ended
+ * (failed, cancelled), a shard still pending or running never will be: it counts as stopped.
+ */
+export const summarizeShards = (rows: ShardProgress[], shardCount: number, jobEnded = false) => {
   const shards: ShardSummary = {
     total: shardCount,
-    pending: shardCount - rows.length,
+    pending: Math.max(0, shardCount - rows.length),
     running: 0,
     succeeded: 0,
     failed: 0,
+    stopped: 0,
   };
   let succeeded = 0;
   let failed = 0;
@@ -51,6 +57,11 @@ export const summarizeShards = (rows: ShardProgress[], shardCount: number) => {
     succeeded += row.succeeded;
     failed += row.failed;
     bytes += row.bytes ?? 0;
+  }
+  if (jobEnded) {
+    shards.stopped = shards.pending + shards.running;
+    shards.pending = 0;
+    shards.running = 0;
   }
   return { shards, succeeded, failed, bytes };
 };

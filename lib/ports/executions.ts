@@ -37,3 +37,11 @@ export interface ExecutionHistoryReader {
   /** Every event of the execution, oldest first; undefined when the execution is unknown (or its history gone). */
   history(executionArn: string): Promise<HistoryEvent[] | undefined>;
 }
+
+export interface ExecutionRedriver {
+  /**
+   * Continues a failed, aborted or timed-out execution from the state where it stopped, under the
+   * same ARN (Step Functions' RedriveExecution). Throws ExecutionNotRedrivable when it cannot.
+   */
+  redrive(executionArn: string): Promise<void>;
+}

@@ -15,7 +15,10 @@ export interface ListJobsQuery {
 
 /** Fields a transition may set besides the status. */
 export type TransitionFields = Partial<
-  Pick<Job, 'startedAt' | 'completedAt' | 'counts' | 'error' | 'executionArn' | 'cancelRequestedAt'>
+  Pick<
+    Job,
+    'startedAt' | 'completedAt' | 'counts' | 'error' | 'executionArn' | 'cancelRequestedAt' | 'partialOutputs'
+  >
 >;
 
 /** Where job records live; every status change is conditional, so a job moves only forward. */
@@ -33,6 +36,11 @@ export interface JobStore {
   listActive(status: 'pending' | 'running', before: string, pageSize?: number): Promise<Job[]>;
   /** Records what a job cancelled while running had done: its counts and finished shards' outputs. */
   recordCancellation(jobId: string, done: { counts: Job['counts']; partialOutputs: string[] }): Promise<Job>;
+  /**
+   * A failed job back to running, for a resume: its error and end cleared, `resumedAt` set. Only
+   * from failed (TransitionRejected otherwise): the one move back the job's statuses allow.
+   */
+  reopen(jobId: string, resumedAt: string): Promise<Job>;
   /** Records a running job's shard count and record total, once its input is planned. */
   recordPlan(jobId: string, plan: PlanSummary): Promise<void>;
   /** Records what the job used (instance time per Batch attempt), for its cost; a later record replaces it. */

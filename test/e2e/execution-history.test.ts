@@ -1,7 +1,7 @@
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoCustomers } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
@@ -178,7 +178,6 @@ describe('GetExecutionHistory on the local Step Functions', () => {
       executionsFile,
       `${JSON.stringify({ ...old, executionArn: oldArn, name: `${String(old.name)}-old` })}\n`,
     );
-    rmSync(join(historyDir, `${encodeURIComponent(`${String(old.name)}-old`)}.jsonl`), { force: true });
     writeFileSync(join(historyDir, 'ignored.txt'), 'not a history');
 
     await local.start();

@@ -1,4 +1,6 @@
 import { StopExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
 
@@ -45,7 +47,7 @@ describe('jobs whose execution ends outside the state machine', () => {
     expect(await local.jobEvent(jobId)).toMatchObject({ type: 'job.cancelled', jobId, status: 'cancelled' });
   });
 
-  it('are failed, not left running, when the local runtime stops in the middle of them', async () => {
+  it('are failed with the reason, not left running, when the runtime stops mid-run and cannot resume them', async () => {
     const inputUri = await local.putInput('big/customers-2.jsonl', bigInput);
     const submitted = await local.api('/jobs', {
       method: 'POST',
@@ -55,13 +57,19 @@ describe('jobs whose execution ends outside the state machine', () => {
     await waitForStatus(local, jobId, 'running');
 
     await local.stop();
+    // As a .data/ from before the runtime kept histories: nothing says where the execution was.
+    const histories = join(local.dataDir, 'stepfunctions', 'history');
+    const history = readdirSync(histories).find((name) => name.endsWith(`${jobId}.jsonl`));
+    rmSync(join(histories, history!));
     await local.start({ batchConcurrency: 1 });
     const job = await local.waitForJob(jobId);
 
     expect(job.status).toBe('failed');
     expect(job.error).toEqual({
       code: 'EXECUTION_FAILED',
-      message: expect.stringContaining('The local runtime stopped while the execution ran'),
+      message: expect.stringMatching(
+        /The local runtime stopped while the execution ran and it cannot be resumed: no history/,
+      ),
     });
   });
 });

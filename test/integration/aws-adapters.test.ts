@@ -12,7 +12,13 @@ import { S3ObjectStore } from '../../lib/aws/s3';
 import { joinObjects } from '../../lib/use-cases/steps/join-objects';
 import { Conflict, TransitionRejected } from '../../lib/errors';
 import type { Job } from '../../lib/domain/job';
-import { StepFunctionsExecutionStarter } from '../../lib/aws/step-functions';
+import {
+  StepFunctionsExecutionLookup,
+  StepFunctionsExecutionRedriver,
+  StepFunctionsExecutionStarter,
+} from '../../lib/aws/step-functions';
+import { ExecutionNotRedrivable } from '../../lib/errors';
+import { SFNClient, StartExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { SqsJobQueue } from '../../lib/aws/sqs';
 import { defaultJobOptions } from '../../lib/domain/job-options';
 import { DynamoJobStore } from '../../lib/aws/dynamodb/job-store';
@@ -27,6 +33,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'longtail-adapters-'));
 const region = 'us-east-1';
 let endpoint: AwsEndpoint;
 let stateMachineArn: string;
+let flakyMachineArn: string;
+let flakyCalls = 0;
 
 const jobFor = (jobId: string, ownerId: string, createdAt: string): Job => ({
   jobId,
@@ -50,6 +58,30 @@ beforeAll(async () => {
     'adapters-test',
     { StartAt: 'Wait a little', States: { 'Wait a little': { Type: 'Wait', Seconds: 1, End: true } } },
     () => undefined,
+  );
+  // A Task that fails on its first call and succeeds after: what a redrive is for.
+  flakyMachineArn = stepFunctions.registerStateMachine(
+    'adapters-redrive',
+    {
+      StartAt: 'First',
+      States: {
+        First: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:us-east-1:000000000000:function:first',
+          Next: 'Flaky',
+        },
+        Flaky: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:flaky', End: true },
+      },
+    },
+    (resource) =>
+      resource.endsWith(':first')
+        ? async (input) => input
+        : async () => {
+            flakyCalls++;
+            if (flakyCalls === 1)
+              throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+            return { ok: true };
+          },
   );
   endpoint = await startAwsEndpoint({
     host: '127.0.0.1',
@@ -388,5 +420,80 @@ describe('StepFunctionsExecutionStarter against the local Step Functions', () =>
     });
     expect(again.executionArn).toBe(first.executionArn);
     expect(afterItEnded).toEqual({ executionArn: first.executionArn, alreadyStarted: true });
+  });
+});
+
+describe('StepFunctionsExecutionRedriver against the local Step Functions', () => {
+  const waitFor = async (executionArn: string, status: string) => {
+    const lookup = new StepFunctionsExecutionLookup();
+    for (let i = 0; i < 200; i++) {
+      if ((await lookup.describe(executionArn))?.status === status) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`${executionArn} never ${status}`);
+  };
+
+  it('continues a failed execution from its failed state, under the same ARN, and refuses a succeeded one', async () => {
+    const sfn = new SFNClient({ endpoint: endpoint.url, region });
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: flakyMachineArn, name: 'redrive-me', input: '{"n":1}' }),
+    );
+    await waitFor(executionArn, 'FAILED');
+    const redriver = new StepFunctionsExecutionRedriver();
+
+    await redriver.redrive(executionArn);
+    await waitFor(executionArn, 'SUCCEEDED');
+
+    const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    sfn.destroy();
+    expect(flakyCalls).toBe(2);
+    // The state that had succeeded ran once; the redrive is in the history.
+    expect(events.filter((e) => e.stateEnteredEventDetails?.name === 'First')).toHaveLength(1);
+    expect(events.map((e) => e.type)).toContain('ExecutionRedriven');
+    await expect(redriver.redrive(executionArn)).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+    await expect(redriver.redrive(`${executionArn}-unknown`)).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+  });
+});
+
+describe('DynamoJobStore.reopen and DynamoShardProgressStore.get against the DynamoDB emulator', () => {
+  const store = new DynamoJobStore();
+  const progress = new DynamoShardProgressStore();
+
+  it('moves a failed job back to running, clearing its error and end, and nothing else', async () => {
+    await store.create(jobFor('job-reopen', 'frank', '2026-05-01T00:00:00.000Z'));
+    await store.transition('job-reopen', 'running');
+    await store.transition('job-reopen', 'failed', {
+      completedAt: '2026-05-01T00:01:00.000Z',
+      error: { code: 'WORKER_FAILED', message: 'host lost' },
+      partialOutputs: ['s3://out/part'],
+    });
+
+    const reopened = await store.reopen('job-reopen', '2026-05-01T00:02:00.000Z');
+
+    expect(reopened).toMatchObject({ status: 'running', resumedAt: '2026-05-01T00:02:00.000Z' });
+    expect(reopened.error).toBeUndefined();
+    expect(reopened.completedAt).toBeUndefined();
+    expect(reopened.partialOutputs).toBeUndefined();
+    expect((await store.listActive('running', '2026-06-01T00:00:00.000Z')).map((j) => j.jobId)).toContain(
+      'job-reopen',
+    );
+    await expect(store.reopen('job-reopen', '2026-05-01T00:03:00.000Z')).rejects.toMatchObject({
+      name: 'TransitionRejected',
+    });
+  });
+
+  it("reads one shard's row", async () => {
+    await progress.report('job-get', {
+      index: 3,
+      status: 'succeeded',
+      attempt: 2,
+      processed: 5,
+      succeeded: 5,
+      failed: 0,
+      updatedAt: '2026-05-01T00:00:00.000Z',
+    });
+
+    expect(await progress.get('job-get', 3)).toMatchObject({ index: 3, status: 'succeeded', attempt: 2 });
+    expect(await progress.get('job-get', 4)).toBeUndefined();
   });
 });

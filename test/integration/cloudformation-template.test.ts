@@ -717,11 +717,28 @@ describe('the permissions in the packaged template', () => {
       's3:PutObject': ['${OutputsBucket.Arn}/work/*'],
       's3:AbortMultipartUpload': ['${OutputsBucket.Arn}/work/*'],
       'dynamodb:PutItem': ['${JobsTable.Arn}', '${ModelsTable.Arn}'],
-      // A model check reads the version and records its outcome and aliases.
-      'dynamodb:GetItem': ['${ModelsTable.Arn}'],
+      // A model check reads the version; a shard reads its own row first (a resumed job's
+      // succeeded shard is not run again).
+      'dynamodb:GetItem': ['${JobsTable.Arn}', '${ModelsTable.Arn}'],
       'dynamodb:UpdateItem': ['${ModelsTable.Arn}'],
     });
     expect((propsOf(roleId).ManagedPolicyArns as Json[] | undefined) ?? []).toEqual([]);
+  });
+
+  it('lets POST /jobs/{id}/resume read and reopen job records and redrive only the inference executions', () => {
+    const grants = Object.fromEntries(
+      Object.entries(grantsOf('ResumeJobIamRoleLambdaExecution')).filter(
+        ([action]) => !action.startsWith('logs:'),
+      ),
+    );
+
+    expect(grants).toEqual({
+      'dynamodb:GetItem': ['${JobsTable.Arn}'],
+      'dynamodb:UpdateItem': ['${JobsTable.Arn}'],
+      'states:RedriveExecution': [
+        'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:longtail-test-inference-job:*',
+      ],
+    });
   });
 
   it('lets the worker put only shard progress rows, never a job record', () => {
@@ -731,7 +748,7 @@ describe('the permissions in the packaged template', () => {
     );
 
     expect(puts).toHaveLength(1);
-    expect(listOf(puts[0]?.Action)).toEqual(['dynamodb:PutItem']);
+    expect(listOf(puts[0]?.Action)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(puts[0]?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#shard#*'] },
     });

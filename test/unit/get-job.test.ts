@@ -150,6 +150,27 @@ describe('get-job handler', () => {
     });
   });
 
+  it('shows no shard of a failed job as pending or running: those stopped with it', async () => {
+    const job = aJob({ status: 'failed', shardCount: 3, counts: { total: 30, succeeded: 10, failed: 0 } });
+    dynamo.on(GetCommand).resolves({ Item: storedJob(job) });
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        storedShardRow(
+          jobId,
+          aShardProgress({ index: 0, status: 'succeeded', processed: 10, succeeded: 10 }),
+        ),
+        storedShardRow(jobId, aShardProgress({ index: 1, status: 'running', processed: 3, succeeded: 3 })),
+      ],
+    });
+
+    const response = await handler(getJobEvent(jobId), lambdaContext());
+
+    expect(bodyOf(response)).toMatchObject({
+      counts: { total: 30, succeeded: 10, failed: 0 },
+      shards: { total: 3, pending: 0, running: 0, succeeded: 1, failed: 0, stopped: 2 },
+    });
+  });
+
   it('reads no shard rows for a job that is not planned yet', async () => {
     dynamo.on(GetCommand).resolves({ Item: storedJob(aJob({ status: 'pending' })) });
 

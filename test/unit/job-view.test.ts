@@ -44,7 +44,7 @@ describe('jobView', () => {
   const progress = {
     succeeded: 40,
     failed: 2,
-    shards: { total: 3, pending: 1, running: 1, succeeded: 1, failed: 0 },
+    shards: { total: 3, pending: 1, running: 1, succeeded: 1, failed: 0, stopped: 0 },
   };
 
   it("shows a running job's counts from its shards' progress, with the total it was planned with", () => {

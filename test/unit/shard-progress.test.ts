@@ -18,16 +18,29 @@ describe('summarizeShards', () => {
     ];
 
     expect(summarizeShards(rows, 6)).toEqual({
-      shards: { total: 6, pending: 3, running: 1, succeeded: 1, failed: 1 },
+      shards: { total: 6, pending: 3, running: 1, succeeded: 1, failed: 1, stopped: 0 },
       succeeded: 135,
       failed: 62,
       bytes: 13_200,
     });
   });
 
+  it('counts the shards of an ended job that had not finished as stopped, none pending or running', () => {
+    const rows = [
+      aShardProgress({ index: 0, status: 'succeeded', succeeded: 90, failed: 10 }),
+      aShardProgress({ index: 1, status: 'running', succeeded: 40, failed: 2 }),
+    ];
+
+    expect(summarizeShards(rows, 4, true)).toEqual({
+      shards: { total: 4, pending: 0, running: 0, succeeded: 1, failed: 0, stopped: 3 },
+      succeeded: 130,
+      failed: 12,
+    });
+  });
+
   it('says every shard is pending before any has reported', () => {
     expect(summarizeShards([], 3)).toEqual({
-      shards: { total: 3, pending: 3, running: 0, succeeded: 0, failed: 0 },
+      shards: { total: 3, pending: 3, running: 0, succeeded: 0, failed: 0, stopped: 0 },
       succeeded: 0,
       failed: 0,
       bytes: 0,

@@ -2,6 +2,7 @@ import validator from 'asl-validator';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchJobNameOf } from '../../lib/domain/locations';
+import { resumableErrorCodes } from '../../lib/domain/job-resume';
 import { lambdaLogicalIdOf, loadServerlessConfig } from '../../local/serverless-config';
 import { happyPath, rawDefinition, resolvedDefinition } from '../support/state-machine';
 
@@ -106,19 +107,37 @@ describe('statemachines/inference-job.asl.json', () => {
   });
 
   it('sends every failure of a task to a state that marks the job failed, or to a Fail state', () => {
-    for (const [name, state] of tasks) {
+    // "Wait for a resume" fails the execution on purpose (see the next tests): it catches nothing.
+    for (const [name, state] of tasks.filter(([name]) => name !== 'Wait for a resume')) {
       const catchAll = state.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
       expect({ name, catches: Boolean(catchAll) }).toEqual({ name, catches: true });
       const target = definition.States[catchAll!.Next];
-      const reachesFailure = catchAll!.Next === 'Mark job failed' || target?.Type === 'Fail';
+      const reachesFailure =
+        catchAll!.Next === 'Mark job failed' ||
+        target?.Type === 'Fail' ||
+        catchAll!.Next === 'Can it be resumed?';
       expect({ name, reachesFailure }).toEqual({ name, reachesFailure: true });
     }
   });
 
   it('marks the job failed, then announces the failure, then fails the execution', () => {
     expect(definition.States['Mark job failed']?.Next).toBe('Announce job failed');
-    expect(definition.States['Announce job failed']?.Next).toBe('Job failed');
+    expect(definition.States['Announce job failed']?.Next).toBe('Can it be resumed?');
+    expect(definition.States['Can it be resumed?']?.Default).toBe('Job failed');
     expect(definition.States['Job failed']?.Type).toBe('Fail');
+  });
+
+  it('stops a job failed for a curable reason at "Wait for a resume", which a redrive reruns', () => {
+    const choice = JSON.stringify(definition.States['Can it be resumed?']);
+    const codes = [...choice.matchAll(/"StringEquals":"([A-Z_]+)"/g)].map((m) => m[1]);
+    // The same codes POST /jobs/{id}/resume accepts.
+    expect(codes.sort()).toEqual([...resumableErrorCodes].sort());
+    const wait = definition.States['Wait for a resume']!;
+    // Not caught: its JobNotRunnable (the job is failed) fails the execution in this state.
+    expect(wait.Catch).toBeUndefined();
+    expect(JSON.stringify(wait.Resource)).toContain('MarkJobRunningLambdaFunction');
+    expect(wait.Next).toBe('Resume from where?');
+    expect(definition.States['Resume from where?']?.Default).toBe('Plan the shards');
   });
 
   it('retries transient AWS errors with exponential backoff in every task', () => {
@@ -187,7 +206,8 @@ describe('statemachines/inference-job.asl.json', () => {
     );
     const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-    expect(taskFunctions).toHaveLength(4);
+    // "Mark job running" twice: also as "Wait for a resume".
+    expect(new Set(taskFunctions).size).toBe(4);
     for (const logicalId of taskFunctions) {
       const { name, fn } = byLogicalId.get(logicalId)!;
       expect(fn.handler).toBe(`functions/${kebab(name)}.handler`);

@@ -160,6 +160,40 @@ export class DynamoJobStore implements JobStore {
     return fromStored(Attributes ?? {});
   }
 
+  async reopen(jobId: string, resumedAt: string) {
+    const job = await this.get(jobId);
+    if (!job) throw new TransitionRejected('JOB_NOT_FOUND', `Job ${jobId} does not exist.`);
+    try {
+      const { Attributes } = await this.client().send(
+        new UpdateCommand({
+          TableName: this.tableName(),
+          Key: { jobId },
+          UpdateExpression:
+            'SET #status = :running, ownerStatus = :ownerStatus, activeStatus = :running, resumedAt = :at REMOVE #error, completedAt, partialOutputs',
+          ConditionExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':failed': 'failed',
+            ':ownerStatus': ownerStatusKey(job.ownerId, 'running'),
+            ':at': resumedAt,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromStored(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.get(jobId);
+        throw new TransitionRejected(
+          'INVALID_TRANSITION',
+          `Job ${jobId} is ${current?.status ?? 'gone'}; only a failed job can be resumed.`,
+        );
+      }
+      throw error;
+    }
+  }
+
   async recordPlan(jobId: string, plan: PlanSummary) {
     const counted = plan.totalRecords !== undefined;
     await this.client().send(

@@ -2,7 +2,8 @@ import { jobEventOf } from '../../domain/job-event';
 import type { JobEvent } from '../../domain/job-event';
 import { jobErrorOf } from '../../domain/job-failure';
 import type { CaughtError } from '../../domain/job-failure';
-import { reportLocationOf } from '../../domain/locations';
+import { reportLocationOf, shardOutputLocationOf } from '../../domain/locations';
+import { toS3Uri } from '../../domain/s3-location';
 import { partialCountsOf } from '../../domain/shard-progress';
 import type { PlanningReport } from '../../domain/job-failure';
 import { TransitionRejected } from '../../errors';
@@ -44,12 +45,17 @@ export const markJobFailed = async (
     rows.length > 0 && job
       ? partialCountsOf(job.recordsCounted === false ? undefined : job.counts.total, rows)
       : undefined;
+  // As a cancelled job's: the outputs of the shards that had finished stay, listed on the job.
+  const partialOutputs = rows
+    .filter((row) => row.status === 'succeeded')
+    .map((row) => toS3Uri(shardOutputLocationOf(deps.outputsBucket, jobId, row.index).output));
   try {
     return jobEventOf(
       await deps.store.transition(jobId, 'failed', {
         error,
         completedAt: nowOf(deps),
         ...(counts ? { counts } : {}),
+        ...(partialOutputs.length > 0 ? { partialOutputs } : {}),
       }),
     );
   } catch (transitionError) {

@@ -1,0 +1,16 @@
+import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
+import { StepFunctionsExecutionRedriver } from '../lib/aws/step-functions';
+import { jobView } from '../lib/domain/job-view';
+import { resumeJob } from '../lib/use-cases/resume-job';
+import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
+
+const deps = {
+  store: new DynamoJobStore(),
+  executions: new StepFunctionsExecutionRedriver(),
+};
+
+/** POST /jobs/{jobId}/resume: a job failed for a curable reason goes on from where it stopped. */
+export const handler = httpHandler(async (event) => {
+  const job = await resumeJob(ownerOf(event), event.pathParameters?.jobId ?? '', deps);
+  return json(202, jobView(job, apiBaseUrl(event)));
+});
