@@ -35,6 +35,7 @@ describe('summarizeShards', () => {
       shards: { total: 4, pending: 0, running: 0, succeeded: 1, failed: 0, stopped: 3 },
       succeeded: 130,
       failed: 12,
+      bytes: 0,
     });
   });
 
