@@ -32,12 +32,9 @@ export const stateRunSchema = z
       description:
         'The last error raised in the state: the one a Catch took, or the one that ended the execution.',
     }),
-    retries: z
-      .number()
-      .int()
-      .meta({
-        description: 'Errors raised in the state before it left it (a Retry ran it again after each).',
-      }),
+    retries: z.number().int().meta({
+      description: 'Errors raised in the state before it left it (a Retry ran it again after each).',
+    }),
   })
   .meta({ id: 'StateRun', description: 'One pass through a state of the execution.' });
 export type StateRun = z.output<typeof stateRunSchema>;
