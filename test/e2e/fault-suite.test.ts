@@ -24,6 +24,9 @@ describe('the fault suite, bounded', () => {
 
     // The kills found jobs under way, not only ended ones.
     expect(report.killedWhile.running ?? 0).toBeGreaterThan(0);
+    expect(report.killedWhile['just submitted']).toBe(3);
+    expect(report.atStart.resumed).toBeGreaterThan(0);
+    expect(report.atStart.notResumed).toBe(0);
     expect(report).toMatchObject({
       jobsLost: 0,
       duplicateJobs: 0,

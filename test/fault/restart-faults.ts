@@ -29,6 +29,8 @@ export interface RestartFaultOptions {
 export interface RestartFaultReport {
   jobs: number;
   restarts: number;
+  /** What the restarted runtimes did at start, summed over the restarts. */
+  atStart: typeof atStart;
   /** What the jobs were doing at each kill: status → jobs, summed over the kills. */
   killedWhile: Record<string, number>;
   jobsLost: number;
@@ -54,6 +56,9 @@ interface RunningStack {
 const projectRoot = resolve(__dirname, '../..');
 
 /** Starts the runtime in its own process group and waits for its READY line. */
+/** What the restarted runtimes said they did at start (their "Restarted: …" lines), summed. */
+const atStart = { resumed: 0, notResumed: 0, pendingRequeued: 0, webhooksRequeued: 0 };
+
 const startStack = (dataDir: string): Promise<RunningStack> =>
   new Promise((done, fail) => {
     const child = spawn(
@@ -71,6 +76,16 @@ const startStack = (dataDir: string): Promise<RunningStack> =>
     let err = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
+      const said =
+        /Restarted: (\d+) execution\(s\) resumed, (\d+) could not be, (\d+) pending job\(s\) and (\d+) undelivered/.exec(
+          chunk.toString(),
+        );
+      if (said) {
+        atStart.resumed += Number(said[1]);
+        atStart.notResumed += Number(said[2]);
+        atStart.pendingRequeued += Number(said[3]);
+        atStart.webhooksRequeued += Number(said[4]);
+      }
       const ready = /READY (.+)\n/.exec(out);
       if (ready) done({ child, ...(JSON.parse(ready[1]!) as Omit<RunningStack, 'child'>) });
     });
@@ -102,6 +117,7 @@ export const runRestartFaults = async (options: RestartFaultOptions): Promise<Re
   // About 170 bytes a record: 8,000 records are one or two shards of 1 MB.
   const records = options.records ?? 8000;
   const dataDir = mkdtempSync(join(tmpdir(), 'longtail-restart-'));
+  Object.assign(atStart, { resumed: 0, notResumed: 0, pendingRequeued: 0, webhooksRequeued: 0 });
 
   // A webhook receiver in this process: it outlives every runtime.
   const deliveries = new Map<string, { ids: Set<string>; ok: number }>();
@@ -179,14 +195,22 @@ export const runRestartFaults = async (options: RestartFaultOptions): Promise<Re
   try {
     // Jobs go in before each kill, so that every kill finds some just submitted (pending), some
     // planning or running shards, and older ones assembling or announcing.
+    // One job of each wave goes in just before the kill: still pending (its queue message in the
+    // in-memory queue) or only just started when the runtime dies.
     const perWave = Math.ceil(options.jobs / options.restarts);
     let submitted = 0;
     for (let restart = 0; restart < options.restarts; restart++) {
-      for (let i = 0; i < perWave && submitted < options.jobs; i++) await submit(submitted++);
+      for (let i = 0; i < perWave - 1 && submitted < options.jobs; i++) await submit(submitted++);
       await sleep(300 + random() * 4000);
       for (const jobId of expected.keys()) {
         const { status } = await api(`/jobs/${jobId}`);
         killedWhile[String(status)] = (killedWhile[String(status)] ?? 0) + 1;
+      }
+      // Killed the moment its POST is answered: pending, its message in the in-memory queue, or
+      // its execution only just started.
+      if (submitted < options.jobs) {
+        await submit(submitted++);
+        killedWhile['just submitted'] = (killedWhile['just submitted'] ?? 0) + 1;
       }
       log(`kill ${restart + 1}: ${JSON.stringify(killedWhile)}`);
       await killStack(stack);
@@ -251,6 +275,7 @@ export const runRestartFaults = async (options: RestartFaultOptions): Promise<Re
     return {
       jobs: options.jobs,
       restarts: options.restarts,
+      atStart: { ...atStart },
       killedWhile,
       jobsLost: options.jobs - (statuses.completed ?? 0),
       duplicateJobs: listed.length - options.jobs,
