@@ -110,6 +110,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/jobs/{jobId}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a job that failed for a curable reason, from where it stopped
+     * @description Only a failed job whose error is WORKER_FAILED, TIMED_OUT, INTERNAL_ERROR or EXECUTION_FAILED: its execution is redriven (the same execution, its finished states and succeeded shards not run again). Answers the job, running again.
+     */
+    post: operations['resumeJob'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/models': {
     parameters: {
       query?: never;
@@ -284,6 +304,142 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/console': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The operator console’s page (no key: the page asks for one) */
+    get: operations['getConsole'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/console/{file}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of the console’s files: its page, ES modules and stylesheet */
+    get: operations['getConsoleFile'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/state-machine': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The state machine’s definition, as deployed (operators only) */
+    get: operations['getStateMachine'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/jobs/{jobId}/execution': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A job’s execution, state by state, from its history (operators only) */
+    get: operations['getJobExecution'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/jobs/{jobId}/shards': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Each shard of a job: status, attempt, counts, records per second, error (operators only) */
+    get: operations['getJobShards'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/jobs/{jobId}/shards/{shard}/logs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The worker log of each attempt of a shard (operators only; the local runtime’s) */
+    get: operations['getShardLogs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/jobs/{jobId}/outputs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The first lines of a job’s output and failure files (operators only) */
+    get: operations['getJobOutputHeads'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ops/queues': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The jobs queue, the dead-letter queue and Batch’s RUNNABLE jobs (operators only) */
+    get: operations['getQueues'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -372,7 +528,24 @@ export interface components {
      *       "consoleUrl": null,
      *       "webhookUrl": null,
      *       "webhookAttempts": [],
-     *       "statusUrl": "https://api.example.com/jobs/0b5e6f7a-3c1d-4e2f-9a8b-7c6d5e4f3a2b"
+     *       "statusUrl": "https://api.example.com/jobs/0b5e6f7a-3c1d-4e2f-9a8b-7c6d5e4f3a2b",
+     *       "cost": {
+     *         "instanceType": "g4dn.xlarge",
+     *         "gpuSeconds": 2.4,
+     *         "attempts": 1,
+     *         "measuredBy": "aws-batch",
+     *         "gpu": {
+     *           "onDemand": 0.00035,
+     *           "spot": 0.00013
+     *         },
+     *         "fixed": 0.00023,
+     *         "total": {
+     *           "onDemand": 0.00058,
+     *           "spot": 0.00036
+     *         },
+     *         "currency": "USD",
+     *         "pricesRegion": "us-east-1"
+     *       }
      *     }
      */
     Job: {
@@ -465,6 +638,8 @@ export interface components {
       webhookUrl: string | null;
       webhookAttempts: components['schemas']['WebhookAttempt'][];
       statusUrl: string;
+      /** @description What the job used and what it cost; null until the job has ended and its usage is recorded. */
+      cost: (components['schemas']['JobCost'] | components['schemas']['JobUsageUnpriced']) | null;
     };
     /** @description How many of the job’s shards are in each state. */
     ShardSummary: {
@@ -473,6 +648,8 @@ export interface components {
       running: number;
       succeeded: number;
       failed: number;
+      /** @description Shards that had not finished when the job failed or was cancelled: they never will. */
+      stopped: number;
     };
     WebhookAttempt: {
       /** Format: date-time */
@@ -483,6 +660,75 @@ export interface components {
       status?: number;
       error?: string;
       durationMs: number;
+    };
+    /**
+     * @description What an ended job used and an estimate of what it cost, in USD.
+     * @example {
+     *       "instanceType": "g4dn.xlarge",
+     *       "gpuSeconds": 9.1,
+     *       "attempts": 4,
+     *       "measuredBy": "local",
+     *       "gpu": {
+     *         "onDemand": 0.00133,
+     *         "spot": 0.00051
+     *       },
+     *       "fixed": 0.00023,
+     *       "total": {
+     *         "onDemand": 0.00156,
+     *         "spot": 0.00074
+     *       },
+     *       "currency": "USD",
+     *       "pricesRegion": "us-east-1"
+     *     }
+     */
+    JobCost: {
+      instanceType: string;
+      gpuSeconds: number;
+      /** @description Batch attempts, every shard’s retries counted. */
+      attempts: number;
+      /**
+       * @description `aws-batch`: Batch's own attempt times; `local`: the local runtime's worker processes.
+       * @enum {string}
+       */
+      measuredBy: 'aws-batch' | 'local';
+      /** @description USD for the GPU-instance seconds, on on-demand and on Spot capacity. */
+      gpu: {
+        onDemand: number;
+        spot: number;
+      };
+      /** @description USD for Step Functions, Lambda, the API, SQS, SNS and DynamoDB around the job. */
+      fixed: number;
+      total: {
+        onDemand: number;
+        spot: number;
+      };
+      /** @constant */
+      currency: 'USD';
+      /** @description The region of the price table (config/prices.json). */
+      pricesRegion: string;
+    };
+    /** @description What the job used, unpriced: the price table (LONGTAIL_PRICES) has no price for its instance type. */
+    JobUsageUnpriced: {
+      instanceType: string;
+      /**
+       * @description `aws-batch`: Batch's own attempt times; `local`: the local runtime's worker processes.
+       * @enum {string}
+       */
+      measuredBy: 'aws-batch' | 'local';
+      attempts: {
+        batchJobId: string;
+        /** @description The array index (the shard), or null for a single job. */
+        shard: number | null;
+        attempt: number;
+        startedAt: string;
+        stoppedAt: string;
+        seconds: number;
+      }[];
+      gpuSeconds: number;
+      /** @description State transitions the execution made (entering a state is one). */
+      stateTransitions: number;
+      /** @description Why there is no estimate. */
+      note: string;
     };
     ModelList: {
       models: components['schemas']['ModelSummary'][];
@@ -1187,6 +1433,191 @@ export interface components {
       name: string;
       version: string | null;
       ready: boolean;
+    };
+    StateMachine: {
+      /** @constant */
+      name: 'inference-job';
+      /** @description The Amazon States Language definition (its Resource fields are CloudFormation references). */
+      definition: {
+        StartAt: string;
+        States: {
+          [key: string]: unknown;
+        };
+      } & {
+        [key: string]: unknown;
+      };
+    };
+    /** @description The job’s Step Functions execution, state by state. */
+    JobExecution: {
+      jobId: string;
+      /** @description Null until dispatch has started the execution. */
+      executionArn: string | null;
+      execution: components['schemas']['ExecutionSummary'] | null;
+      /** @description Why there is no execution, or no state in its history, to show. */
+      message: string | null;
+    };
+    /** @description What the job’s Step Functions execution did, state by state, from its history. */
+    ExecutionSummary: {
+      /** @enum {string} */
+      status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+      startedAt: string | null;
+      stoppedAt: string | null;
+      error: {
+        error: string;
+        /** @description The cause, parsed when it is JSON, else the text. */
+        cause: unknown;
+      } | null;
+      runs: components['schemas']['StateRun'][];
+      /** @description Events in the history it was read from. */
+      eventCount: number;
+    };
+    /** @description One pass through a state of the execution. */
+    StateRun: {
+      stateName: string;
+      /**
+       * @description `caught`: an error left the state through its Catch.
+       * @enum {string}
+       */
+      status: 'running' | 'succeeded' | 'caught' | 'failed' | 'aborted';
+      enteredAt: string;
+      exitedAt: string | null;
+      durationMs: number | null;
+      /** @description The state’s input, parsed when it is JSON, else the text. */
+      input: unknown;
+      /** @description The state’s output (null until it exits). */
+      output: unknown;
+      /** @description The last error raised in the state: the one a Catch took, or the one that ended the execution. */
+      error: {
+        error: string;
+        /** @description The cause, parsed when it is JSON, else the text. */
+        cause: unknown;
+      } | null;
+      /** @description Errors raised in the state before it left it (a Retry ran it again after each). */
+      retries: number;
+    };
+    /**
+     * @example {
+     *       "jobId": "0b5e6f7a-3c1d-4e2f-9a8b-7c6d5e4f3a2b",
+     *       "shardCount": 2,
+     *       "shards": [
+     *         {
+     *           "index": 0,
+     *           "status": "succeeded",
+     *           "attempt": 1,
+     *           "retried": false,
+     *           "processed": 1200,
+     *           "succeeded": 1200,
+     *           "failed": 0,
+     *           "recordsPerSecond": 2400,
+     *           "startedAt": "2026-01-05T10:00:01.000Z",
+     *           "updatedAt": "2026-01-05T10:00:01.500Z",
+     *           "error": null
+     *         },
+     *         {
+     *           "index": 1,
+     *           "status": "pending",
+     *           "attempt": 0,
+     *           "retried": false
+     *         }
+     *       ]
+     *     }
+     */
+    JobShards: {
+      jobId: string;
+      /** @description Null until the input is planned. */
+      shardCount: number | null;
+      shards: components['schemas']['ShardView'][];
+    };
+    /** @description One shard. A shard not yet started (no row yet) has only index, status, attempt and retried. */
+    ShardView: {
+      index: number;
+      /** @enum {string} */
+      status: 'pending' | 'running' | 'succeeded' | 'failed';
+      /** @description Batch attempt (0 for a shard not yet started). */
+      attempt: number;
+      retried: boolean;
+      processed?: number;
+      succeeded?: number;
+      failed?: number;
+      recordsPerSecond?: number | null;
+      startedAt?: string | null;
+      updatedAt?: string;
+      error?: {
+        code: string;
+        message: string;
+      } | null;
+    };
+    /** @description The worker’s log of each attempt of the shard (local runtime). */
+    ShardLogs: {
+      jobId: string;
+      shard: number;
+      attempts: {
+        attempt: number;
+        /** @description The log file the lines come from. */
+        source: string;
+        /** @description The attempt’s last lines (at most 200). */
+        lines: string[];
+        truncated: boolean;
+      }[];
+    };
+    /** @description The first lines of the job’s output and failure files (at most 16 KiB read of each). */
+    JobOutputHeads: {
+      jobId: string;
+      output: {
+        uri: string;
+        exists: boolean;
+        lines: string[];
+        /** @description More lines (or bytes) follow those shown. */
+        truncated: boolean;
+      };
+      failures: {
+        uri: string;
+        exists: boolean;
+        lines: string[];
+        /** @description More lines (or bytes) follow those shown. */
+        truncated: boolean;
+      };
+    };
+    /** @description Jobs waiting for dispatch, the dead-letter queue, and Batch jobs waiting RUNNABLE. */
+    Queues: {
+      jobsQueue: {
+        visible: number;
+        inFlight: number;
+        delayed: number;
+        /** @description Pending jobs (at most 100 counted). */
+        pendingJobs: number;
+        oldestPendingSeconds: number | null;
+      };
+      deadLetterQueue: {
+        visible: number;
+        inFlight: number;
+        delayed: number;
+        messages: {
+          messageId: string;
+          jobId: string | null;
+          sentAt: string | null;
+          receiveCount: number;
+        }[];
+      };
+      batch: {
+        runnable: {
+          batchJobId: string;
+          jobName: string;
+          waitingSeconds: number;
+        }[];
+        queues: {
+          name: string;
+          state: string;
+          status: string;
+        }[];
+        computeEnvironments: {
+          name: string;
+          state: string;
+          status: string;
+          desiredvCpus: number;
+          maxvCpus: number;
+        }[];
+      };
     };
   };
   responses: never;
@@ -1925,6 +2356,129 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'JOB_NOT_FINISHED' | 'NOTHING_TO_RETRY' | 'MODEL_NOT_FOUND' | 'JOB_EXISTS';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  resumeJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The job’s id, as `POST /jobs` answered it. */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Resumed: the job, running again. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Job'];
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Forbidden"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'JOB_NOT_FOUND';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description The request conflicts with the current state. `error.code` is one of: NOT_RESUMABLE (The job cannot be resumed: it is not failed, failed before it ran, failed on its own input (a retry would fail the same way), or Step Functions refused to redrive its execution; the message says which.) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'NOT_RESUMABLE';
               message: string;
               details?: {
                 [key: string]: unknown;
@@ -3291,6 +3845,752 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'MODEL_NOT_FOUND';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getConsole: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The console’s HTML page. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getConsoleFile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        file: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file, as HTML, JavaScript or CSS by its name’s extension. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+          'text/javascript': string;
+          'text/css': string;
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Not found. `error.code` is one of: NO_SUCH_FILE (The console has no file of that name.) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'NO_SUCH_FILE';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getStateMachine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The ASL definition. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StateMachine'];
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'UNKNOWN_ROUTE';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getJobExecution: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The job’s id, as `POST /jobs` answered it. */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The execution, or why there is none yet. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobExecution'];
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).); EXECUTION_HISTORY_GONE (The job’s execution history is gone: Step Functions keeps it 90 days after the end (locally, a data folder from before histories were kept has none).); EXECUTION_HISTORY_UNAVAILABLE (The Step Functions endpoint does not answer GetExecutionHistory (an older local runtime).) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code:
+                | 'JOB_NOT_FOUND'
+                | 'UNKNOWN_ROUTE'
+                | 'EXECUTION_HISTORY_GONE'
+                | 'EXECUTION_HISTORY_UNAVAILABLE';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getJobShards: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The job’s id, as `POST /jobs` answered it. */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The shards. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobShards'];
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'JOB_NOT_FOUND' | 'UNKNOWN_ROUTE';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getShardLogs: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The job’s id, as `POST /jobs` answered it. */
+        jobId: string;
+        /** @description The shard’s index, from 0. */
+        shard: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The attempts’ last lines. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ShardLogs'];
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).); SHARD_NOT_FOUND (The job has no shard of that index.); WORKER_LOGS_IN_CLOUDWATCH (In AWS the workers log to CloudWatch Logs (log group /aws/batch/job); only the local runtime’s logs are served here.) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'JOB_NOT_FOUND' | 'UNKNOWN_ROUTE' | 'SHARD_NOT_FOUND' | 'WORKER_LOGS_IN_CLOUDWATCH';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getJobOutputHeads: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The job’s id, as `POST /jobs` answered it. */
+        jobId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The files’ first lines. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobOutputHeads'];
+        };
+      };
+      /** @description The request is not valid. `error.code` is one of: INVALID_PATH_PARAMETER (A path parameter is not 1 to 128 letters, digits, ".", "_", "~" or "-".) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INVALID_PATH_PARAMETER';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'JOB_NOT_FOUND' | 'UNKNOWN_ROUTE';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+      /** @description Something went wrong on the API’s side. `error.code` is one of: INTERNAL_ERROR (Something went wrong on the API’s side; try again.) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'INTERNAL_ERROR';
+              message: string;
+              details?: {
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  getQueues: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The queues. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Queues'];
+        };
+      };
+      /** @description No `Authorization: Bearer <key>` header (answered by API Gateway). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "message": "Unauthorized"
+           *     }
+           */
+          'application/json': components['schemas']['GatewayError'];
+        };
+      };
+      /** @description The API key was not accepted (answered by API Gateway). Or: The caller may not do this. `error.code` is one of: OPERATOR_ONLY (The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | components['schemas']['GatewayError']
+            | {
+                error: {
+                  /** @enum {string} */
+                  code: 'OPERATOR_ONLY';
+                  message: string;
+                  details?: {
+                    [key: string]: unknown;
+                  };
+                };
+              };
+        };
+      };
+      /** @description Not found. `error.code` is one of: UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'UNKNOWN_ROUTE';
               message: string;
               details?: {
                 [key: string]: unknown;

@@ -114,7 +114,8 @@ export class LongtailClient {
   }
 
   resumeJob(jobId: string) {
-    return this.call<Job>('POST', `/jobs/${encodeURIComponent(jobId)}/resume`);
+    // Not repeated: a second try after a resume that did go through answers 409 (no longer failed).
+    return this.send(false, () => this.api.POST('/jobs/{jobId}/resume', { params: { path: { jobId } } }));
   }
 
   retryFailed(jobId: string) {

@@ -1,7 +1,7 @@
 import { AwsBatchJobTerminator } from '../lib/aws/batch';
 import { StepFunctionsExecutionStopper } from '../lib/aws/step-functions';
 import { cancelJob } from '../lib/use-cases/cancel-job';
-import { resources } from '../lib/config';
+import { priceTable, resources } from '../lib/config';
 import { SnsJobEventPublisher } from '../lib/aws/sns';
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { jobView } from '../lib/domain/job-view';
@@ -28,5 +28,5 @@ export const handler = httpHandler(async (event) => {
     outputsBucket: resources.outputsBucket(),
   });
   logger.info(alreadyCancelled ? 'Job was already cancelled' : 'Job cancelled', { jobId });
-  return json(200, jobView(job, apiBaseUrl(event)));
+  return json(200, jobView(job, apiBaseUrl(event), priceTable()));
 });

@@ -1,6 +1,5 @@
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { DynamoShardProgressStore } from '../lib/aws/dynamodb/shard-progress-store';
-import { costViewOf } from '../lib/domain/cost';
 import { jobView } from '../lib/domain/job-view';
 import { priceTable } from '../lib/config';
 import { isTerminal } from '../lib/domain/job';
@@ -18,8 +17,5 @@ export const handler = httpHandler(async (event) => {
   const progress = job.shardCount
     ? summarizeShards(await shardProgress.listFor(jobId), job.shardCount, isTerminal(job.status))
     : undefined;
-  return json(200, {
-    ...jobView(job, apiBaseUrl(event), progress),
-    cost: costViewOf(job.usage, priceTable()),
-  });
+  return json(200, jobView(job, apiBaseUrl(event), priceTable(), progress));
 });

@@ -12,7 +12,7 @@ import type {
 } from 'aws-lambda';
 import { inlineLimitBytes, publicApiUrl, resources } from '../lib/config';
 import type { Job } from '../lib/domain/job';
-import { jobView, webhookSecretOf } from '../lib/domain/job-view';
+import { statusUrlOf, webhookSecretOf } from '../lib/domain/job-view';
 import type { JobAccepted } from '../lib/domain/job-view';
 import {
   Forbidden,
@@ -85,7 +85,7 @@ export const jobAccepted = (
   replayed: boolean,
   extra: { parentJobId?: string } = {},
 ): HttpResult => {
-  const { statusUrl } = jobView(job, apiBaseUrl(event));
+  const statusUrl = statusUrlOf(apiBaseUrl(event), job.jobId);
   const body: JobAccepted = {
     jobId: job.jobId,
     ...extra,

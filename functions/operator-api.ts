@@ -10,6 +10,7 @@ import { LocalWorkerLogs } from '../lib/logs/local-worker-logs';
 import { CloudWatchWorkerLogs } from '../lib/aws/worker-logs';
 import { workerLogSource } from '../lib/config';
 import { executionOf, outputHeadsOf, queuesOf, shardsOf } from '../lib/use-cases/operator-views';
+import type { ShardLogsView, StateMachineView } from '../lib/use-cases/operator-views';
 import { getOwnedJob } from '../lib/use-cases/get-job';
 import type { HttpEvent, HttpResult } from './middleware';
 import { httpHandler, json, operatorOf } from './middleware';
@@ -33,11 +34,11 @@ const jobIdOf = (event: HttpEvent) => event.pathParameters?.jobId ?? '';
 /** Each operator route: what the console reads besides the job API. */
 const routes: Record<string, (ownerId: string, event: HttpEvent) => Promise<unknown>> = {
   // The ASL file itself, as deployed (its Resource fields are CloudFormation references).
-  'GET /ops/state-machine': async () => ({ name: 'inference-job', definition }),
+  'GET /ops/state-machine': async (): Promise<StateMachineView> => ({ name: 'inference-job', definition }),
   'GET /ops/jobs/{jobId}/execution': (ownerId, event) =>
     executionOf(ownerId, jobIdOf(event), { store, history }),
   'GET /ops/jobs/{jobId}/shards': (ownerId, event) => shardsOf(ownerId, jobIdOf(event), { store, progress }),
-  'GET /ops/jobs/{jobId}/shards/{shard}/logs': async (ownerId, event) => {
+  'GET /ops/jobs/{jobId}/shards/{shard}/logs': async (ownerId, event): Promise<ShardLogsView> => {
     const jobId = jobIdOf(event);
     const job = await getOwnedJob(ownerId, jobId, store);
     const shard = Number(event.pathParameters?.shard);

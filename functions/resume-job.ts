@@ -1,3 +1,4 @@
+import { priceTable } from '../lib/config';
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
 import { StepFunctionsExecutionRedriver } from '../lib/aws/step-functions';
 import { jobView } from '../lib/domain/job-view';
@@ -12,5 +13,5 @@ const deps = {
 /** POST /jobs/{jobId}/resume: a job failed for a curable reason goes on from where it stopped. */
 export const handler = httpHandler(async (event) => {
   const job = await resumeJob(ownerOf(event), event.pathParameters?.jobId ?? '', deps);
-  return json(202, jobView(job, apiBaseUrl(event)));
+  return json(202, jobView(job, apiBaseUrl(event), priceTable()));
 });

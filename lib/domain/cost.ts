@@ -1,8 +1,10 @@
 /**
  * What a job cost, and what a workload would cost a day: Longtail's one cost model. Pure: the
  * usage comes from Batch's own attempt times (recorded on the job when it ends), the prices
- * from a table in configuration (config/prices.json).
+ * from a table in configuration (config/prices.json). The zod schemas are the API's `cost` view
+ * (lib/openapi) and the source of the types here.
  */
+import { z } from 'zod';
 
 export interface InstancePrice {
   onDemandPerHour: number;
@@ -23,26 +25,36 @@ export interface PriceTable {
 }
 
 /** One Batch attempt of one shard: the instance time it held, from Batch's started/stopped times. */
-export interface BatchAttemptUsage {
-  batchJobId: string;
-  /** The array index (the shard), or null for a single job. */
-  shard: number | null;
-  attempt: number;
-  startedAt: string;
-  stoppedAt: string;
-  seconds: number;
-}
+export const batchAttemptUsageSchema = z.strictObject({
+  batchJobId: z.string(),
+  shard: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'The array index (the shard), or null for a single job.' }),
+  attempt: z.number().int().min(1),
+  startedAt: z.string(),
+  stoppedAt: z.string(),
+  seconds: z.number(),
+});
+export type BatchAttemptUsage = z.output<typeof batchAttemptUsageSchema>;
+
+const measuredBySchema = z.enum(['aws-batch', 'local']).meta({
+  description: "`aws-batch`: Batch's own attempt times; `local`: the local runtime's worker processes.",
+});
 
 /** What a job used, recorded on the job record when it ends. */
-export interface JobUsage {
-  instanceType: string;
-  /** `aws-batch`: Batch's attempt times; `local`: the local runtime's worker processes. */
-  measuredBy: 'aws-batch' | 'local';
-  attempts: BatchAttemptUsage[];
-  gpuSeconds: number;
-  /** State transitions the execution made (entering a state is one). */
-  stateTransitions: number;
-}
+export const jobUsageSchema = z.strictObject({
+  instanceType: z.string(),
+  measuredBy: measuredBySchema,
+  attempts: z.array(batchAttemptUsageSchema),
+  gpuSeconds: z.number(),
+  stateTransitions: z
+    .number()
+    .int()
+    .meta({ description: 'State transitions the execution made (entering a state is one).' }),
+});
+export type JobUsage = z.output<typeof jobUsageSchema>;
 
 /**
  * The serverless work around one job, besides its GPU time: submit and two status reads over
@@ -86,16 +98,22 @@ export const fixedCostOf = (prices: PriceTable, stateTransitions = typicalStateT
   perJobOverhead.dynamoDbWrites * prices.dynamoDbPerWriteRequest +
   perJobOverhead.dynamoDbReads * prices.dynamoDbPerReadRequest;
 
-export interface JobCost {
-  instanceType: string;
-  gpuSeconds: number;
-  attempts: number;
-  measuredBy: JobUsage['measuredBy'];
-  /** USD for the GPU-instance seconds, on on-demand and on Spot capacity. */
-  gpu: { onDemand: number; spot: number };
-  fixed: number;
-  total: { onDemand: number; spot: number };
-}
+const onDemandAndSpot = z.strictObject({ onDemand: z.number(), spot: z.number() });
+
+export const jobCostSchema = z.strictObject({
+  instanceType: z.string(),
+  gpuSeconds: z.number(),
+  attempts: z.number().int().meta({ description: 'Batch attempts, every shard’s retries counted.' }),
+  measuredBy: measuredBySchema,
+  gpu: onDemandAndSpot.meta({
+    description: 'USD for the GPU-instance seconds, on on-demand and on Spot capacity.',
+  }),
+  fixed: z.number().meta({
+    description: 'USD for Step Functions, Lambda, the API, SQS, SNS and DynamoDB around the job.',
+  }),
+  total: onDemandAndSpot,
+});
+export type JobCost = z.output<typeof jobCostSchema>;
 
 /** The estimate `GET /jobs/{id}` shows for a job that ended, in dollars. */
 export const jobCostOf = (usage: JobUsage, prices: PriceTable): JobCost => {
@@ -160,15 +178,50 @@ export const dollars = (amount: number): string => `$${amount.toFixed(2)}`;
 /** Dollars to the cent, or to a thousandth of a cent for the amounts of a single small job. */
 export const money = (amount: number): string => (amount >= 0.01 ? dollars(amount) : `$${amount.toFixed(5)}`);
 
+/** A job's priced cost (its instance type is in the price table). */
+export const pricedCostViewSchema = jobCostSchema
+  .extend({
+    currency: z.literal('USD'),
+    pricesRegion: z.string().meta({ description: 'The region of the price table (config/prices.json).' }),
+  })
+  .meta({
+    id: 'JobCost',
+    description: 'What an ended job used and an estimate of what it cost, in USD.',
+    example: {
+      instanceType: 'g4dn.xlarge',
+      gpuSeconds: 9.1,
+      attempts: 4,
+      measuredBy: 'local',
+      gpu: { onDemand: 0.00133, spot: 0.00051 },
+      fixed: 0.00023,
+      total: { onDemand: 0.00156, spot: 0.00074 },
+      currency: 'USD',
+      pricesRegion: 'us-east-1',
+    },
+  });
+
+/** What an ended job used, when the price table has no price for its instance type. */
+export const unpricedCostViewSchema = jobUsageSchema
+  .extend({ note: z.string().meta({ description: 'Why there is no estimate.' }) })
+  .meta({
+    id: 'JobUsageUnpriced',
+    description:
+      'What the job used, unpriced: the price table (LONGTAIL_PRICES) has no price for its instance type.',
+  });
+
+export const costViewSchema = z.union([pricedCostViewSchema, unpricedCostViewSchema]).nullable().meta({
+  description: 'What the job used and what it cost; null until the job has ended and its usage is recorded.',
+});
+export type JobCostView = z.output<typeof costViewSchema>;
+
 /** The cost `GET /jobs/{id}` shows: null until the job has ended and its usage is recorded. */
-export const costViewOf = (usage: JobUsage | undefined, prices: PriceTable) => {
+export const costViewOf = (usage: JobUsage | undefined, prices: PriceTable): JobCostView => {
   if (!usage) return null;
   if (!prices.gpuInstances[usage.instanceType]) {
-    return { ...usage, estimate: null, note: `No price for ${usage.instanceType} in the price table.` };
+    return { ...usage, note: `No price for ${usage.instanceType} in the price table.` };
   }
   return { ...jobCostOf(usage, prices), currency: 'USD', pricesRegion: prices.region };
 };
-export type JobCostView = ReturnType<typeof costViewOf>;
 
 /** One line for a job's cost, as the CLI prints it. */
 export const describeCost = (cost: JobCostView | undefined): string | null => {

@@ -1,34 +1,58 @@
 /**
  * What an execution did, state by state, read from its Step Functions history. Pure: the events
- * come through the executions port, the same in AWS and locally.
+ * come through the executions port, the same in AWS and locally. The zod schemas are the
+ * operator API's answer (lib/openapi) and the source of the types here.
  */
+import { z } from 'zod';
 import type { HistoryEvent } from '../ports/executions';
 
-export type StateRunStatus = 'running' | 'succeeded' | 'caught' | 'failed' | 'aborted';
+const errorAndCause = z
+  .strictObject({
+    error: z.string(),
+    cause: z.unknown().meta({ description: 'The cause, parsed when it is JSON, else the text.' }),
+  })
+  .nullable();
+
+export const stateRunStatusSchema = z.enum(['running', 'succeeded', 'caught', 'failed', 'aborted']);
+export type StateRunStatus = z.output<typeof stateRunStatusSchema>;
 
 /** One pass through a state (a state may run more than once in a loop). */
-export interface StateRun {
-  stateName: string;
-  status: StateRunStatus;
-  enteredAt: string;
-  exitedAt: string | null;
-  durationMs: number | null;
-  input: unknown;
-  output: unknown;
-  /** The last error raised in the state: the one a Catch took, or the one that ended the execution. */
-  error: { error: string; cause: unknown } | null;
-  /** Errors raised in the state before it left it (a Retry ran it again after each). */
-  retries: number;
-}
+export const stateRunSchema = z
+  .strictObject({
+    stateName: z.string(),
+    status: stateRunStatusSchema.meta({
+      description: '`caught`: an error left the state through its Catch.',
+    }),
+    enteredAt: z.string(),
+    exitedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    input: z.unknown().meta({ description: 'The state’s input, parsed when it is JSON, else the text.' }),
+    output: z.unknown().meta({ description: 'The state’s output (null until it exits).' }),
+    error: errorAndCause.meta({
+      description:
+        'The last error raised in the state: the one a Catch took, or the one that ended the execution.',
+    }),
+    retries: z.number().int().meta({
+      description: 'Errors raised in the state before it left it (a Retry ran it again after each).',
+    }),
+  })
+  .meta({ id: 'StateRun', description: 'One pass through a state of the execution.' });
+export type StateRun = z.output<typeof stateRunSchema>;
 
-export interface ExecutionSummary {
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
-  startedAt: string | null;
-  stoppedAt: string | null;
-  error: { error: string; cause: unknown } | null;
-  runs: StateRun[];
-  eventCount: number;
-}
+export const executionSummarySchema = z
+  .strictObject({
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']),
+    startedAt: z.string().nullable(),
+    stoppedAt: z.string().nullable(),
+    error: errorAndCause,
+    runs: z.array(stateRunSchema),
+    eventCount: z.number().int().meta({ description: 'Events in the history it was read from.' }),
+  })
+  .meta({
+    id: 'ExecutionSummary',
+    description: 'What the job’s Step Functions execution did, state by state, from its history.',
+  });
+export type ExecutionSummary = z.output<typeof executionSummarySchema>;
 
 /** Payloads are JSON strings; show them parsed, or as the string they are when they are not JSON. */
 const parsed = (text: string | undefined): unknown => {

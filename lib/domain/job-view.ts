@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { jobStatuses } from './job';
 import type { Job } from './job';
+import { costViewSchema, costViewOf } from './cost';
+import type { PriceTable } from './cost';
 import { jobOptionsSchema } from './job-options';
 
 /**
@@ -20,6 +22,9 @@ export const shardSummarySchema = z
     running: z.number().int(),
     succeeded: z.number().int(),
     failed: z.number().int(),
+    stopped: z.number().int().meta({
+      description: 'Shards that had not finished when the job failed or was cancelled: they never will.',
+    }),
   })
   .meta({ id: 'ShardSummary', description: 'How many of the job’s shards are in each state.' });
 
@@ -84,6 +89,7 @@ export const jobViewSchema = z
     webhookUrl: z.string().nullable(),
     webhookAttempts: z.array(webhookAttemptSchema),
     statusUrl: z.string(),
+    cost: costViewSchema,
   })
   .meta({
     id: 'Job',
@@ -124,6 +130,17 @@ export const jobViewSchema = z
       webhookUrl: null,
       webhookAttempts: [],
       statusUrl: exampleStatusUrl,
+      cost: {
+        instanceType: 'g4dn.xlarge',
+        gpuSeconds: 2.4,
+        attempts: 1,
+        measuredBy: 'aws-batch',
+        gpu: { onDemand: 0.00035, spot: 0.00013 },
+        fixed: 0.00023,
+        total: { onDemand: 0.00058, spot: 0.00036 },
+        currency: 'USD',
+        pricesRegion: 'us-east-1',
+      },
     },
   });
 export type JobView = z.output<typeof jobViewSchema>;
@@ -197,10 +214,15 @@ const runningCountsOf = (job: Job, progress: JobProgress) => ({
 });
 
 /**
- * What the API shows of a job: the record, minus storage details, plus links. While it runs,
- * the counts come from its shards' progress.
+ * What the API shows of a job: the record, minus storage details, plus links and, once it has
+ * ended, its cost at `prices`. While it runs, the counts come from its shards' progress.
  */
-export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress): JobView => ({
+export const jobView = (
+  job: Job,
+  apiBaseUrl: string,
+  prices: PriceTable,
+  progress?: JobProgress,
+): JobView => ({
   jobId: job.jobId,
   status: job.status,
   model: job.model,
@@ -231,8 +253,11 @@ export const jobView = (job: Job, apiBaseUrl: string, progress?: JobProgress): J
   consoleUrl: consoleUrlOf(job.executionArn),
   webhookUrl: job.webhookUrl ?? null,
   webhookAttempts: job.webhookAttempts ?? [],
-  statusUrl: `${apiBaseUrl}/jobs/${job.jobId}`,
+  statusUrl: statusUrlOf(apiBaseUrl, job.jobId),
+  cost: costViewOf(job.usage, prices),
 });
+
+export const statusUrlOf = (apiBaseUrl: string, jobId: string) => `${apiBaseUrl}/jobs/${jobId}`;
 
 /** The webhook secret, for the answer to the request that made the job (never in its status). */
 export const webhookSecretOf = (job: Job) => (job.webhookSecret ? { webhookSecret: job.webhookSecret } : {});

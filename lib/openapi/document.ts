@@ -98,7 +98,9 @@ const operationOf = (route: ApiRoute): ZodOpenApiOperationObject => {
     responses[status as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: response.description,
       ...(response.headers ? { headers: response.headers } : {}),
-      content: { 'application/json': { schema: response.schema } },
+      content: Object.fromEntries(
+        (response.mediaTypes ?? ['application/json']).map((type) => [type, { schema: response.schema }]),
+      ),
     };
   }
   for (const [status, codes] of Object.entries(errorCodesOf(route))) {
@@ -185,6 +187,11 @@ export const openApiDocument = (options: { serverUrl?: string } = {}) =>
         {
           name: 'open-inference',
           description: 'Model metadata and readiness as the Open Inference Protocol serves them.',
+        },
+        {
+          name: 'operator',
+          description:
+            'The operator console: its page and files (no key), and the views it reads (an operator’s key, LONGTAIL_OPERATORS).',
         },
         { name: 'service', description: 'Liveness and this document; no API key needed.' },
       ],

@@ -37,6 +37,19 @@ export const errorCodes = {
   MODEL_VERSION_EXISTS: 'That version is already registered with other files; versions never change.',
   MODEL_UPLOAD_INCOMPLETE: 'Not every file is uploaded at its declared size; `details.files` names them.',
   MODEL_VERSION_IN_USE: 'An alias or a pending or running job uses the version.',
+  NOT_RESUMABLE:
+    'The job cannot be resumed: it is not failed, failed before it ran, failed on its own input (a retry would fail the same way), or Step Functions refused to redrive its execution; the message says which.',
+  OPERATOR_ONLY: 'The API key’s owner is not an operator (LONGTAIL_OPERATORS); the console’s views need one.',
+  EXECUTION_HISTORY_GONE:
+    'The job’s execution history is gone: Step Functions keeps it 90 days after the end (locally, a data folder from before histories were kept has none).',
+  EXECUTION_HISTORY_UNAVAILABLE:
+    'The Step Functions endpoint does not answer GetExecutionHistory (an older local runtime).',
+  SHARD_NOT_FOUND: 'The job has no shard of that index.',
+  WORKER_LOGS_IN_CLOUDWATCH:
+    'In AWS the workers log to CloudWatch Logs (log group /aws/batch/job); only the local runtime’s logs are served here.',
+  UNKNOWN_ROUTE:
+    'The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).',
+  NO_SUCH_FILE: 'The console has no file of that name.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

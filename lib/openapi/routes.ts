@@ -18,6 +18,14 @@ import {
   setAliasRequestSchema,
 } from '../domain/model-version';
 import { createJobRequestSchema, idempotencyKeySchema } from '../use-cases/create-job';
+import {
+  executionViewSchema,
+  outputHeadsViewSchema,
+  queuesViewSchema,
+  shardLogsViewSchema,
+  shardsViewSchema,
+  stateMachineViewSchema,
+} from '../use-cases/operator-views';
 import { finishRequestSchema } from '../use-cases/register-model';
 import { pathParameterSchema } from '../validation';
 import type { ErrorCode } from './error-codes';
@@ -36,6 +44,8 @@ export interface RouteResponse {
   description: string;
   schema: z.ZodType;
   headers?: z.ZodObject;
+  /** The media types the body comes in; `application/json` unless said (the console's files). */
+  mediaTypes?: string[];
 }
 
 export interface ApiRoute {
@@ -45,7 +55,7 @@ export interface ApiRoute {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'jobs' | 'models' | 'open-inference' | 'service';
+  tag: 'jobs' | 'models' | 'open-inference' | 'operator' | 'service';
   /** False for the routes served without an API key (no authorizer in serverless.yml). */
   auth: boolean;
   params?: z.ZodObject;
@@ -91,6 +101,14 @@ const exampleFile = {
   sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
   size: 1024,
 };
+
+/** Every operator view reads one job of the caller's, checks the key is an operator's, and shares one handler. */
+const operatorJobErrors = {
+  403: ['OPERATOR_ONLY'],
+  404: ['JOB_NOT_FOUND', 'UNKNOWN_ROUTE'],
+} satisfies ApiRoute['errors'];
+
+const consoleFile = z.string().meta({ description: 'The file’s text.' });
 
 export const apiRoutes: ApiRoute[] = [
   {
@@ -205,6 +223,19 @@ export const apiRoutes: ApiRoute[] = [
       404: ['JOB_NOT_FOUND'],
       409: ['JOB_NOT_FINISHED', 'NOTHING_TO_RETRY', 'MODEL_NOT_FOUND', 'JOB_EXISTS'],
     },
+  },
+  {
+    method: 'post',
+    path: '/jobs/{jobId}/resume',
+    operationId: 'resumeJob',
+    summary: 'Resume a job that failed for a curable reason, from where it stopped',
+    description:
+      'Only a failed job whose error is WORKER_FAILED, TIMED_OUT, INTERNAL_ERROR or EXECUTION_FAILED: its execution is redriven (the same execution, its finished states and succeeded shards not run again). Answers the job, running again.',
+    tag: 'jobs',
+    auth: true,
+    params: jobPath,
+    responses: { 202: { description: 'Resumed: the job, running again.', schema: jobViewSchema } },
+    errors: { 404: ['JOB_NOT_FOUND'], 409: ['NOT_RESUMABLE'] },
   },
   {
     method: 'get',
@@ -350,6 +381,108 @@ export const apiRoutes: ApiRoute[] = [
     params: versionPath,
     responses: readinessResponses(),
     errors: { 404: ['MODEL_NOT_FOUND'] },
+  },
+  {
+    method: 'get',
+    path: '/console',
+    operationId: 'getConsole',
+    summary: 'The operator console’s page (no key: the page asks for one)',
+    tag: 'operator',
+    auth: false,
+    responses: {
+      200: { description: 'The console’s HTML page.', schema: consoleFile, mediaTypes: ['text/html'] },
+    },
+  },
+  {
+    method: 'get',
+    path: '/console/{file}',
+    operationId: 'getConsoleFile',
+    summary: 'One of the console’s files: its page, ES modules and stylesheet',
+    tag: 'operator',
+    auth: false,
+    params: z.object({ file: pathParameterSchema.meta({ example: 'app.js' }) }),
+    responses: {
+      200: {
+        description: 'The file, as HTML, JavaScript or CSS by its name’s extension.',
+        schema: consoleFile,
+        mediaTypes: ['text/html', 'text/javascript', 'text/css'],
+      },
+    },
+    errors: { 404: ['NO_SUCH_FILE'] },
+  },
+  {
+    method: 'get',
+    path: '/ops/state-machine',
+    operationId: 'getStateMachine',
+    summary: 'The state machine’s definition, as deployed (operators only)',
+    tag: 'operator',
+    auth: true,
+    responses: { 200: { description: 'The ASL definition.', schema: stateMachineViewSchema } },
+    errors: { 403: ['OPERATOR_ONLY'], 404: ['UNKNOWN_ROUTE'] },
+  },
+  {
+    method: 'get',
+    path: '/ops/jobs/{jobId}/execution',
+    operationId: 'getJobExecution',
+    summary: 'A job’s execution, state by state, from its history (operators only)',
+    tag: 'operator',
+    auth: true,
+    params: jobPath,
+    responses: {
+      200: { description: 'The execution, or why there is none yet.', schema: executionViewSchema },
+    },
+    errors: {
+      ...operatorJobErrors,
+      404: [...operatorJobErrors[404], 'EXECUTION_HISTORY_GONE', 'EXECUTION_HISTORY_UNAVAILABLE'],
+    },
+  },
+  {
+    method: 'get',
+    path: '/ops/jobs/{jobId}/shards',
+    operationId: 'getJobShards',
+    summary: 'Each shard of a job: status, attempt, counts, records per second, error (operators only)',
+    tag: 'operator',
+    auth: true,
+    params: jobPath,
+    responses: { 200: { description: 'The shards.', schema: shardsViewSchema } },
+    errors: operatorJobErrors,
+  },
+  {
+    method: 'get',
+    path: '/ops/jobs/{jobId}/shards/{shard}/logs',
+    operationId: 'getShardLogs',
+    summary: 'The worker log of each attempt of a shard (operators only; the local runtime’s)',
+    tag: 'operator',
+    auth: true,
+    params: jobPath.extend({
+      shard: pathParameterSchema.meta({ description: 'The shard’s index, from 0.', example: '0' }),
+    }),
+    responses: { 200: { description: 'The attempts’ last lines.', schema: shardLogsViewSchema } },
+    errors: {
+      ...operatorJobErrors,
+      404: [...operatorJobErrors[404], 'SHARD_NOT_FOUND', 'WORKER_LOGS_IN_CLOUDWATCH'],
+    },
+  },
+  {
+    method: 'get',
+    path: '/ops/jobs/{jobId}/outputs',
+    operationId: 'getJobOutputHeads',
+    summary: 'The first lines of a job’s output and failure files (operators only)',
+    tag: 'operator',
+    auth: true,
+    params: jobPath,
+    responses: { 200: { description: 'The files’ first lines.', schema: outputHeadsViewSchema } },
+    errors: operatorJobErrors,
+  },
+  {
+    method: 'get',
+    path: '/ops/queues',
+    operationId: 'getQueues',
+    summary: 'The jobs queue, the dead-letter queue and Batch’s RUNNABLE jobs (operators only)',
+    tag: 'operator',
+    auth: true,
+    responses: { 200: { description: 'The queues.', schema: queuesViewSchema } },
+    errors: { 403: ['OPERATOR_ONLY'], 404: ['UNKNOWN_ROUTE'] },
   },
 ];
 

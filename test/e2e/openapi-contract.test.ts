@@ -1,17 +1,18 @@
 import { validate } from '@readme/openapi-parser';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { demoCustomers } from '../../local/demo-data';
+import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { ApiError, LongtailClient } from '../../cli/client';
 import { apiKeys, useLocalStack } from '../support/local-stack';
 import { fileOf, pushModel, waitForCheck } from '../support/model-registry';
 import { buildTwoInputModel } from '../support/onnx-models';
+import { killWorkersUntilFailed } from '../support/worker-processes';
 
 /**
  * The contract test: the document the running stack serves at /openapi.json, and every answer of
  * every route, success and error, checked against the response schema the document gives for its
- * route and status (ajv, JSON Schema 2020-12). An answer the document does not describe, or a
- * route none of these calls answered with a success, fails it.
+ * route, status and media type (ajv, JSON Schema 2020-12). An answer the document does not
+ * describe, or a route none of these calls answered with a success, fails it.
  */
 
 jest.setTimeout(120_000);
@@ -44,13 +45,24 @@ describe('the API against its OpenAPI document', () => {
     );
 
   /** Checks one answer against the document; what does not fit is kept for the last test. */
-  const check = (method: string, path: string, status: number, body: unknown) => {
+  const check = (
+    method: string,
+    path: string,
+    status: number,
+    body: unknown,
+    mediaType = 'application/json',
+  ) => {
     const pathname = path.split('?')[0]!;
     const template = templateOf(method, pathname);
     const where = `${method} ${path} ${status}`;
     if (!template) return mismatches.push(`${where}: no such route in the document`);
     const response = document.paths[template]![method.toLowerCase()]!.responses[String(status)];
     if (!response) return mismatches.push(`${where}: the document gives no ${status} for ${template}`);
+    if (!response.content?.[mediaType]) {
+      return mismatches.push(
+        `${where}: the document gives no ${mediaType} body for ${status} of ${template}`,
+      );
+    }
     const pointer = [
       'paths',
       template,
@@ -58,7 +70,7 @@ describe('the API against its OpenAPI document', () => {
       'responses',
       String(status),
       'content',
-      'application/json',
+      mediaType,
       'schema',
     ]
       .map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1'))
@@ -82,7 +94,9 @@ describe('the API against its OpenAPI document', () => {
     const api = local.api.bind(local);
     local.api = async (path, init = {}) => {
       const answer = await api(path, init);
-      check(init.method ?? 'GET', path, answer.status, answer.json);
+      const mediaType = answer.headers.get('content-type')?.split(';')[0] ?? 'application/json';
+      const body = mediaType === 'application/json' ? answer.json : answer.text;
+      check(init.method ?? 'GET', path, answer.status, body, mediaType);
       return answer;
     };
     check('GET', '/openapi.json', served.status, document);
@@ -166,10 +180,92 @@ describe('the API against its OpenAPI document', () => {
       local.api(`/jobs/${jobId}/retry-failed`, { method: 'POST' }),
       local.api(`/jobs/${String(mixed.json.jobId)}/retry-failed`, { method: 'POST' }),
       local.api('/jobs/does-not-exist/retry-failed', { method: 'POST' }),
+      local.api(`/jobs/${jobId}/resume`, { method: 'POST' }),
+      local.api('/jobs/does-not-exist/resume', { method: 'POST' }),
     ]);
     expect(statuses.map((s) => s.status)).toEqual([
-      200, 200, 400, 400, 200, 404, 400, 409, 404, 409, 202, 404,
+      200, 200, 400, 400, 200, 404, 400, 409, 404, 409, 202, 404, 409, 404,
     ]);
+    expect(statuses[12]!.json.error?.code).toBe('NOT_RESUMABLE');
+    // An ended job answers its cost (the local runtime's worker time, priced as the instance type).
+    expect(statuses[4]!.json.cost).toMatchObject({ measuredBy: 'local', currency: 'USD' });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('resumes a job whose workers were lost beyond their retries, as documented', async () => {
+    const inputUri = await local.putInput('contract/resume.jsonl', toJsonLines(demoCustomers(2000)));
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { s3Uri: inputUri } },
+    });
+    const jobId = String(submitted.json.jobId);
+    const failed = await killWorkersUntilFailed(jobId, async () => (await local.api(`/jobs/${jobId}`)).json);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'WORKER_FAILED' } });
+    // Resume once the execution itself has ended: the job is failed a moment before its
+    // execution stops, and a resume in between is refused (409) or undone (JobNotRunnable).
+    const executionStatus = async () =>
+      ((await local.api(`/ops/jobs/${jobId}/execution`)).json.execution as { status: string } | null)?.status;
+    const deadline = Date.now() + 30_000;
+    while ((await executionStatus()) === 'RUNNING') {
+      if (Date.now() > deadline) throw new Error(`The execution of job ${jobId} did not end`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const resumed = await local.api(`/jobs/${jobId}/resume`, { method: 'POST' });
+
+    expect(resumed.status).toBe(202);
+    expect(resumed.json).toMatchObject({ jobId, status: 'running', error: null });
+    expect(await local.waitForJob(jobId)).toMatchObject({ status: 'completed', error: null });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('answers the console and the operator views as documented, operators only', async () => {
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'churn-risk', input: { records: [record, record] } },
+    });
+    const jobId = String(submitted.json.jobId);
+    expect((await local.waitForJob(jobId)).status).toBe('completed');
+
+    // alice is the local runtime's operator (its first owner); bob is not.
+    const answers = await Promise.all([
+      local.api('/console', { key: null }),
+      local.api('/console/index.html', { key: null }),
+      local.api('/console/app.js', { key: null }),
+      local.api('/console/style.css', { key: null }),
+      local.api('/console/no-such.js', { key: null }),
+      local.api('/ops/state-machine'),
+      local.api(`/ops/jobs/${jobId}/execution`),
+      local.api(`/ops/jobs/${jobId}/shards`),
+      local.api(`/ops/jobs/${jobId}/shards/0/logs`),
+      local.api(`/ops/jobs/${jobId}/outputs`),
+      local.api('/ops/queues'),
+      local.api('/ops/queues', { key: apiKeys.bob }),
+      local.api(`/ops/jobs/${jobId}/execution`, { key: apiKeys.bob }),
+      local.api('/ops/jobs/does-not-exist/shards'),
+      local.api(`/ops/jobs/${jobId}/shards/7/logs`),
+      local.api('/ops/jobs/does-not-exist/outputs'),
+      local.api('/ops/state-machine', { key: null }),
+    ]);
+
+    expect(answers.map((a) => a.status)).toEqual([
+      200, 200, 200, 200, 404, 200, 200, 200, 200, 200, 200, 403, 403, 404, 404, 404, 401,
+    ]);
+    expect(answers.map((a) => a.headers.get('content-type')?.split(';')[0]).slice(0, 4)).toEqual([
+      'text/html',
+      'text/html',
+      'text/javascript',
+      'text/css',
+    ]);
+    expect(answers.slice(11, 16).map((a) => a.json.error?.code)).toEqual([
+      'OPERATOR_ONLY',
+      'OPERATOR_ONLY',
+      'JOB_NOT_FOUND',
+      'SHARD_NOT_FOUND',
+      'JOB_NOT_FOUND',
+    ]);
+    expect(answers[6]!.json).toMatchObject({ jobId, execution: { status: 'SUCCEEDED' } });
+    expect(answers[9]!.json).toMatchObject({ jobId, output: { exists: true } });
     expect(mismatches).toEqual([]);
   });
 
@@ -252,6 +348,7 @@ describe('the API against its OpenAPI document', () => {
     const { models } = await client.listModels();
     const metadata = await client.modelMetadata('churn-risk');
     const missing = await client.getJob('no-such-job').catch((error: unknown) => error);
+    const notResumable = await client.resumeJob(accepted.jobId).catch((error: unknown) => error);
 
     expect(job).toMatchObject({
       jobId: accepted.jobId,
@@ -263,6 +360,7 @@ describe('the API against its OpenAPI document', () => {
     expect(metadata.platform).toBe('onnxruntime_onnx');
     expect(missing).toBeInstanceOf(ApiError);
     expect(missing).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
+    expect(notResumable).toMatchObject({ status: 409, code: 'NOT_RESUMABLE' });
     expect(mismatches).toEqual([]);
   });
 
@@ -280,10 +378,12 @@ describe('the API against its OpenAPI document', () => {
     const before = mismatches.length;
     check('GET', '/jobs/some-id', 200, { jobId: 'x' });
     check('GET', '/jobs/some-id', 418, {});
+    check('GET', '/console', 200, { page: 'index' });
 
     expect(mismatches.slice(before)).toEqual([
       expect.stringContaining("must have required property 'status'"),
       expect.stringContaining('the document gives no 418'),
+      expect.stringContaining('gives no application/json body for 200 of /console'),
     ]);
     mismatches.length = before;
   });

@@ -1,3 +1,4 @@
+import prices from '../../config/prices.json';
 import { jobView } from '../../lib/domain/job-view';
 import type { Job } from '../../lib/domain/job';
 import { RateMeter, figuresOf, progressLine } from '../../cli/watch';
@@ -8,11 +9,12 @@ const viewOf = (overrides: Partial<Job>, shards?: { total: number; succeeded: nu
   jobView(
     aJob(overrides),
     'https://api.example.com',
+    prices,
     shards
       ? {
           succeeded: overrides.counts?.succeeded ?? 0,
           failed: overrides.counts?.failed ?? 0,
-          shards: { ...shards, pending: 0, running: shards.total - shards.succeeded, failed: 0 },
+          shards: { ...shards, pending: 0, running: shards.total - shards.succeeded, failed: 0, stopped: 0 },
         }
       : undefined,
   );

@@ -1,4 +1,6 @@
-import { consoleUrlOf, jobView } from '../../lib/domain/job-view';
+import prices from '../../config/prices.json';
+import { usageOf } from '../../lib/domain/cost';
+import { consoleUrlOf, jobView, jobViewSchema } from '../../lib/domain/job-view';
 import { aJob, executionArn } from '../fixtures/jobs';
 
 describe('consoleUrlOf', () => {
@@ -31,12 +33,12 @@ describe('consoleUrlOf', () => {
   it("puts the link in the job's view", () => {
     delete process.env.LONGTAIL_CONSOLE_LINKS;
 
-    const view = jobView(aJob({ executionArn }), 'https://api.longtail.test');
+    const view = jobView(aJob({ executionArn }), 'https://api.longtail.test', prices);
 
     expect(view.consoleUrl).toBe(
       `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${executionArn}`,
     );
-    expect(jobView(aJob(), 'https://api.longtail.test').consoleUrl).toBeNull();
+    expect(jobView(aJob(), 'https://api.longtail.test', prices).consoleUrl).toBeNull();
   });
 });
 
@@ -51,6 +53,7 @@ describe('jobView', () => {
     const view = jobView(
       aJob({ status: 'running', counts: { total: 100, succeeded: 0, failed: 0 } }),
       'https://api.longtail.test',
+      prices,
       progress,
     );
 
@@ -61,7 +64,12 @@ describe('jobView', () => {
   it('keeps the counts recorded when the job ended', () => {
     const counts = { total: 100, succeeded: 97, failed: 3 };
 
-    const view = jobView(aJob({ status: 'completed', counts }), 'https://api.longtail.test', progress);
+    const view = jobView(
+      aJob({ status: 'completed', counts }),
+      'https://api.longtail.test',
+      prices,
+      progress,
+    );
 
     expect(view.counts).toEqual(counts);
   });
@@ -69,9 +77,42 @@ describe('jobView', () => {
   it('shows no shards before the job is planned, and the options it runs with', () => {
     const job = aJob();
 
-    const view = jobView(job, 'https://api.longtail.test');
+    const view = jobView(job, 'https://api.longtail.test', prices);
 
     expect(view).toMatchObject({ shards: null, options: job.options, source: 'api', parentJobId: null });
     expect(view.statusUrl).toBe(`https://api.longtail.test/jobs/${job.jobId}`);
+  });
+
+  it('shows no cost until the job has ended, then its usage priced, both as the API schema says', () => {
+    const running = jobView(aJob({ status: 'running' }), 'https://api.longtail.test', prices);
+    const usage = usageOf(
+      [
+        {
+          batchJobId: 'b-1',
+          shard: null,
+          attempt: 1,
+          startedAt: '2026-01-05T10:00:00.000Z',
+          stoppedAt: '2026-01-05T10:30:00.000Z',
+          seconds: 1800,
+        },
+      ],
+      'g4dn.xlarge',
+      'aws-batch',
+    );
+    const ended = jobView(aJob({ status: 'completed', usage }), 'https://api.longtail.test', prices);
+    const unpriced = jobView(
+      aJob({ status: 'completed', usage: { ...usage, instanceType: 'p5.48xlarge' } }),
+      'https://api.longtail.test',
+      prices,
+    );
+
+    expect(running.cost).toBeNull();
+    expect(ended.cost).toMatchObject({ gpuSeconds: 1800, gpu: { onDemand: 0.263 }, currency: 'USD' });
+    expect(unpriced.cost).toMatchObject({
+      gpuSeconds: 1800,
+      note: 'No price for p5.48xlarge in the price table.',
+    });
+    for (const view of [running, ended, unpriced])
+      expect(jobViewSchema.safeParse(view).error).toBeUndefined();
   });
 });
