@@ -4380,7 +4380,7 @@ export interface operations {
               };
         };
       };
-      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).); SHARD_NOT_FOUND (The job has no shard of that index.); WORKER_LOGS_IN_CLOUDWATCH (In AWS the workers log to CloudWatch Logs (log group /aws/batch/job); only the local runtime’s logs are served here.) */
+      /** @description Not found. `error.code` is one of: JOB_NOT_FOUND (The caller has no job with this id.); UNKNOWN_ROUTE (The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).); SHARD_NOT_FOUND (The job has no shard of that index.) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -4389,7 +4389,7 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'JOB_NOT_FOUND' | 'UNKNOWN_ROUTE' | 'SHARD_NOT_FOUND' | 'WORKER_LOGS_IN_CLOUDWATCH';
+              code: 'JOB_NOT_FOUND' | 'UNKNOWN_ROUTE' | 'SHARD_NOT_FOUND';
               message: string;
               details?: {
                 [key: string]: unknown;

@@ -1,13 +1,18 @@
 import { priceTable } from '../lib/config';
 import { DynamoJobStore } from '../lib/aws/dynamodb/job-store';
-import { StepFunctionsExecutionRedriver } from '../lib/aws/step-functions';
+import { StepFunctionsExecutionLookup, StepFunctionsExecutionRedriver } from '../lib/aws/step-functions';
 import { jobView } from '../lib/domain/job-view';
 import { resumeJob } from '../lib/use-cases/resume-job';
 import { apiBaseUrl, httpHandler, json, ownerOf } from './middleware';
 
+const redriver = new StepFunctionsExecutionRedriver();
+const lookup = new StepFunctionsExecutionLookup();
 const deps = {
   store: new DynamoJobStore(),
-  executions: new StepFunctionsExecutionRedriver(),
+  executions: {
+    redrive: (executionArn: string) => redriver.redrive(executionArn),
+    describe: (executionArn: string) => lookup.describe(executionArn),
+  },
 };
 
 /** POST /jobs/{jobId}/resume: a job failed for a curable reason goes on from where it stopped. */

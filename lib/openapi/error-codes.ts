@@ -45,8 +45,6 @@ export const errorCodes = {
   EXECUTION_HISTORY_UNAVAILABLE:
     'The Step Functions endpoint does not answer GetExecutionHistory (an older local runtime).',
   SHARD_NOT_FOUND: 'The job has no shard of that index.',
-  WORKER_LOGS_IN_CLOUDWATCH:
-    'In AWS the workers log to CloudWatch Logs (log group /aws/batch/job); only the local runtime’s logs are served here.',
   UNKNOWN_ROUTE:
     'The operator handler has no view for the route it was called on (a deployment that routes a path to it that it does not serve).',
   NO_SUCH_FILE: 'The console has no file of that name.',

@@ -460,7 +460,7 @@ export const apiRoutes: ApiRoute[] = [
     responses: { 200: { description: 'The attempts’ last lines.', schema: shardLogsViewSchema } },
     errors: {
       ...operatorJobErrors,
-      404: [...operatorJobErrors[404], 'SHARD_NOT_FOUND', 'WORKER_LOGS_IN_CLOUDWATCH'],
+      404: [...operatorJobErrors[404], 'SHARD_NOT_FOUND'],
     },
   },
   {

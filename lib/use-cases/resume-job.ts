@@ -2,15 +2,34 @@ import { Conflict, ExecutionNotRedrivable, TransitionRejected } from '../errors'
 import { logger } from '../logger';
 import type { Job } from '../domain/job';
 import { resumeRefusalOf } from '../domain/job-resume';
-import type { ExecutionRedriver } from '../ports/executions';
+import type { ExecutionLookup, ExecutionRedriver } from '../ports/executions';
 import type { JobStore } from '../ports/job-store';
 import { getOwnedJob } from './get-job';
 
 export interface ResumeDeps {
   store: JobStore;
-  executions: ExecutionRedriver;
+  executions: ExecutionRedriver & ExecutionLookup;
   now?: () => Date;
+  /** How long to wait for a failed job's execution to end before redriving it (default 10 s). */
+  settleMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The job is marked failed a moment before its execution ends ("Announce job failed", then
+ * "Wait for a resume" fails it): a redrive asked for in between finds it still running. Waits
+ * for it to end, briefly; whether it ended.
+ */
+const executionEnded = async (executionArn: string, deps: ResumeDeps) => {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (deps.settleMs ?? 10_000);
+  for (;;) {
+    const execution = await deps.executions.describe(executionArn);
+    if (execution?.status !== 'RUNNING') return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(250);
+  }
+};
 
 /**
  * `POST /jobs/{id}/resume`: a job that failed for a reason a later try can cure goes on from
@@ -25,6 +44,12 @@ export const resumeJob = async (ownerId: string, jobId: string, deps: ResumeDeps
   const job = await getOwnedJob(ownerId, jobId, deps.store);
   const refusal = resumeRefusalOf(job);
   if (refusal) throw new Conflict('NOT_RESUMABLE', refusal);
+  if (!(await executionEnded(job.executionArn!, deps))) {
+    throw new Conflict(
+      'NOT_RESUMABLE',
+      `Job ${jobId} has failed but its execution is still ending; resume it again in a few seconds.`,
+    );
+  }
   const now = (deps.now ?? (() => new Date()))().toISOString();
   let reopened: Job;
   try {

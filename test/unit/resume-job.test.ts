@@ -1,13 +1,21 @@
 import { ExecutionNotRedrivable } from '../../lib/errors';
 import { attemptAfter } from '../../lib/domain/shard-progress';
-import type { ExecutionRedriver } from '../../lib/ports/executions';
+import type { ExecutionLookup, ExecutionRedriver, ExecutionStatus } from '../../lib/ports/executions';
 import { resumeJob } from '../../lib/use-cases/resume-job';
 import { InMemoryJobStore } from '../fixtures/in-memory';
 import { aJob, executionArn, jobId } from '../fixtures/jobs';
 
-class RecordingRedriver implements ExecutionRedriver {
+class RecordingRedriver implements ExecutionRedriver, ExecutionLookup {
   readonly redriven: string[] = [];
-  constructor(private readonly refuse = false) {}
+  /** What DescribeExecution answers, one status a call; the last one stays. */
+  constructor(
+    private readonly refuse = false,
+    private readonly statuses: ExecutionStatus[] = ['FAILED'],
+  ) {}
+  async describe() {
+    const status = (this.statuses.length > 1 ? this.statuses.shift() : this.statuses[0]) ?? 'FAILED';
+    return { status };
+  }
   async redrive(arn: string) {
     if (this.refuse) throw new ExecutionNotRedrivable('NOT_RESUMABLE', 'past its redrive period');
     this.redriven.push(arn);
@@ -81,6 +89,34 @@ describe('resumeJob', () => {
     await expect(
       resumeJob('bob', jobId, { store, executions: new RecordingRedriver(), now }),
     ).rejects.toMatchObject({ name: 'NotFound' });
+  });
+  it('waits for an execution still ending its failure, then redrives it', async () => {
+    const store = new InMemoryJobStore(failedWith('WORKER_FAILED'));
+    const executions = new RecordingRedriver(false, ['RUNNING', 'RUNNING', 'FAILED']);
+    const naps: number[] = [];
+
+    await resumeJob('alice', jobId, {
+      store,
+      executions,
+      now,
+      sleep: async (ms) => {
+        naps.push(ms);
+      },
+    });
+
+    expect(naps).toHaveLength(2);
+    expect(executions.redriven).toEqual([executionArn]);
+  });
+
+  it('refuses, job untouched, when the execution is still running after the wait', async () => {
+    const store = new InMemoryJobStore(failedWith('WORKER_FAILED'));
+    const executions = new RecordingRedriver(false, ['RUNNING']);
+
+    await expect(
+      resumeJob('alice', jobId, { store, executions, now, settleMs: 0, sleep: async () => {} }),
+    ).rejects.toMatchObject({ code: 'NOT_RESUMABLE', message: expect.stringContaining('still ending') });
+    expect(executions.redriven).toEqual([]);
+    expect((await store.get(jobId))?.status).toBe('failed');
   });
 });
 
