@@ -226,6 +226,12 @@ describe('the API against its OpenAPI document', () => {
     });
     const jobId = String(submitted.json.jobId);
     expect((await local.waitForJob(jobId)).status).toBe('completed');
+    // The job is recorded completed before its execution announces it and ends.
+    for (let tries = 0; tries < 100; tries++) {
+      const { json } = await local.api(`/ops/jobs/${jobId}/execution`);
+      if ((json.execution as { status?: string } | undefined)?.status !== 'RUNNING') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     // alice is the local runtime's operator (its first owner); bob is not.
     const answers = await Promise.all([
