@@ -3,25 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { TestStack } from '../support/local-stack';
-
-/** Worker processes of a job with their array index, from their environment (Linux /proc). */
-const workersOf = (jobId: string) =>
-  readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((pid) => {
-      try {
-        const env = Object.fromEntries(
-          readFileSync(`/proc/${pid}/environ`, 'utf8')
-            .split('\0')
-            .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-        );
-        return env.LONGTAIL_JOB_ID === jobId
-          ? [{ pid: Number(pid), shard: Number(env.AWS_BATCH_JOB_ARRAY_INDEX ?? 0) }]
-          : [];
-      } catch {
-        return [];
-      }
-    });
+import { workersOf } from '../support/worker-processes';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
