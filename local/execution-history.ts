@@ -26,6 +26,21 @@ export interface LibraryEvent {
   parentState?: { name: string; type: string };
 }
 
+/** How an execution ended, as its record keeps it. */
+export interface ExecutionEnding {
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+const endEventTypes = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
+
 const json = (value: unknown) => JSON.stringify(value ?? null);
 const notTruncated = { truncated: false };
 const seconds = (ms: number) => ms / 1000;
@@ -245,14 +260,40 @@ export class ExecutionHistory {
     afterEnd = false,
   ): { name: string; input: unknown } | undefined {
     let current: { name: string; input: string } | undefined;
+    let ended = false;
     for (const event of this.events) {
-      if (!afterEnd && /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(event.type)) return undefined;
+      if (endEventTypes.has(event.type)) ended = true;
+      if (event.type === 'ExecutionRedriven') ended = false;
       const entered = event.stateEnteredEventDetails as { name: string; input: string } | undefined;
       if (entered && topLevelStates.has(entered.name)) current = entered;
       const exited = event.stateExitedEventDetails as { name: string } | undefined;
       if (exited && exited.name === current?.name) current = undefined;
     }
+    if (ended && !afterEnd) return undefined;
     return current && { name: current.name, input: JSON.parse(current.input) as unknown };
+  }
+
+  /** How the execution ended, when its history records an end after its last redrive. */
+  recordedEnding(): ExecutionEnding | undefined {
+    for (const event of [...this.events].reverse()) {
+      if (event.type === 'ExecutionRedriven') return undefined;
+      switch (event.type) {
+        case 'ExecutionSucceeded':
+          return {
+            status: 'SUCCEEDED',
+            output: (event.executionSucceededEventDetails as { output: string }).output,
+          };
+        case 'ExecutionFailed': {
+          const { error, cause } = event.executionFailedEventDetails as { error: string; cause: string };
+          return { status: 'FAILED', error, cause };
+        }
+        case 'ExecutionAborted':
+          return { status: 'ABORTED' };
+        case 'ExecutionTimedOut':
+          return { status: 'TIMED_OUT' };
+      }
+    }
+    return undefined;
   }
 
   /** Announces Task attempts whose handler returned or threw, in the order they ran. */

@@ -7,6 +7,7 @@ import {
   ExecutionHistory,
   historyPage,
   InvalidTokenError,
+  type ExecutionEnding,
   type HistoryEvent,
   type LibraryEvent,
 } from './execution-history';
@@ -225,7 +226,11 @@ export class LocalStepFunctions {
         });
         continue;
       }
-      if (point === 'succeeded') continue;
+      // It had ended and the runtime stopped before the record said so: the record catches up.
+      if ('ended' in point) {
+        this.finish(record, point.ended);
+        continue;
+      }
       resumed.push(record.executionArn);
       this.run(record, machine!, point);
     }
@@ -271,9 +276,11 @@ export class LocalStepFunctions {
       startDate: Date.now() / 1000,
       input,
     };
+    // The history first: a record left RUNNING by a crash then always has a history to resume from.
+    const history = this.historyOf(executionArn);
+    if (!history.exists) history.executionStarted(input, this.roleArn, record.startDate * 1000);
     this.executions.set(executionArn, record);
     this.save(record);
-    this.historyOf(executionArn).executionStarted(input, this.roleArn, record.startDate * 1000);
     this.run(record, machine, { state: machine.definition.StartAt as string, input: JSON.parse(input) });
     return record;
   }
@@ -372,13 +379,15 @@ export class LocalStepFunctions {
 
   /**
    * Where an interrupted execution goes on: the state it had entered and not left, or (stopped
-   * between two states) the state after the last one it left; 'succeeded' if it had left its
-   * last state.
+   * between two states) the state after the last one it left. An execution whose history shows
+   * it ended (its end event, or its last state exited) is not run again: its ending is returned.
    */
   private resumePointOf(
     machine: RegisteredMachine,
     history: ExecutionHistory,
-  ): ResumePoint | 'succeeded' | undefined {
+  ): ResumePoint | { ended: ExecutionEnding } | undefined {
+    const recorded = history.recordedEnding();
+    if (recorded) return { ended: recorded };
     const unfinished = history.unfinishedState(topLevelStatesOf(machine));
     if (unfinished) return { state: unfinished.name, input: unfinished.input };
     const states = machine.definition.States as Record<string, AnyState>;
@@ -391,8 +400,10 @@ export class LocalStepFunctions {
     const { name, output } = lastExit.stateExitedEventDetails as { name: string; output: string };
     const state = states[name]!;
     if (state.Next) return { state: state.Next, input: JSON.parse(output) };
-    // A Choice re-evaluates its rules on the same input (it has no effects); an end state had ended the execution.
+    // A Choice re-evaluates its rules on the same input (it has no effects).
     if (state.Type === 'Choice') return { state: name, input: JSON.parse(output) };
+    // An end state exited: the execution had succeeded with its output.
+    if (state.End || state.Type === 'Succeed') return { ended: { status: 'SUCCEEDED', output } };
     return undefined;
   }
 

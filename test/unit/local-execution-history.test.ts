@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyPage } from '../../local/execution-history';
@@ -109,5 +109,54 @@ describe('the local Step Functions history', () => {
       name: 's1',
     });
     expect(() => historyPage(events, { nextToken: 'not-ours' })).toThrow('Invalid Token');
+  });
+
+  describe('an execution that had ended when the runtime was killed, its record still RUNNING', () => {
+    const machine = {
+      StartAt: 'Work',
+      States: {
+        Work: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:work', Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    };
+
+    /** Runs one execution to its end, then leaves the folder as a SIGKILL before the record was saved would. */
+    const endedThenKilled = async (folder: string, cutHistory: (lines: string[]) => string[]) => {
+      const journal = join(dataDir, folder, 'executions.json');
+      const sfn = new LocalStepFunctions('us-east-1', '000000000000', journal);
+      const arn = sfn.registerStateMachine('ended', machine, () => async () => ({ worked: true }));
+      const { executionArn } = sfn.startExecution(arn, 'one', '{}');
+      const ended = await waitForEnd(sfn, executionArn);
+      appendFileSync(journal, `${JSON.stringify({ ...ended, status: 'RUNNING', output: undefined })}\n`);
+      const historyDir = join(dataDir, folder, 'history');
+      const file = join(historyDir, readdirSync(historyDir)[0]!);
+      writeFileSync(file, cutHistory(readFileSync(file, 'utf8').trimEnd().split('\n')).join('\n') + '\n');
+      let calls = 0;
+      const again = new LocalStepFunctions('us-east-1', '000000000000', journal);
+      again.registerStateMachine('ended', machine, () => async () => ({ worked: ++calls }));
+      return {
+        outcome: again.resumeInterrupted(),
+        record: again.describeExecution(executionArn),
+        calls: () => calls,
+      };
+    };
+
+    it('is closed as its history recorded it, without running a state again', async () => {
+      const { outcome, record, calls } = await endedThenKilled('ended-recorded', (lines) => lines);
+
+      expect(outcome).toEqual({ resumed: [], failed: [] });
+      expect(record).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ worked: true }) });
+      expect(calls()).toBe(0);
+    });
+
+    it("succeeds with its last state's output when killed after that state exited, before the end event", async () => {
+      const { outcome, record, calls } = await endedThenKilled('ended-unrecorded', (lines) =>
+        lines.filter((line) => !line.includes('"ExecutionSucceeded"')),
+      );
+
+      expect(outcome).toEqual({ resumed: [], failed: [] });
+      expect(record).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ worked: true }) });
+      expect(calls()).toBe(0);
+    });
   });
 });
