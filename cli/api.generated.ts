@@ -505,7 +505,9 @@ export interface components {
      *         "csvHeader": "auto",
      *         "maxFailedRecordsPercent": 100,
      *         "shardSizeMB": 64,
-     *         "maxShards": 100
+     *         "maxShards": 100,
+     *         "maxObjectsPerShard": 2000,
+     *         "objectOutputs": "joined"
      *       },
      *       "source": "api",
      *       "parentJobId": null,
@@ -570,7 +572,15 @@ export interface components {
           };
       options: {
         /** @enum {string} */
-        contentType?: 'text/csv' | 'application/x-ndjson' | 'application/jsonlines';
+        contentType?:
+          | 'text/csv'
+          | 'application/x-ndjson'
+          | 'application/jsonlines'
+          | 'image/png'
+          | 'image/jpeg'
+          | 'image/webp'
+          | 'image/tiff'
+          | 'application/x-image';
         /** @enum {string} */
         accept?: 'text/csv' | 'application/x-ndjson' | 'application/jsonlines';
         /**
@@ -605,6 +615,13 @@ export interface components {
         shardSizeMB: number;
         /** @default 100 */
         maxShards: number;
+        /** @default 2000 */
+        maxObjectsPerShard: number;
+        /**
+         * @default joined
+         * @enum {string}
+         */
+        objectOutputs: 'joined' | 'perObject';
       };
       /** @enum {string} */
       source: 'api' | 's3-drop' | 'retry-failed';
@@ -1838,7 +1855,15 @@ export interface operations {
               };
           options?: {
             /** @enum {string} */
-            contentType?: 'text/csv' | 'application/x-ndjson' | 'application/jsonlines';
+            contentType?:
+              | 'text/csv'
+              | 'application/x-ndjson'
+              | 'application/jsonlines'
+              | 'image/png'
+              | 'image/jpeg'
+              | 'image/webp'
+              | 'image/tiff'
+              | 'application/x-image';
             /** @enum {string} */
             accept?: 'text/csv' | 'application/x-ndjson' | 'application/jsonlines';
             /**
@@ -1873,6 +1898,13 @@ export interface operations {
             shardSizeMB?: number;
             /** @default 100 */
             maxShards?: number;
+            /** @default 2000 */
+            maxObjectsPerShard?: number;
+            /**
+             * @default joined
+             * @enum {string}
+             */
+            objectOutputs?: 'joined' | 'perObject';
           };
           /** Format: uri */
           webhookUrl?: string;

@@ -59,7 +59,7 @@ export class BatchPipeline {
    * promise only when the caller must wait for the oldest batches to be written: not one a record.
    */
   add(record: PendingRecord): Promise<void> | undefined {
-    const bytes = Buffer.byteLength(record.raw);
+    const bytes = record.bytes ?? Buffer.byteLength(record.raw);
     if (this.pending.length > 0 && this.pendingBytes + bytes > this.limits.maxBatchBytes) this.startPending();
     this.pending.push(record);
     this.pendingBytes += bytes;

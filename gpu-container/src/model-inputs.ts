@@ -55,7 +55,8 @@ const imageEncoder = (input: ImageInput, threads: number, reuseTensor: boolean):
   const tensorOf = (count: number, data: Float32Array): Record<string, TensorData> => ({
     [input.name]: { data, dims: [count, 3, height, width] },
   });
-  const imagesOf = (records: ModelRecord[]) => records.map((record) => record[input.image.field] as string);
+  const imagesOf = (records: ModelRecord[]) =>
+    records.map((record) => record[input.image.field] as string | Uint8Array);
   if (threads === 0) {
     let reused: Float32Array | undefined;
     return {

@@ -25,6 +25,8 @@ export interface PendingRecord {
   /** The record as decoded, for joining with its prediction. */
   value: unknown;
   input: ModelRecord;
+  /** What the record weighs against a batch's maxPayloadMB, when not its raw text: an object's bytes. */
+  bytes?: number;
 }
 
 /**

@@ -12,6 +12,7 @@ import { BatchPipeline } from './batch-pipeline';
 import type { ShardModel } from './batch-pipeline';
 import { openShardRecords, recordAdmission } from './record-admission';
 import { ShardOutput } from './shard-output';
+import { fetchListedObjects, objectFetchLimitsFromEnv, perObjectLocationOf } from './object-records';
 import type { ReadPosition } from '../../lib/records/record-boundary';
 
 const mib = 1024 * 1024;
@@ -72,7 +73,10 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   const started = performance.now();
   const file = plan.files[shard.file];
   if (!file) throw new Error(`Plan has no file ${shard.file} for shard ${shard.index}`);
-  const options = plan.options;
+  // An object's output line is its key and ETag joined with its prediction: what a user joins on.
+  const options = file.objects
+    ? { ...plan.options, joinSource: 'Input' as const, inputFilter: undefined, splitType: 'Line' as const }
+    : plan.options;
   const compiled = compileDataProcessing(options, file.format);
   const maxBatchBytes = options.maxPayloadMB * mib;
 
@@ -86,6 +90,9 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
     maxFailedRecordsPercent: options.maxFailedRecordsPercent,
     onProgress: (counts) => work.onProgress(counts, { ...position }),
     progressIntervalMs: work.progressIntervalMs ?? 2000,
+    ...(file.objects?.outputs === 'perObject'
+      ? { perObjectLocation: perObjectLocationOf(work.outputsBucket, plan.jobId, file.objects) }
+      : {}),
   });
   const admit = recordAdmission(recordCheckerOf(work.served), compiled, file.header, output);
   const batches = new BatchPipeline(work.model, output, {
@@ -101,14 +108,27 @@ export const runPlannedShard = async (work: ShardWork): Promise<RecordCounts> =>
   const { source, chunks } = opened;
   position = opened.position;
   try {
-    for await (const chunk of chunks) {
-      for (const decoded of chunk) {
-        const record = admit(decoded);
-        if (!record) continue;
-        const room = batches.add(record);
+    if (file.objects) {
+      const settings = { objects: work.objects, planned: file.objects, ...objectFetchLimitsFromEnv() };
+      for await (const fetched of fetchListedObjects(chunks, settings)) {
+        output.counts.total++;
+        if (!fetched.ok) {
+          output.fail(fetched.line, fetched.raw, fetched.code, fetched.message);
+          continue;
+        }
+        const room = batches.add(fetched.record);
         if (room) await room;
       }
-      await output.flushFailures();
+    } else {
+      for await (const chunk of chunks) {
+        for (const decoded of chunk) {
+          const record = admit(decoded);
+          if (!record) continue;
+          const room = batches.add(record);
+          if (room) await room;
+        }
+        await output.flushFailures();
+      }
     }
     await batches.finish();
     // Again at the end: a shard whose records all fail before reaching the model settles no batch.

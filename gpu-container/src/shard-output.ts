@@ -51,6 +51,11 @@ export interface ShardOutputSettings {
   maxFailedRecordsPercent: number;
   onProgress: (counts: RecordCounts) => Promise<void>;
   progressIntervalMs: number;
+  /**
+   * Objects as records with `objectOutputs: perObject`: where a record's own `.out` goes (its
+   * line is written there, not to the shard's output).
+   */
+  perObjectLocation?: (value: unknown) => S3Location;
 }
 
 /**
@@ -63,6 +68,8 @@ export class ShardOutput {
   private readonly failures = new LineWriter();
   private readonly uploads: Promise<unknown>;
   private lastProgress = Date.now();
+  /** Per-object outputs being written, waited for at the end of each batch. */
+  private objectWrites: Promise<void>[] = [];
 
   constructor(private readonly settings: ShardOutputSettings) {
     const { objects, locations, outputFormat } = settings;
@@ -83,7 +90,11 @@ export class ShardOutput {
     const { compiled, outputFormat } = this.settings;
     try {
       const output = outputRecordOf(compiled, record.value, prediction, outputFormat);
-      this.outputs.add(outputFormat === 'csv' ? encodeCsvRow(output as unknown[]) : JSON.stringify(output));
+      const line = outputFormat === 'csv' ? encodeCsvRow(output as unknown[]) : JSON.stringify(output);
+      const own = this.settings.perObjectLocation?.(record.value);
+      if (own)
+        this.objectWrites.push(this.settings.objects.putText(own, `${line}\n`, contentTypeOf(outputFormat)));
+      else this.outputs.add(line);
       this.counts.succeeded++;
     } catch (error) {
       if (!(error instanceof RecordTransformError)) throw error;
@@ -98,7 +109,8 @@ export class ShardOutput {
 
   /** After each batch: its lines written, the failure budget checked, progress reported every few seconds. */
   async batchWritten(): Promise<void> {
-    await Promise.all([this.outputs.flush(), this.failures.flush()]);
+    const objectWrites = this.objectWrites.splice(0);
+    await Promise.all([this.outputs.flush(), this.failures.flush(), ...objectWrites]);
     this.checkFailureBudget();
     if (Date.now() - this.lastProgress >= this.settings.progressIntervalMs) {
       this.lastProgress = Date.now();
@@ -122,6 +134,7 @@ export class ShardOutput {
 
   /** Ends both files, waits for their uploads, and reports the final counts. */
   async close(): Promise<void> {
+    await Promise.all(this.objectWrites.splice(0));
     this.outputs.end();
     this.failures.end();
     await this.uploads;
@@ -130,6 +143,7 @@ export class ShardOutput {
 
   /** What was written is uploaded as is; a retried attempt replaces it. */
   async abandon(): Promise<void> {
+    await Promise.allSettled(this.objectWrites.splice(0));
     this.outputs.end();
     this.failures.end();
     await this.uploads.catch(() => undefined);

@@ -21,9 +21,12 @@ import { s3Client } from './clients';
 import { locationOf } from '../domain/s3-location';
 import type { S3Location } from '../domain/s3-location';
 import type { CompletedPart, FileUpload, ModelArtifacts } from '../ports/model-registry';
-import { ObjectNotFound } from '../ports/object-store';
-import type { ObjectInfo, ObjectStore, UploadedPart } from '../ports/object-store';
+import { ObjectNotFound, ObjectTooLarge } from '../ports/object-store';
+import type { ObjectBody, ObjectInfo, ObjectStore, UploadedPart } from '../ports/object-store';
 import { logger } from '../logger';
+
+/** S3 quotes ETags (`"9b2c…"`); outputs carry them bare. */
+const unquoted = (etag: string) => etag.replace(/^"|"$/g, '');
 
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly client: () => S3Client = s3Client.get) {}
@@ -46,6 +49,27 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async readObject({ bucket, key }: S3Location, maxBytes = Infinity): Promise<ObjectBody> {
+    let response;
+    try {
+      response = await this.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (error) {
+      if (error instanceof NoSuchKey) throw new ObjectNotFound(`s3://${bucket}/${key} does not exist`);
+      throw error;
+    }
+    const { Body, ETag, ContentType, ContentLength } = response;
+    if (ContentLength !== undefined && ContentLength > maxBytes) {
+      (Body as Readable | undefined)?.destroy();
+      throw new ObjectTooLarge(ContentLength, maxBytes);
+    }
+    const body = Buffer.from((await Body?.transformToByteArray()) ?? []);
+    return {
+      body,
+      ...(ETag ? { etag: unquoted(ETag) } : {}),
+      ...(ContentType ? { contentType: ContentType } : {}),
+    };
+  }
+
   async openRange({ bucket, key }: S3Location, start: number, end: number): Promise<Readable> {
     try {
       const { Body } = await this.client().send(
@@ -61,7 +85,12 @@ export class S3ObjectStore implements ObjectStore {
   async head({ bucket, key }: S3Location): Promise<ObjectInfo | undefined> {
     try {
       const head = await this.client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { key, size: head.ContentLength ?? 0, contentType: head.ContentType };
+      return {
+        key,
+        size: head.ContentLength ?? 0,
+        contentType: head.ContentType,
+        ...(head.ETag ? { etag: unquoted(head.ETag) } : {}),
+      };
     } catch (error) {
       if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
       throw error;
@@ -75,7 +104,12 @@ export class S3ObjectStore implements ObjectStore {
         new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) {
-        if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
+        if (object.Key)
+          yield {
+            key: object.Key,
+            size: object.Size ?? 0,
+            ...(object.ETag ? { etag: unquoted(object.ETag) } : {}),
+          };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageContentTypes } from '../records/image-objects';
 
 /**
  * How a job reads, batches and writes its records: SageMaker Batch Transform's options under
@@ -6,8 +7,13 @@ import { z } from 'zod';
  * applied at submit time and stored with the job, so every shard runs with the same values.
  */
 export const jobOptionsSchema = z.strictObject({
-  /** Input format; by default from the object's content type, then its extension. */
-  contentType: z.enum(['text/csv', 'application/x-ndjson', 'application/jsonlines']).optional(),
+  /**
+   * Input format; by default from the object's content type, then its extension. An image type
+   * reads each object as one record (a folder of images, or one image).
+   */
+  contentType: z
+    .enum(['text/csv', 'application/x-ndjson', 'application/jsonlines', ...imageContentTypes])
+    .optional(),
   /** Output format; by default the input's. */
   accept: z.enum(['text/csv', 'application/x-ndjson', 'application/jsonlines']).optional(),
   /** `Line`: one record per line (CSV row). `None`: the whole object is one JSON record. */
@@ -29,6 +35,13 @@ export const jobOptionsSchema = z.strictObject({
   /** Target input bytes per shard (one AWS Batch array child each). */
   shardSizeMB: z.number().int().min(1).max(10_240).default(64),
   maxShards: z.number().int().min(1).max(10_000).default(100),
+  /** Inputs whose objects are records (images): at most this many objects per shard. */
+  maxObjectsPerShard: z.number().int().min(1).max(100_000).default(2_000),
+  /**
+   * Inputs whose objects are records: `joined`, one JSON Lines `.out` for the job, a line per
+   * object in key order; `perObject`, SageMaker's layout, `<key>.out` beside each object's name.
+   */
+  objectOutputs: z.enum(['joined', 'perObject']).default('joined'),
 });
 
 export type JobOptions = z.infer<typeof jobOptionsSchema>;

@@ -20,6 +20,29 @@ export interface PlannedFile {
   records?: number;
   firstShard: number;
   shardCount: number;
+  /**
+   * Set when each object of the input is one record (images): this "file" is then the job's
+   * listing of those objects, a JSON line each (`ObjectListingLine`), and its shards are exact
+   * ranges of its lines, numbered from the listing's first line.
+   */
+  objects?: PlannedObjects;
+}
+
+export interface PlannedObjects {
+  /** The bucket the listed keys are in. */
+  bucket: string;
+  /** The record field the model's image input reads: each object's bytes go in it. */
+  imageField: string;
+  /** `perObject` outputs are named by the key after this prefix. */
+  relativeTo: string;
+  outputs: 'joined' | 'perObject';
+}
+
+/** One line of a job's object listing: the key, and its size and ETag where the listing gave them. */
+export interface ObjectListingLine {
+  key: string;
+  size?: number;
+  etag?: string;
 }
 
 /**

@@ -111,6 +111,8 @@ export const jobViewSchema = z
         maxFailedRecordsPercent: 100,
         shardSizeMB: 64,
         maxShards: 100,
+        maxObjectsPerShard: 2000,
+        objectOutputs: 'joined',
       },
       source: 'api',
       parentJobId: null,

@@ -57,6 +57,12 @@ export const planLocationOf = (outputsBucket: string, jobId: string): S3Location
   key: workKeyOf(jobId, 'plan.json'),
 });
 
+/** The objects a job reads one record each, listed at planning (see `ObjectListingLine`). */
+export const objectListingLocationOf = (outputsBucket: string, jobId: string): S3Location => ({
+  bucket: outputsBucket,
+  key: workKeyOf(jobId, 'objects.jsonl'),
+});
+
 /** One shard's outputs and failures, joined into the files' `.out` and `.out.failed` at the end. */
 export const shardOutputLocationOf = (outputsBucket: string, jobId: string, shard: number) => ({
   output: { bucket: outputsBucket, key: workKeyOf(jobId, `shards/${shard}.out`) },

@@ -5,9 +5,29 @@ export class ObjectNotFound extends Error {
   override name = 'ObjectNotFound';
 }
 
+/** An object larger than a reader would hold in memory: refused before its body is read. */
+export class ObjectTooLarge extends Error {
+  override name = 'ObjectTooLarge';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`The object is ${size} bytes; at most ${limit} are read.`);
+  }
+}
+
 export interface ObjectInfo {
   key: string;
   size: number;
+  contentType?: string;
+  /** S3's ETag, quotes removed: listings and HEAD carry it. */
+  etag?: string;
+}
+
+/** A whole object read into memory, with what identifies the version read. */
+export interface ObjectBody {
+  body: Buffer;
+  etag?: string;
   contentType?: string;
 }
 
@@ -16,6 +36,11 @@ export interface ObjectStore {
   putText(location: S3Location, body: string, contentType: string): Promise<void>;
   /** The object's body as a stream; throws `ObjectNotFound` when there is none. */
   openRead(location: S3Location): Promise<Readable>;
+  /**
+   * The whole object in memory (for objects that are one record each); throws `ObjectNotFound`,
+   * or `ObjectTooLarge` (reading nothing of its body) when it is over `maxBytes`.
+   */
+  readObject(location: S3Location, maxBytes?: number): Promise<ObjectBody>;
   /** Bytes `start` to `end` (inclusive) of the object. */
   openRange(location: S3Location, start: number, end: number): Promise<Readable>;
   /** Size and content type, or undefined when there is no such object. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -291,6 +292,8 @@ describe('DynamoShardProgressStore against the DynamoDB emulator', () => {
   });
 });
 
+const md5 = (body: string | Buffer) => createHash('md5').update(body).digest('hex');
+
 describe('S3ObjectStore against the S3 emulator', () => {
   const objects = new S3ObjectStore();
 
@@ -333,8 +336,28 @@ describe('S3ObjectStore against the S3 emulator', () => {
       key: 'head.csv',
       size: 8,
       contentType: 'text/csv',
+      etag: md5('a,b\n1,2\n'),
     });
     expect(await objects.head({ bucket: 'adapters-bucket', key: 'no-such.csv' })).toBeUndefined();
+  });
+
+  it('reads a whole object with its ETag, refusing one over the limit without reading it', async () => {
+    const bucket = 'adapters-bucket';
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]);
+    await objects.upload({ bucket, key: 'whole.png' }, Readable.from([bytes]), 'image/png');
+
+    expect(await objects.readObject({ bucket, key: 'whole.png' })).toEqual({
+      body: bytes,
+      etag: md5(bytes),
+      contentType: 'image/png',
+    });
+    await expect(objects.readObject({ bucket, key: 'whole.png' }, 7)).rejects.toMatchObject({
+      name: 'ObjectTooLarge',
+      size: 8,
+    });
+    await expect(objects.readObject({ bucket, key: 'no-such.png' })).rejects.toMatchObject({
+      name: 'ObjectNotFound',
+    });
   });
 
   it('lists every object under a prefix, in key order', async () => {
@@ -342,9 +365,14 @@ describe('S3ObjectStore against the S3 emulator', () => {
       await objects.putText({ bucket: 'adapters-bucket', key }, '{}\n', 'application/x-ndjson');
 
     const listed: string[] = [];
-    for await (const object of objects.list('adapters-bucket', 'listed/')) listed.push(object.key);
+    const etags = new Set<string | undefined>();
+    for await (const object of objects.list('adapters-bucket', 'listed/')) {
+      listed.push(object.key);
+      etags.add(object.etag);
+    }
 
     expect(listed).toEqual(['listed/a/1.jsonl', 'listed/b.jsonl', 'listed/c.jsonl']);
+    expect([...etags]).toEqual([md5('{}\n')]);
   });
 
   it('joins objects server-side: large ones copied as parts (UploadPartCopy), small ones read to fill a part', async () => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { ObjectNotFound, maxPartBytes, minPartBytes } from '../../lib/ports/object-store';
-import type { ObjectInfo, ObjectStore, UploadedPart } from '../../lib/ports/object-store';
+import { ObjectNotFound, ObjectTooLarge, maxPartBytes, minPartBytes } from '../../lib/ports/object-store';
+import type { ObjectBody, ObjectInfo, ObjectStore, UploadedPart } from '../../lib/ports/object-store';
 import type { S3Location } from '../../lib/domain/s3-location';
 
 /** An object whose bytes are computed on demand: any range of a terabyte, without holding it. */
@@ -85,6 +85,14 @@ export class GeneratedObjectStore implements ObjectStore {
     this.requests++;
     const object = this.find(location);
     return this.stream(object, 0, object.size);
+  }
+
+  async readObject(location: S3Location, maxBytes = Infinity): Promise<ObjectBody> {
+    this.requests++;
+    const object = this.find(location);
+    if (object.size > maxBytes) throw new ObjectTooLarge(object.size, maxBytes);
+    const body = Buffer.concat([...this.chunks(object, 0, object.size)]);
+    return { body, ...(object.contentType ? { contentType: object.contentType } : {}) };
   }
 
   async openRange(location: S3Location, start: number, end: number): Promise<Readable> {

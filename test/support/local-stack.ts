@@ -89,8 +89,15 @@ export class TestStack {
     return undefined;
   }
 
-  async putInput(key: string, body: string) {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.stack.names.inputsBucket, Key: key, Body: body }));
+  async putInput(key: string, body: string | Uint8Array, contentType?: string) {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.stack.names.inputsBucket,
+        Key: key,
+        Body: body,
+        ...(contentType ? { ContentType: contentType } : {}),
+      }),
+    );
     return `s3://${this.stack.names.inputsBucket}/${key}`;
   }
 

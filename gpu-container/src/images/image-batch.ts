@@ -13,8 +13,8 @@ import type { ImageInput } from '../../../lib/models/manifest';
 
 export interface ImageBatchTask {
   input: ImageInput;
-  /** Each record's image field: base64 or a base64 data URL. */
-  images: string[];
+  /** Each record's image field: base64 or a base64 data URL, or an object's bytes. */
+  images: (string | Uint8Array)[];
   /** Unset: from the environment (LONGTAIL_MAX_IMAGE_PIXELS). */
   limits?: ImageLimits;
 }

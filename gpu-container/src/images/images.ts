@@ -42,8 +42,11 @@ export class ImageDecodeError extends Error {
 const dataUrlPrefix = new RegExp(`^${imageDataUrlPrefix}`, 'i');
 
 /** A base64 field value (optionally a data URL) as the bytes it encodes. */
-export const imageBytesOf = (value: string): Buffer =>
-  Buffer.from(dataUrlPrefix.test(value) ? value.slice(value.indexOf(',') + 1) : value, 'base64');
+export const imageBytesOf = (value: string | Uint8Array): Buffer => {
+  // An object read whole (objects as records) comes as its bytes; a field of a JSON record as base64.
+  if (typeof value !== 'string') return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.from(dataUrlPrefix.test(value) ? value.slice(value.indexOf(',') + 1) : value, 'base64');
+};
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff';
 

@@ -48,17 +48,20 @@ export const assembleOutputs = async (
     const shards = Array.from({ length: file.shardCount }, (_, i) =>
       shardOutputLocationOf(outputsBucket, plan.jobId, file.firstShard + i),
     );
-    await joinObjects(
-      objects,
-      locationOf(file.outputUri),
-      shards.map(({ output }) => ({ location: output, size: sizes.get(output.key) ?? 0 })),
-      contentTypeOf(file.outputFormat),
-    );
+    // perObject: each object's line went to its own `.out`; only the failures are joined.
+    if (file.objects?.outputs !== 'perObject')
+      await joinObjects(
+        objects,
+        locationOf(file.outputUri),
+        shards.map(({ output }) => ({ location: output, size: sizes.get(output.key) ?? 0 })),
+        contentTypeOf(file.outputFormat),
+      );
     const linesBefore = linesBeforeOf(plan, file, rowsByIndex);
     const failures = shards.map(({ failures: location }, i): JoinSource => {
       const size = sizes.get(location.key) ?? 0;
       const before = linesBefore[i];
-      if (i === 0 || size === 0) return { location, size };
+      // A listing's shards number their lines from the listing's start: already the job's.
+      if (i === 0 || size === 0 || file.objects) return { location, size };
       if (before === undefined) {
         throw new Error(
           `Shard ${file.firstShard + i} of ${file.inputUri} has failures, but a shard before it reported no line count.`,

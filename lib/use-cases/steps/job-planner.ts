@@ -4,10 +4,14 @@ import { locationOf, parseS3Uri, toS3Uri } from '../../domain/s3-location';
 import { InvalidInput, LongtailError } from '../../errors';
 import type { RecordField } from '../../models/manifest';
 
-/** What planning needs of a model: its name, and its fields when it reads named fields (CSV headers). */
+/**
+ * What planning needs of a model: its name, its fields when it reads named fields (CSV headers),
+ * and the field its image input reads, when it has one (objects as records).
+ */
 export interface PlanningModel {
   name: string;
   fields?: readonly Pick<RecordField, 'name'>[];
+  imageField?: string;
 }
 import { Readable } from 'node:stream';
 import { decodeRecords } from '../../records/decode';
@@ -20,6 +24,8 @@ import { cutIntoShards } from '../../records/shard-cuts';
 import type { Job } from '../../domain/job';
 import { outputLocationsOf, reservedInputPrefixes } from '../../domain/locations';
 import { maxArraySize } from '../../domain/job-plan';
+import { buildObjectPlan, readsObjects } from './object-planner';
+import type { ObjectSource } from './object-planner';
 import type { JobPlan, PlannedFile, PlannedShard } from '../../domain/job-plan';
 
 const mib = 1024 * 1024;
@@ -67,6 +73,8 @@ const resolveInputs = async (
   job: Job,
   inputsBucket: string,
   objects: ObjectStore,
+  /** The single object's HEAD, when the caller made it already. */
+  knownHead?: ObjectInfo,
 ): Promise<ResolvedInput[]> => {
   const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
   const { bucket, key } = locationOf(job.inputUri);
@@ -100,11 +108,77 @@ const resolveInputs = async (
     }
     // A manifest may list only what its owner could have submitted itself.
     if (dataType === 'ManifestFile' && job.source === 'api') checkInputAllowed(job.ownerId, location.key);
-    const info = await objects.head(location);
+    const info = knownHead ?? (await objects.head(location));
     if (!info) throw inputNotFound(`The input ${uri} does not exist.`);
     resolved.push({ ...info, outputName });
   }
   return resolved;
+};
+
+/** The first page of a listing: enough keys to tell a folder of images from one of record files. */
+const firstKeysOf = async (listing: AsyncIterable<{ key: string }>, count = 1000) => {
+  const keys: string[] = [];
+  for await (const { key } of listing) {
+    keys.push(key);
+    if (keys.length >= count) break;
+  }
+  return keys;
+};
+
+/**
+ * The input's objects, when the job reads each as one record (`readsObjects`): a source that
+ * lists them in order (the prefix's listing, the manifest's keys unread, or the one object) and
+ * the prefix their relative names start after. Undefined for inputs of records.
+ */
+const objectInputOf = async (
+  job: Job,
+  model: PlanningModel,
+  inputsBucket: string,
+  objects: ObjectStore,
+): Promise<{ objects?: { source: ObjectSource; relativeTo: string }; head?: ObjectInfo }> => {
+  if (job.input.type !== 's3') return {};
+  const { bucket, key } = locationOf(job.inputUri);
+  const folder = key.slice(0, key.lastIndexOf('/') + 1);
+  const mayReadReserved = job.source === 'retry-failed';
+  if (job.input.s3DataType === 'S3Object') {
+    const info = await objects.head({ bucket, key });
+    if (!info) throw inputNotFound(`The input ${job.inputUri} does not exist.`);
+    // Kept for planning its records, which heads it once.
+    if (!readsObjects(job, model, { keys: [key], contentType: info.contentType })) return { head: info };
+    const source = (async function* () {
+      yield info;
+    })();
+    return { objects: { source, relativeTo: folder } };
+  }
+  if (job.input.s3DataType === 'S3Prefix') {
+    const listed = async function* () {
+      for await (const object of objects.list(bucket, key)) {
+        if (object.key.endsWith('/')) continue;
+        if (isReserved(object.key) && !mayReadReserved) continue;
+        yield object;
+      }
+    };
+    if (!readsObjects(job, model, { keys: await firstKeysOf(listed()) })) return {};
+    return { objects: { source: listed(), relativeTo: folder } };
+  }
+  const manifest = await readManifest(job.inputUri, objects);
+  if (!readsObjects(job, model, { keys: manifest.keys.slice(0, 1000) })) return {};
+  const prefix = parseS3Uri(manifest.prefix);
+  const listed = async function* () {
+    for (const relative of manifest.keys) {
+      const uri = `${manifest.prefix}${relative}`;
+      const location = parseS3Uri(uri);
+      if (!location || location.bucket !== inputsBucket || (isReserved(location.key) && !mayReadReserved)) {
+        throw new LongtailError(
+          'INPUT_OUTSIDE_BUCKET',
+          `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
+        );
+      }
+      if (job.source === 'api') checkInputAllowed(job.ownerId, location.key);
+      yield { key: location.key };
+    }
+  };
+  return { objects: { source: listed(), relativeTo: prefix?.key ?? '' } };
 };
 
 /** The header row found at a CSV file's start: its cells, and where the records after it start. */
@@ -179,7 +253,15 @@ export const buildJobPlan = async (
   model: PlanningModel,
   deps: { objects: ObjectStore; inputsBucket: string; outputsBucket: string },
 ): Promise<JobPlan> => {
-  const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects);
+  const { objects: objectInput, head } = await objectInputOf(job, model, deps.inputsBucket, deps.objects);
+  if (objectInput) {
+    return buildObjectPlan(job, model, objectInput.source, {
+      objects: deps.objects,
+      outputsBucket: deps.outputsBucket,
+      relativeTo: objectInput.relativeTo,
+    });
+  }
+  const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects, head);
   if (inputs.length > maxArraySize) {
     throw new LongtailError(
       'TOO_MANY_FILES',

@@ -7,6 +7,7 @@ import { JobCannotRun, LongtailError } from '../../errors';
 import { logger } from '../../logger';
 import { pinnedModelOf } from '../model-catalog';
 import { buildJobPlan } from './job-planner';
+import { isImageInput } from '../../models/manifest';
 import { jobOrThrow } from './step-deps';
 import type { StepDeps } from './step-deps';
 
@@ -33,7 +34,15 @@ export const planShards = async (jobId: string, deps: StepDeps): Promise<Planned
       );
     }
     plan = {
-      ...(await buildJobPlan(job, { name: model.name, fields: model.manifest?.fields }, deps)),
+      ...(await buildJobPlan(
+        job,
+        {
+          name: model.name,
+          fields: model.manifest?.fields,
+          imageField: model.manifest?.inputs.find(isImageInput)?.image.field,
+        },
+        deps,
+      )),
       modelVersion: plannedModelOf(model),
     };
   } catch (error) {
