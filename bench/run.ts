@@ -19,6 +19,8 @@ import type { ChartPoint } from './chart';
 import type { LimitPoint } from './probes';
 import { measureLimit, probe, provider } from './probe-process';
 import { measureAtDefaults } from './defaults';
+import { measureObjects } from './image-objects';
+import type { ObjectsReport } from './image-objects';
 import type { DefaultsReport } from './defaults';
 import { textCrops } from './text-crops';
 
@@ -46,6 +48,7 @@ const plan = quick
       submitToCompleted: 2,
       load: { seconds: 3, connections: 16 },
       defaults: { crops: 4_000, tabular: 60_000, rounds: 1 },
+      objects: { objects: 500, rounds: 1, singleImageRuns: 3, memory: { crops: 100, scans: 2 } },
     }
   : {
       orientation: {
@@ -63,6 +66,7 @@ const plan = quick
       submitToCompleted: 5,
       load: { seconds: 15, connections: 32 },
       defaults: { crops: 30_000, tabular: 400_000, rounds: 3 },
+      objects: { objects: 5_000, rounds: 3, singleImageRuns: 5, memory: { crops: 400, scans: 4 } },
     };
 
 const threadCounts = [...new Set([1, Math.max(1, availableParallelism() / 2), availableParallelism()])];
@@ -364,6 +368,7 @@ const main = async () => {
       },
       log,
     );
+    const objectRecords = await measureObjects(plan.objects, log);
 
     // --- API -------------------------------------------------------------------------------------
     const oneRecord = { model: 'churn-risk', input: { records: [demoCustomers(1)[0]] } };
@@ -400,6 +405,7 @@ const main = async () => {
         pipelineToRaw: round(tabular.recordsPerSecond / rawIo.recordsPerSecond, 3),
       },
       atDefaults,
+      objectRecords,
       memory: {
         model: 'churn-risk',
         records: [plan.tabular.records, plan.tabular.records * 10],
@@ -453,6 +459,7 @@ const printTable = (report: {
   };
   memory: { records: number[]; peakRssMiB: number[]; largeToSmall: number };
   atDefaults: DefaultsReport;
+  objectRecords: ObjectsReport;
   api: { submitToCompletedSeconds: { median: number }; submitLoad: SubmitLoad };
   benchSeconds: number;
 }) => {
@@ -490,6 +497,22 @@ const printTable = (report: {
       median.ratio.toFixed(2),
     ]);
   }
+  const objectRecords = report.objectRecords;
+  rows.push([
+    `text-orientation, npm start defaults: ${objectRecords.objects} image objects / the same as base64 JSON Lines`,
+    `${objectRecords.objectsOverLines.objectsPerSecond} vs ${objectRecords.objectsOverLines.linesPerSecond} rec/s, submit → completed`,
+    objectRecords.objectsOverLines.ratio.toFixed(2),
+  ]);
+  rows.push([
+    'text-orientation: worker peak RSS, crops with 40 MP scans / crops alone',
+    `${objectRecords.memory.withScansPeakMiB} vs ${objectRecords.memory.cropsOnlyPeakMiB} MiB`,
+    objectRecords.memory.ratio.toFixed(2),
+  ]);
+  rows.push([
+    'API: submit → completed, one image by s3Uri',
+    `median ${objectRecords.singleImageSeconds.median} s`,
+    '',
+  ]);
   rows.push([
     'churn-risk: peak RSS, 10× input / 1×',
     `${report.memory.peakRssMiB[1]} vs ${report.memory.peakRssMiB[0]} MiB (${report.memory.records[1]} vs ${report.memory.records[0]} records)`,
