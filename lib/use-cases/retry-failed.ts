@@ -11,7 +11,7 @@ import { createJob, idempotentJobId } from './create-job';
 import type { CreateJobDeps, CreatedJob } from './create-job';
 import type { Job } from '../domain/job';
 import { retryInputPrefix, planLocationOf } from '../domain/locations';
-import type { JobPlan, PlannedFile } from '../domain/job-plan';
+import type { JobPlan, ObjectListingLine, PlannedFile } from '../domain/job-plan';
 import type { FailureLine } from '../domain/worker-output';
 
 /**
@@ -56,6 +56,24 @@ const writeRetryInput = async (
   return count;
 };
 
+/** The failed objects' keys of a job whose objects are records: their listing lines, as the failures keep them. */
+const failedObjectKeys = async (file: PlannedFile, objects: ObjectStore): Promise<string[]> => {
+  let failures;
+  try {
+    failures = await objects.openRead(locationOf(file.failureUri));
+  } catch (error) {
+    if (error instanceof ObjectNotFound) return [];
+    throw error;
+  }
+  const keys: string[] = [];
+  for await (const line of createInterface({ input: failures, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    const { record } = JSON.parse(line) as Partial<FailureLine>;
+    if (typeof record === 'string') keys.push((JSON.parse(record) as ObjectListingLine).key);
+  }
+  return keys;
+};
+
 /**
  * `POST /jobs/{id}/retry-failed`: a new job over the failed records of a finished job, linked
  * to it, with its model and options. The failed records are copied as they were written (CSV
@@ -98,6 +116,30 @@ export const retryFailedRecords = async (
   if (existing) return { job: existing, replayed: true };
 
   const prefix = `${retryInputPrefix}${childId}/`;
+  const objectFile = plan.files.find((file) => file.objects);
+  if (objectFile?.objects) {
+    // Objects as records: the retry reads the failed objects again, listed in a manifest.
+    const keys = await failedObjectKeys(objectFile, deps.objects);
+    if (keys.length === 0)
+      throw new Conflict('NOTHING_TO_RETRY', `Job ${parentJobId}'s failure files hold no records.`);
+    const manifest = { bucket: deps.inputsBucket, key: `${prefix}manifest.json` };
+    const bucketUri = toS3Uri({ bucket: objectFile.objects.bucket, key: '' });
+    await deps.objects.putText(
+      manifest,
+      JSON.stringify([{ prefix: bucketUri }, ...keys]),
+      'application/json',
+    );
+    return createJob(
+      { ownerId, source: 'retry-failed', idempotencyKey, parentJobId },
+      {
+        model: `${parent.model}:${parent.modelVersion}`,
+        input: { s3Uri: toS3Uri(manifest), s3DataType: 'ManifestFile' },
+        options: parent.options,
+        ...(parent.webhookUrl ? { webhookUrl: parent.webhookUrl } : {}),
+      },
+      { ...deps, allowReservedInputs: true },
+    );
+  }
   let copied = 0;
   for (const [i, file] of plan.files.entries()) {
     const name = `${String(i).padStart(5, '0')}-${file.inputUri.split('/').pop() ?? 'input'}`;

@@ -143,4 +143,32 @@ describe('objects as records: a folder of images, or one image', () => {
     const failures = await local.readJsonLines<FailureLine>(`${folder}objects.out.failed`);
     expect(failures.map((failure) => failure.error.code)).toEqual(['INVALID_IMAGE']);
   });
+
+  it('retries the failed objects only, read again: one fixed since succeeds', async () => {
+    await local.putInput('retry/good.png', crops[0]!.bytes);
+    await local.putInput('retry/fixed-later.png', Buffer.from('not yet an image'));
+    const submitted = await local.api('/jobs', {
+      method: 'POST',
+      body: { model: 'text-orientation', input: { s3Uri: `s3://${local.stack.names.inputsBucket}/retry/` } },
+    });
+    const parent = await local.waitForJob(String(submitted.json.jobId));
+    expect(parent).toMatchObject({ status: 'completed', counts: { total: 2, succeeded: 1, failed: 1 } });
+
+    await local.putInput('retry/fixed-later.png', crops[1]!.bytes);
+    const retried = await local.api(`/jobs/${String(parent.jobId)}/retry-failed`, { method: 'POST' });
+    expect(retried.status).toBe(202);
+    const retry = await local.waitForJob(String(retried.json.jobId));
+
+    expect(retry).toMatchObject({ status: 'completed', counts: { total: 1, succeeded: 1, failed: 0 } });
+    const outputs = await local.readJsonLines<ObjectOutput>(
+      `s3://${local.stack.names.outputsBucket}/outputs/${String(retry.jobId)}/objects.out`,
+    );
+    expect(outputs).toEqual([
+      {
+        key: 'retry/fixed-later.png',
+        etag: md5(crops[1]!.bytes),
+        prediction: expect.objectContaining({ label: labelOf(crops[1]!.name) }),
+      },
+    ]);
+  });
 });
