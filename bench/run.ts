@@ -164,6 +164,10 @@ const main = async () => {
   const benchStarted = performance.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'longtail-bench-'));
   const shardReports = new ShardReports();
+  // This stack's workers run each batch size the sweeps ask for: the CPU lanes' own cap
+  // (LONGTAIL_CPU_MAX_BATCH) is off for it alone; the defaults section's stack has it, as users do.
+  const cpuMaxBatch = process.env.LONGTAIL_CPU_MAX_BATCH;
+  process.env.LONGTAIL_CPU_MAX_BATCH = '0';
   const stack = await startLocalStack({
     apiPort: 0,
     awsPort: 0,
@@ -180,6 +184,8 @@ const main = async () => {
       }
     },
   });
+  if (cpuMaxBatch === undefined) delete process.env.LONGTAIL_CPU_MAX_BATCH;
+  else process.env.LONGTAIL_CPU_MAX_BATCH = cpuMaxBatch;
   const objects = new S3ObjectStore();
   const bucket = stack.names.inputsBucket;
   const put = async (key: string, body: string | Iterable<string>) => {

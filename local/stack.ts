@@ -388,9 +388,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // The host volume Batch mounts, here a folder of the data dir shared by every worker process.
       LONGTAIL_MODEL_CACHE_DIR: join(dataDir, 'model-cache'),
       ...Object.fromEntries(
-        ['LONGTAIL_INTRA_OP_THREADS', 'LONGTAIL_INFERENCE_LANES', 'LONGTAIL_PREPROCESS_THREADS'].flatMap(
-          (name) => (process.env[name] ? [[name, process.env[name]]] : []),
-        ),
+        [
+          'LONGTAIL_INTRA_OP_THREADS',
+          'LONGTAIL_INFERENCE_LANES',
+          'LONGTAIL_PREPROCESS_THREADS',
+          'LONGTAIL_CPU_MAX_BATCH',
+        ].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
       ),
     },
     attempts: jobDefinitionProps.RetryStrategy.Attempts,

@@ -18,6 +18,8 @@ export interface ShardModel<TOutput extends ModelOutput = ModelOutput> {
   run(records: ModelRecord[]): Promise<BatchOutcome<TOutput>>;
   /** How many batches it works on at once (its inference lanes): the shard keeps that many busy. */
   parallelBatches: number;
+  /** The most records it runs best in one call (CPU lanes); the job's batch size, when lower, wins. */
+  maxBatchSize?: number;
 }
 
 export interface BatchLimits {
@@ -45,6 +47,7 @@ export class BatchPipeline {
   private pendingBytes = 0;
   private readonly inFlight: BatchInFlight[] = [];
   private readonly maxInFlight: number;
+  private readonly batchSize: number;
 
   constructor(
     private readonly model: ShardModel,
@@ -52,6 +55,7 @@ export class BatchPipeline {
     private readonly limits: BatchLimits,
   ) {
     this.maxInFlight = model.parallelBatches + limits.prefetchBatches;
+    this.batchSize = Math.min(limits.batchSize, model.maxBatchSize ?? limits.batchSize);
   }
 
   /**
@@ -63,7 +67,7 @@ export class BatchPipeline {
     if (this.pending.length > 0 && this.pendingBytes + bytes > this.limits.maxBatchBytes) this.startPending();
     this.pending.push(record);
     this.pendingBytes += bytes;
-    if (this.pending.length >= this.limits.batchSize) this.startPending();
+    if (this.pending.length >= this.batchSize) this.startPending();
     return this.inFlight.length >= this.maxInFlight ? this.makeRoom() : undefined;
   }
 

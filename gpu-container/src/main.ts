@@ -41,6 +41,7 @@ const openPlannedModel = async (plan: JobPlan, settings: WorkerSettings, objects
     lanes: settings.LONGTAIL_INFERENCE_LANES,
     preprocessThreads: settings.LONGTAIL_PREPROCESS_THREADS,
     batchSize: batchSizeOf(plan.options),
+    cpuMaxBatch: settings.LONGTAIL_CPU_MAX_BATCH,
   };
   if (plan.modelVersion) {
     const folder = await cachedModelFolder(plan.modelVersion, { ...modelCacheSettings(), objects });

@@ -26,6 +26,12 @@ const settingsSchema = z.object({
    * decoded between batches).
    */
   LONGTAIL_PREPROCESS_THREADS: z.coerce.number().int().min(0).optional(),
+  /**
+   * In inference lanes (an image model on the CPU provider), the most records one inference call
+   * takes: the CPU's caches, not a GPU's parallelism, set the best size (batches of 64 ran at 0.61
+   * of batches of 4 on the bench's host). The job's maxBatchSize, when lower, wins. 0: no cap.
+   */
+  LONGTAIL_CPU_MAX_BATCH: z.coerce.number().int().min(0).default(16),
   /** Images with more pixels than this (250 million unset) fail with OBJECT_TOO_LARGE, unread. */
   ...imageSettingsSchema,
   /** The table the shard's progress row goes to. */

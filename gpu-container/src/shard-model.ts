@@ -49,6 +49,8 @@ export interface ShardModelOptions {
    * only setting Node can have), which must happen once, before the shard's work.
    */
   batchSize?: number;
+  /** In lanes, the most records an inference call takes (LONGTAIL_CPU_MAX_BATCH); 0 or unset: no cap. */
+  cpuMaxBatch?: number;
 }
 
 /** The model opened once for the process: its session or lanes, and what feeds them. */
@@ -62,7 +64,11 @@ export const openShardModel = async (
   if (lanes > 0) {
     const opened = await openInferenceLanes(files, lanes);
     return {
-      model: { run: opened.run, parallelBatches: lanes },
+      model: {
+        run: opened.run,
+        parallelBatches: lanes,
+        ...(options.cpuMaxBatch ? { maxBatchSize: options.cpuMaxBatch } : {}),
+      },
       provider: 'cpu',
       lanes,
       preprocessThreads: 0,

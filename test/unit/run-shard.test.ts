@@ -375,6 +375,20 @@ describe('runPlannedShard', () => {
       expect(result.predictCalls.map((batch) => batch.length)).toEqual([4, 4, 2]);
     });
 
+    it('keeps batches within the model’s own best size (CPU lanes), the job’s maxBatchSize being larger', async () => {
+      const calls: ModelRecord[][] = [];
+      const capped: ShardModel = { ...fakeModel(calls), maxBatchSize: 3 };
+      const result = await run(
+        'capped.jsonl',
+        jsonl(Array.from({ length: 7 }, (_, i) => customer(i))),
+        { maxBatchSize: 64 },
+        { model: capped },
+      );
+
+      expect(calls.map((batch) => batch.length)).toEqual([3, 3, 1]);
+      expect(result.counts).toEqual([{ total: 7, succeeded: 7, failed: 0 }]);
+    });
+
     it('sends one record per call with SingleRecord', async () => {
       const result = await run('in.jsonl', jsonl([customer(1), customer(2), customer(3)]), {
         batchStrategy: 'SingleRecord',
