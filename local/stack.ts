@@ -85,6 +85,8 @@ export interface LocalStack {
     jobsTable: string;
     jobsQueueUrl: string;
     deadLetterQueueUrl: string;
+    /** Where S3 sends drop/ events for s3Drop to gather. */
+    dropsQueueUrl: string;
     jobEventsTopicArn: string;
     inputsBucket: string;
     outputsBucket: string;
@@ -615,6 +617,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       jobsTable: names.jobsTable,
       jobsQueueUrl,
       deadLetterQueueUrl,
+      dropsQueueUrl: queueOf('DropsQueue').url,
       jobEventsTopicArn,
       inputsBucket: names.inputsBucket,
       outputsBucket: names.outputsBucket,
