@@ -151,7 +151,10 @@ export const queueNotifier = (
   const send = (notification: QueueNotification, body: unknown) => {
     const sending = sqs
       .send(
-        new SendMessageCommand({ QueueUrl: queueUrlOf(notification.queue), MessageBody: JSON.stringify(body) }),
+        new SendMessageCommand({
+          QueueUrl: queueUrlOf(notification.queue),
+          MessageBody: JSON.stringify(body),
+        }),
       )
       .catch((error: Error) => {
         console.error(`S3 notification to ${notification.queue} not sent: ${error.message}`);

@@ -489,7 +489,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   // S3 notifications: the emulators deliver none, so object writes are turned into events here,
   // delivered asynchronously with Lambda's two retries.
-  const notificationConfiguration = propertiesOf(resources, 'InputsBucket').NotificationConfiguration as never;
+  const notificationConfiguration = propertiesOf(resources, 'InputsBucket')
+    .NotificationConfiguration as never;
   const notifications = lambdaNotificationsOf(notificationConfiguration, lambdas);
   const toQueues = queueNotifier(
     sqs,

@@ -78,7 +78,9 @@ export const groupDrops = <T extends DropWrite>(
 
   const batches: ImageBatch<T>[] = [];
   for (const group of byFolder.values()) {
-    const sorted = [...group.writes].sort((a, b) => compareKeys(a, b) || (writeIdOf(a) < writeIdOf(b) ? -1 : 1));
+    const sorted = [...group.writes].sort(
+      (a, b) => compareKeys(a, b) || (writeIdOf(a) < writeIdOf(b) ? -1 : 1),
+    );
     for (let start = 0; start < sorted.length; start += maxObjects) {
       batches.push({ ...group, writes: sorted.slice(start, start + maxObjects) });
     }

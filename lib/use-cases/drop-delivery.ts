@@ -112,11 +112,14 @@ export const startDroppedJobs = async (
       unit(batch.writes, async () => {
         const created = await startDroppedBatch(batch, deps);
         if (created) {
-          logger.info(created.replayed ? 'Drop batch already has its job' : 'Job started for dropped images', {
-            jobId: created.job.jobId,
-            model: batch.model,
-            objects: batch.writes.length,
-          });
+          logger.info(
+            created.replayed ? 'Drop batch already has its job' : 'Job started for dropped images',
+            {
+              jobId: created.job.jobId,
+              model: batch.model,
+              objects: batch.writes.length,
+            },
+          );
         }
         return created;
       }),

@@ -52,14 +52,18 @@ const dropsQueueDrained = () =>
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible) ===
+    return Number(Attributes.ApproximateNumberOfMessages) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible) ===
       0
       ? true
       : undefined;
   }, 'drained drops queue');
 
 const manifestKeysOf = async (job: ListedJob) => {
-  const manifest = JSON.parse(await local.readObject(job.input.s3Uri ?? '')) as [{ prefix: string }, ...string[]];
+  const manifest = JSON.parse(await local.readObject(job.input.s3Uri ?? '')) as [
+    { prefix: string },
+    ...string[],
+  ];
   const [{ prefix }, ...relative] = manifest;
   return relative.map((key) => `${prefix}${key}`);
 };

@@ -976,7 +976,8 @@ describe('starting jobs from files dropped in the inputs bucket', () => {
     expect(policies).toHaveLength(1);
     const [policyId, policy] = policies[0]!;
     const statements = listOf(
-      (policy.Properties as { PolicyDocument: { Statement: Statement | Statement[] } }).PolicyDocument.Statement,
+      (policy.Properties as { PolicyDocument: { Statement: Statement | Statement[] } }).PolicyDocument
+        .Statement,
     );
     expect(statements).toHaveLength(1);
     const statement = statements[0] as unknown as {
@@ -1020,7 +1021,7 @@ describe('starting jobs from files dropped in the inputs bucket', () => {
     expect(mapping?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
-  it('keeps drops invisible for six times s3Drop\'s timeout plus the window, and dead-letters them after five receives', () => {
+  it("keeps drops invisible for six times s3Drop's timeout plus the window, and dead-letters them after five receives", () => {
     const queue = resource('DropsQueue') as {
       VisibilityTimeout: number;
       RedrivePolicy: { deadLetterTargetArn: Json; maxReceiveCount: number };

@@ -1,4 +1,9 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,7 +68,11 @@ const recordingLambdas = () => {
   return { batches, lambdas };
 };
 
-const delivered = (batches: string[][]) => batches.flat().map(Number).sort((a, b) => a - b);
+const delivered = (batches: string[][]) =>
+  batches
+    .flat()
+    .map(Number)
+    .sort((a, b) => a - b);
 const waitFor = async (done: () => boolean) => {
   while (!done()) await new Promise((resolve) => setTimeout(resolve, 50));
 };
@@ -91,7 +100,10 @@ describe('the local SQS event source', () => {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    expect(Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(Attributes).toEqual({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
   });
 
   it('stops a batch at the batch size, and still delivers the rest once the window has passed', async () => {
@@ -131,7 +143,7 @@ describe('the local SQS event source', () => {
   });
 });
 
-describe("the drop settings serverless.yml gives the local runtime", () => {
+describe('the drop settings serverless.yml gives the local runtime', () => {
   const config = loadServerlessConfig();
 
   it('sends the inputs bucket’s drop/ events to the drops queue, which s3Drop reads with a window', () => {

@@ -19,9 +19,12 @@ const modelOf = (key: string) => dropTargetOf(key)?.model;
 const keysOf = (writes: readonly DropWrite[]) => writes.map((w) => w.key);
 
 describe('isImageKey', () => {
-  it.each(['a.png', 'b.JPG', 'c.jpeg', 'd.WebP', 'e.tif', 'f.TIFF', 'dir.png/g.png'])('takes %s as an image', (key) => {
-    expect(isImageKey(`drop/m/${key}`)).toBe(true);
-  });
+  it.each(['a.png', 'b.JPG', 'c.jpeg', 'd.WebP', 'e.tif', 'f.TIFF', 'dir.png/g.png'])(
+    'takes %s as an image',
+    (key) => {
+      expect(isImageKey(`drop/m/${key}`)).toBe(true);
+    },
+  );
 
   it.each(['a.csv', 'b.jsonl', 'c.png.options.json', 'd.pngx', 'e', 'png', 'f.gif'])(
     'takes %s as a file of records (or not an image)',
@@ -96,7 +99,9 @@ describe('groupDrops', () => {
   });
 
   it('cuts a folder of more images than the cap into batches of at most the cap, the same way whatever the order', () => {
-    const writes = Array.from({ length: 25 }, (_, i) => write(`drop/resnet/${String(i).padStart(2, '0')}.png`));
+    const writes = Array.from({ length: 25 }, (_, i) =>
+      write(`drop/resnet/${String(i).padStart(2, '0')}.png`),
+    );
 
     const grouped = groupDrops(writes, modelOf, 10);
     const shuffled = groupDrops([...writes].reverse(), modelOf, 10);

@@ -95,7 +95,8 @@ describe('startDroppedJobs', () => {
     outputsBucket: outputs,
   });
   const jobs = () => [...store.jobs.values()];
-  const manifestOf = (job: Job) => JSON.parse(objects.text(dropManifestLocation(inputs, job.jobId)) ?? 'null');
+  const manifestOf = (job: Job) =>
+    JSON.parse(objects.text(dropManifestLocation(inputs, job.jobId)) ?? 'null');
 
   beforeEach(() => {
     store = new InMemoryJobStore();
@@ -105,7 +106,9 @@ describe('startDroppedJobs', () => {
   });
 
   it('makes one ManifestFile job of 25 images of a model folder, listing each once', async () => {
-    const result = await startDroppedJobs(dropWritesOf(sqsEventOf(...pngs(25))), deps(), { maxObjects: 1000 });
+    const result = await startDroppedJobs(dropWritesOf(sqsEventOf(...pngs(25))), deps(), {
+      maxObjects: 1000,
+    });
 
     expect(result).toEqual({ jobs: 1, failedMessageIds: [], errors: [] });
     const [job] = jobs();
@@ -259,7 +262,11 @@ describe("a drop batch's manifest", () => {
       outputsBucket: outputs,
     };
     const created = await startDroppedBatch(
-      { bucket: inputs, model: 'churn-risk', writes: [{ bucket: inputs, key: 'drop/churn-risk/a.png', sequencer: '01' }] },
+      {
+        bucket: inputs,
+        model: 'churn-risk',
+        writes: [{ bucket: inputs, key: 'drop/churn-risk/a.png', sequencer: '01' }],
+      },
       deps,
     );
     const job = created!.job;

@@ -131,7 +131,8 @@ describe('s3-drop handler', () => {
   });
 
   describe('through the drops queue', () => {
-    const png = (i: number) => objectCreatedEvent({ encodedKey: `drop/text-orientation/p${i}.png`, sequencer: `0${i}` });
+    const png = (i: number) =>
+      objectCreatedEvent({ encodedKey: `drop/text-orientation/p${i}.png`, sequencer: `0${i}` });
 
     it('writes one manifest and starts one job for the images of a delivery, reporting no failure', async () => {
       const response = await deliver(queued(png(1), png(2), png(3)));
