@@ -1246,7 +1246,7 @@ describe('reconciling executions that end outside the state machine', () => {
 describe('operating the packaged stack', () => {
   const operatorsTopic = { Ref: 'OperatorAlarmsTopic' };
 
-  it('alarms when the dead-letter queue holds messages', () => {
+  it('alarms when a dead-letter queue holds messages', () => {
     const deadLetterId = targetOf(
       (resource('JobsQueue') as { RedrivePolicy: { deadLetterTargetArn: Json } }).RedrivePolicy
         .deadLetterTargetArn,
@@ -1259,6 +1259,7 @@ describe('operating the packaged stack', () => {
 
     expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': [deadLetterId, 'QueueName'] });
     expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': ['WebhooksDeadLetterQueue', 'QueueName'] });
+    expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': ['DropsDeadLetterQueue', 'QueueName'] });
   });
 
   it('alarms on failed executions of the inference-job state machine', () => {
