@@ -16,6 +16,9 @@ const objects = new S3ObjectStore();
 const events = new SnsJobEventPublisher();
 const models = new RegistryModelCatalog(new DynamoModelRegistry());
 
+/** Units not started with less than this left are reported, not cut off by the timeout. */
+const stopStartingWithMs = 5_000;
+
 const isQueueDelivery = (event: SQSEvent | S3Event): event is SQSEvent =>
   event.Records.some((record) => 'body' in record);
 
@@ -28,7 +31,7 @@ const isQueueDelivery = (event: SQSEvent | S3Event): event is SQSEvent =>
  * event (no queue) throws instead, so that Lambda retries it.
  */
 export const handler = eventHandler(
-  async (event: SQSEvent | S3Event): Promise<SQSBatchResponse | undefined> => {
+  async (event: SQSEvent | S3Event, context): Promise<SQSBatchResponse | undefined> => {
     const ownerId = requireEnv('DROP_OWNER_ID');
     const result = await startDroppedJobs(
       dropWritesOf(event),
@@ -42,7 +45,11 @@ export const handler = eventHandler(
         inputsBucket: resources.inputsBucket(),
         outputsBucket: resources.outputsBucket(),
       },
-      { maxObjects: dropMaxObjects() },
+      {
+        maxObjects: dropMaxObjects(),
+        // A job takes well under a second to start; leave room for the answer.
+        outOfTime: () => context.getRemainingTimeInMillis() < stopStartingWithMs,
+      },
     );
     for (const error of result.errors) logger.error('Drop not started; its messages come back', { error });
     if (!isQueueDelivery(event)) {

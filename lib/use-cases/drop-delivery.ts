@@ -74,6 +74,12 @@ export interface DeliveryOptions {
   maxObjects: number;
   /** Jobs started at once. */
   concurrency?: number;
+  /**
+   * True when no more jobs should be started (the function is near its timeout): the units not
+   * started yet report their messages as failed, so that a timeout does not bring back the
+   * messages of the jobs already made.
+   */
+  outOfTime?: () => boolean;
 }
 
 export interface DeliveryResult {
@@ -101,6 +107,7 @@ export const startDroppedJobs = async (
     messagesOf.set(writeIdOf(write), [...(messagesOf.get(writeIdOf(write)) ?? []), ...write.messageIds]);
   const unit = (covered: readonly DeliveredWrite[], start: () => Promise<unknown>) => async () => {
     try {
+      if (options.outOfTime?.()) throw new Error('Not started before the function ran out of time');
       if (await start()) result.jobs += 1;
     } catch (error) {
       result.errors.push(error as Error);

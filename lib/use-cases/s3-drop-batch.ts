@@ -51,7 +51,18 @@ export const startDroppedBatch = async (
     );
   } catch (error) {
     const notReady = error instanceof Conflict && error.code === 'MODEL_NOT_READY';
-    if (!(error instanceof InvalidInput) && !notReady) throw error;
+    if (!(error instanceof InvalidInput) && !notReady) {
+      // Stored, then not enqueued: the batch has its job (the sweeper enqueues a pending job
+      // whose message was lost). Failing it would bring its messages back, perhaps beside new
+      // drops, in a batch with another id: a second job over the same images.
+      const stored = await deps.store.get(jobId).catch(() => undefined);
+      if (!stored) throw error;
+      logger.warn('Drop batch job stored but not enqueued; the sweeper will dispatch it', {
+        jobId,
+        error: error as Error,
+      });
+      return { job: stored, replayed: false };
+    }
     logger.warn('Dropped images rejected', {
       model: batch.model,
       objects: batch.writes.length,

@@ -230,6 +230,37 @@ describe('startDroppedJobs', () => {
     expect(jobs()).toHaveLength(2);
   });
 
+  it('counts a batch whose job was stored but not enqueued as started, so that its messages do not come back', async () => {
+    queue.enqueue = async () => {
+      throw new Error('SQS unavailable');
+    };
+
+    const result = await startDroppedJobs(dropWritesOf(sqsEventOf(...pngs(3))), deps(), { maxObjects: 1000 });
+
+    expect(result).toEqual({ jobs: 1, failedMessageIds: [], errors: [] });
+    expect(jobs()).toEqual([expect.objectContaining({ status: 'pending' })]);
+  });
+
+  it('starts no more jobs once out of time, reporting the messages of those it did not start', async () => {
+    const event = sqsEventOf(...pngs(2), {
+      messageId: 'm-csv',
+      encodedKey: 'drop/churn-risk/customers.csv',
+      sequencer: '0F',
+    });
+    let started = 0;
+    const result = await startDroppedJobs(dropWritesOf(event), deps(), {
+      maxObjects: 1000,
+      concurrency: 1,
+      // Time for the first unit (the batch) only.
+      outOfTime: () => started++ > 0,
+    });
+
+    expect(result.jobs).toBe(1);
+    expect(result.failedMessageIds).toEqual(['m-csv']);
+    expect(result.errors.map((e) => e.message)).toEqual(['Not started before the function ran out of time']);
+    expect(jobs().map((job) => job.model)).toEqual(['text-orientation']);
+  });
+
   it('starts nothing for sidecars and folder markers', async () => {
     const result = await startDroppedJobs(
       dropWritesOf(
