@@ -223,7 +223,7 @@ export const sqsRecordsHandler = (
  * service retries the event.
  */
 export const eventHandler = <TEvent, TResult>(
-  fn: (event: TEvent) => Promise<TResult>,
+  fn: (event: TEvent, context: Context) => Promise<TResult>,
   options: { metrics?: boolean } = {},
 ) => {
   const handler = middy<TEvent, TResult>().use(injectLambdaContext(logger, { resetKeys: true }));

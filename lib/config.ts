@@ -38,6 +38,16 @@ export const resources = {
 /** Inline `records` above this size must go through S3 instead (API Gateway allows 10 MB). */
 export const inlineLimitBytes = () => intEnv('LONGTAIL_INLINE_LIMIT_BYTES', 256 * 1024);
 
+/**
+ * The most dropped images one job takes (`LONGTAIL_DROP_MAX_OBJECTS`, default 1,000): a larger
+ * batch makes several jobs, so that one bad batch does not hold thousands of images.
+ */
+export const dropMaxObjects = () => {
+  const value = intEnv('LONGTAIL_DROP_MAX_OBJECTS', 1000);
+  if (value < 1) throw new Error(`LONGTAIL_DROP_MAX_OBJECTS must be at least 1, got ${value}`);
+  return value;
+};
+
 /** Where the job API is served; used to build `statusUrl`. Empty in AWS: taken from the request. */
 export const publicApiUrl = () => process.env.LONGTAIL_PUBLIC_API_URL;
 

@@ -1,3 +1,5 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
 import type { LocalLambdas } from './lambda-runtime';
 
@@ -8,13 +10,57 @@ export interface LambdaNotification {
   suffix: string;
 }
 
+/** An SQS queue S3 sends its events to (`QueueConfigurations`). */
+export interface QueueNotification {
+  /** The queue's logical id in serverless.yml. */
+  queue: string;
+  event: string;
+  prefix: string;
+  suffix: string;
+}
+
+type KeyFilter = { S3Key?: { Rules?: { Name: string; Value: string }[] } };
+
 interface NotificationConfiguration {
   LambdaConfigurations?: {
     Event: string;
     Function: { 'Fn::GetAtt': [string, string] };
-    Filter?: { S3Key?: { Rules?: { Name: string; Value: string }[] } };
+    Filter?: KeyFilter;
+  }[];
+  QueueConfigurations?: {
+    Event: string;
+    Queue: { 'Fn::GetAtt': [string, string] };
+    Filter?: KeyFilter;
   }[];
 }
+
+const keyFilterOf = (filter: KeyFilter | undefined) => {
+  const rules = filter?.S3Key?.Rules ?? [];
+  return {
+    prefix: rules.find((r) => r.Name.toLowerCase() === 'prefix')?.Value ?? '',
+    suffix: rules.find((r) => r.Name.toLowerCase() === 'suffix')?.Value ?? '',
+  };
+};
+
+/** The queue notifications a bucket's CloudFormation properties declare. */
+export const queueNotificationsOf = (
+  configuration: NotificationConfiguration | undefined,
+): QueueNotification[] =>
+  (configuration?.QueueConfigurations ?? []).map((config) => ({
+    queue: config.Queue['Fn::GetAtt'][0],
+    event: config.Event,
+    ...keyFilterOf(config.Filter),
+  }));
+
+/** What S3 sends a destination when a notification is configured: consumers must skip it. */
+export const s3TestEvent = (bucket: string) => ({
+  Service: 'Amazon S3',
+  Event: 's3:TestEvent',
+  Time: new Date().toISOString(),
+  Bucket: bucket,
+  RequestId: 'local',
+  HostId: 'local',
+});
 
 /** The Lambda notifications a bucket's CloudFormation properties declare. */
 export const lambdaNotificationsOf = (
@@ -24,13 +70,7 @@ export const lambdaNotificationsOf = (
   (configuration?.LambdaConfigurations ?? []).map((config) => {
     const fn = lambdas.byLogicalId(config.Function['Fn::GetAtt'][0]);
     if (!fn) throw new Error(`No function ${config.Function['Fn::GetAtt'][0]} for the bucket notification`);
-    const rules = config.Filter?.S3Key?.Rules ?? [];
-    return {
-      functionName: fn.name,
-      event: config.Event,
-      prefix: rules.find((r) => r.Name.toLowerCase() === 'prefix')?.Value ?? '',
-      suffix: rules.find((r) => r.Name.toLowerCase() === 'suffix')?.Value ?? '',
-    };
+    return { functionName: fn.name, event: config.Event, ...keyFilterOf(config.Filter) };
   });
 
 /** S3 writes keys in notifications form-encoded: spaces as `+`, slashes kept. */
@@ -85,10 +125,53 @@ export const objectCreatedEvent = (
 });
 
 /** Whether a notification's event type (e.g. `s3:ObjectCreated:*`) covers an event name. */
-export const notificationMatches = (notification: LambdaNotification, eventName: string, key: string) => {
+export const notificationMatches = (
+  notification: Pick<LambdaNotification, 'event' | 'prefix' | 'suffix'>,
+  eventName: string,
+  key: string,
+) => {
   const pattern = notification.event.replace(/^s3:/, '');
   const typeMatches = pattern.endsWith('*')
     ? eventName.startsWith(pattern.slice(0, -1))
     : eventName === pattern;
   return typeMatches && key.startsWith(notification.prefix) && key.endsWith(notification.suffix);
+};
+
+/**
+ * Sends the bucket's events to the queues its QueueConfigurations name, as S3 does: the test
+ * event once, when the notification is set up (each start here), then each matching event.
+ * Sends are tracked so that stopping can wait for them.
+ */
+export const queueNotifier = (
+  sqs: SQSClient,
+  notifications: readonly QueueNotification[],
+  queueUrlOf: (logicalId: string) => string,
+  track: (sending: Promise<unknown>) => void,
+) => {
+  const send = (notification: QueueNotification, body: unknown) => {
+    const sending = sqs
+      .send(
+        new SendMessageCommand({
+          QueueUrl: queueUrlOf(notification.queue),
+          MessageBody: JSON.stringify(body),
+        }),
+      )
+      .catch((error: Error) => {
+        console.error(`S3 notification to ${notification.queue} not sent: ${error.message}`);
+      });
+    track(sending);
+  };
+  return {
+    sendTestEvents: (bucket: string) => {
+      for (const notification of notifications) send(notification, s3TestEvent(bucket));
+    },
+    /** `key` as written: the event carries it URL-encoded. */
+    notify: (event: S3Event, key: string) => {
+      const record = event.Records[0];
+      if (!record) return;
+      for (const notification of notifications) {
+        if (notificationMatches(notification, record.eventName, key)) send(notification, event);
+      }
+    },
+  };
 };

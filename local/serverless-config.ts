@@ -14,8 +14,9 @@ interface HttpApiEvent {
 
 interface SqsEvent {
   arn: { 'Fn::GetAtt': [string, string] };
-  batchSize?: number;
-  maximumBatchingWindow?: number;
+  /** A number, or `${param:name}`: resolveParam reads it. */
+  batchSize?: number | string;
+  maximumBatchingWindow?: number | string;
   functionResponseType?: string;
 }
 
@@ -34,6 +35,7 @@ export interface FunctionConfig {
 
 export interface ServerlessConfig {
   service: string;
+  params?: { default?: Record<string, unknown> };
   provider: {
     timeout?: number;
     httpApi?: { authorizers?: Record<string, { functionName: string; identitySource: string[] }> };
@@ -59,3 +61,20 @@ export const fileReferenceOf = (value: string): string => {
 /** The logical id serverless gives a function's AWS::Lambda::Function: `createJob` → `CreateJobLambdaFunction`. */
 export const lambdaLogicalIdOf = (functionName: string) =>
   `${functionName.charAt(0).toUpperCase()}${functionName.slice(1).replace(/-/g, 'Dash').replace(/_/g, 'Underscore')}LambdaFunction`;
+
+/**
+ * A number serverless.yml gives as a literal or as `${param:name}`, read from `params` (the
+ * local runtime's values over serverless.yml's defaults); undefined stays undefined.
+ */
+export const resolveParam = (
+  value: number | string | undefined,
+  params: Record<string, unknown>,
+): number | undefined => {
+  if (value === undefined || typeof value === 'number') return value;
+  const name = /^\$\{param:([A-Za-z0-9]+)\}$/.exec(value.trim())?.[1];
+  const resolved = name === undefined ? value : params[name];
+  const number = Number(resolved);
+  if (resolved === undefined || resolved === '' || !Number.isFinite(number))
+    throw new Error(`serverless.yml: ${value} is not a number here (got ${String(resolved)})`);
+  return number;
+};

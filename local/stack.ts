@@ -32,12 +32,18 @@ import type { ServiceHandler } from './aws-endpoint';
 import { LocalBatch } from './batch';
 import type { JobDefinitionSpec, RetryRule } from './batch';
 import { matchesPattern } from './event-pattern';
-import { lambdaNotificationsOf, notificationMatches, objectCreatedEvent } from './s3-notifications';
+import {
+  lambdaNotificationsOf,
+  notificationMatches,
+  objectCreatedEvent,
+  queueNotificationsOf,
+  queueNotifier,
+} from './s3-notifications';
 import type { S3Event } from 'aws-lambda';
 import { startHttpApi } from './http-api';
 import { resolveIntrinsics } from './intrinsics';
 import { LocalLambdas } from './lambda-runtime';
-import { fileReferenceOf, loadServerlessConfig, projectRoot } from './serverless-config';
+import { fileReferenceOf, loadServerlessConfig, projectRoot, resolveParam } from './serverless-config';
 import { startSqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions } from './stepfunctions';
 import { ensureWorkerBundle } from './worker-bundle';
@@ -64,6 +70,11 @@ export interface LocalStackOptions {
   registerExampleModels?: boolean;
   /** The workers' POWERTOOLS_LOG_LEVEL (default: this process's, else INFO). */
   workerLogLevel?: string;
+  /**
+   * How long drops are gathered into one batch (`LONGTAIL_DROP_BATCH_WINDOW_SECONDS`, default
+   * 5: shorter than AWS's 20, as one user dropping files here waits for them).
+   */
+  dropBatchWindowSeconds?: number;
 }
 
 export interface LocalStack {
@@ -74,6 +85,8 @@ export interface LocalStack {
     jobsTable: string;
     jobsQueueUrl: string;
     deadLetterQueueUrl: string;
+    /** Where S3 sends drop/ events for s3Drop to gather. */
+    dropsQueueUrl: string;
     jobEventsTopicArn: string;
     inputsBucket: string;
     outputsBucket: string;
@@ -345,6 +358,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     LONGTAIL_CONSOLE_LINKS: 'false',
     // Reading the registry here costs a millisecond: an alias moved shows at the next job.
     LONGTAIL_MODEL_ALIAS_CACHE_SECONDS: '0',
+    // The cap on dropped images per job: serverless.yml's, unless set here.
+    LONGTAIL_DROP_MAX_OBJECTS:
+      process.env.LONGTAIL_DROP_MAX_OBJECTS || String(config.params?.default?.dropMaxObjectsPerJob ?? 1000),
   });
 
   const jobDefinitionProps = propertiesOf(resources, 'WorkerJobDefinition') as {
@@ -480,10 +496,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   // S3 notifications: the emulators deliver none, so object writes are turned into events here,
   // delivered asynchronously with Lambda's two retries.
-  const notifications = lambdaNotificationsOf(
-    propertiesOf(resources, 'InputsBucket').NotificationConfiguration as never,
-    lambdas,
+  const notificationConfiguration = propertiesOf(resources, 'InputsBucket')
+    .NotificationConfiguration as never;
+  const notifications = lambdaNotificationsOf(notificationConfiguration, lambdas);
+  const toQueues = queueNotifier(
+    sqs,
+    queueNotificationsOf(notificationConfiguration),
+    (logicalId) => queueOf(logicalId).url,
+    (sending) => {
+      ruleInvocations.add(sending);
+      void sending.finally(() => ruleInvocations.delete(sending));
+    },
   );
+  toQueues.sendTestEvents(names.inputsBucket);
   const s3Listeners: ((event: S3Event) => void)[] = [];
   const deliverAsync = (functionName: string, event: unknown) => {
     const attempt = async () => {
@@ -506,6 +531,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     if (object.bucket !== names.inputsBucket) return;
     const event = objectCreatedEvent(object, region);
     for (const listener of s3Listeners) listener(event);
+    toQueues.notify(event, object.key);
     const eventName = event.Records[0]?.eventName ?? '';
     for (const notification of notifications) {
       if (notificationMatches(notification, eventName, object.key))
@@ -513,6 +539,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
   });
 
+  // serverless.yml's params, with the local runtime's own values where they differ.
+  const params: Record<string, unknown> = {
+    ...config.params?.default,
+    dropBatchWindowSeconds:
+      options.dropBatchWindowSeconds ?? process.env.LONGTAIL_DROP_BATCH_WINDOW_SECONDS ?? 5,
+    ...(process.env.LONGTAIL_DROP_BATCH_SIZE ? { dropBatchSize: process.env.LONGTAIL_DROP_BATCH_SIZE } : {}),
+  };
   const eventSources = Object.values(config.functions).flatMap((fn) =>
     (fn.events ?? []).flatMap(({ sqs: source }) => {
       if (!source) return [];
@@ -520,7 +553,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         startSqsEventSource(sqs, lambdas, {
           queueUrl: queueOf(source.arn['Fn::GetAtt'][0]).url,
           functionName: fn.name,
-          batchSize: source.batchSize ?? 10,
+          batchSize: resolveParam(source.batchSize, params) ?? 10,
+          batchingWindowSeconds: resolveParam(source.maximumBatchingWindow, params) ?? 0,
           reportBatchItemFailures: source.functionResponseType === 'ReportBatchItemFailures',
         }),
       ];
@@ -591,6 +625,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       jobsTable: names.jobsTable,
       jobsQueueUrl,
       deadLetterQueueUrl,
+      dropsQueueUrl: queueOf('DropsQueue').url,
       jobEventsTopicArn,
       inputsBucket: names.inputsBucket,
       outputsBucket: names.outputsBucket,

@@ -13,8 +13,17 @@ export const inlineInputPrefix = 'inline/';
 /** Copies of failed records for retry-failed jobs; reserved too. */
 export const retryInputPrefix = 'retries/';
 
+/** The manifests of jobs that gather dropped images (drop batches); reserved too. */
+export const dropManifestPrefix = 'drop-manifests/';
+
 /** Prefixes of the inputs bucket that hold other jobs' records. */
-export const reservedInputPrefixes = [inlineInputPrefix, retryInputPrefix];
+export const reservedInputPrefixes = [inlineInputPrefix, retryInputPrefix, dropManifestPrefix];
+
+/** A drop batch job's manifest, named by its job id: the job, and only it, reads it. */
+export const dropManifestLocation = (inputsBucket: string, jobId: string): S3Location => ({
+  bucket: inputsBucket,
+  key: `${dropManifestPrefix}${jobId}.manifest.json`,
+});
 
 export const inlineInputLocation = (inputsBucket: string, jobId: string, requestTag: string): S3Location => ({
   bucket: inputsBucket,

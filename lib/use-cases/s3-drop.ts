@@ -12,6 +12,7 @@ import type { JobEventPublisher } from '../ports/job-event-publisher';
 import { jobOptionsSchema } from '../domain/job-options';
 import { outputLocationsOf } from '../domain/locations';
 import { jobEventOf } from '../domain/job-event';
+import type { DropWrite } from '../domain/drop-batch';
 
 /** Options for one dropped file: `<file>.options.json` beside it, uploaded before it. */
 export const sidecarSuffix = '.options.json';
@@ -21,14 +22,8 @@ const sidecarSchema = z.strictObject({
   webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
-export interface DroppedObject {
-  bucket: string;
-  /** Decoded (S3 notifications URL-encode it). */
-  key: string;
-  /** S3's per-write sequencer: the same for a redelivered event, new for a new upload of the key. */
-  sequencer: string;
-  versionId?: string;
-}
+/** One dropped object's write (bucket, decoded key, sequencer, version). */
+export type DroppedObject = DropWrite;
 
 export interface DropDeps extends CreateJobDeps {
   events: JobEventPublisher;
@@ -80,28 +75,36 @@ const readSidecar = async (object: DroppedObject, objects: ObjectStore) => {
   return { ...parsed.data, options };
 };
 
+/** What a rejected drop's failed job says it was over. */
+export interface RejectedInput {
+  /** The folder under drop/ that names the model. */
+  model: string;
+  input: Extract<Job['input'], { type: 's3' }>;
+  /** The outputs it would have had: the file's name, or a batch's prefix. */
+  outputs: { outputUri: string; failureUri: string };
+}
+
 /**
- * A dropped file the job could not even be accepted for (unknown model, bad sidecar) still
- * becomes a job, failed with the reason, so that the owner sees what happened to the file.
+ * A drop the job could not even be accepted for (unknown model, bad sidecar) still becomes a
+ * job, failed with the reason, so that the owner sees what happened to the file or batch.
  */
-const recordRejectedDrop = async (
-  object: DroppedObject,
+export const recordRejectedDrop = async (
+  rejected: RejectedInput,
   idempotencyKey: string,
   error: LongtailError,
   deps: DropDeps,
 ) => {
   const jobId = idempotentJobId(deps.ownerId, idempotencyKey);
   const now = (deps.now ?? (() => new Date()))().toISOString();
-  const model = dropTargetOf(object.key)?.model ?? 'unknown';
   const job: Job = {
     jobId,
     ownerId: deps.ownerId,
     status: 'failed',
-    model,
+    model: rejected.model,
     modelVersion: 'unknown',
-    input: { type: 's3', s3Uri: toS3Uri(object), s3DataType: 'S3Object' },
-    inputUri: toS3Uri(object),
-    ...outputLocationsOf(deps.outputsBucket, jobId, basename(object.key)),
+    input: rejected.input,
+    inputUri: rejected.input.s3Uri,
+    ...rejected.outputs,
     counts: emptyCounts(),
     createdAt: now,
     completedAt: now,
@@ -150,7 +153,17 @@ export const startDroppedJob = async (
     const notReady = error instanceof Conflict && error.code === 'MODEL_NOT_READY';
     if (!(error instanceof InvalidInput) && !notReady) throw error;
     logger.warn('Dropped file rejected', { key: object.key, code: error.code, message: error.message });
-    await recordRejectedDrop(object, idempotencyKey, error, deps);
+    const jobId = idempotentJobId(deps.ownerId, idempotencyKey);
+    await recordRejectedDrop(
+      {
+        model: target.model,
+        input: { type: 's3', s3Uri: toS3Uri(object), s3DataType: 'S3Object' },
+        outputs: outputLocationsOf(deps.outputsBucket, jobId, basename(object.key)),
+      },
+      idempotencyKey,
+      error,
+      deps,
+    );
     return undefined;
   }
 };

@@ -795,7 +795,10 @@ describe('the permissions in the packaged template', () => {
       's3:GetObject': ['arn:${AWS::Partition}:s3:::${AWS::StackName}-inputs-${AWS::AccountId}/drop/*'],
       'sns:Publish': ['${JobEventsTopic}'],
     });
-    expect(grantsOf('S3DropIamRoleLambdaExecution')).not.toHaveProperty('s3:PutObject');
+    // Its only write to S3: a batch of images' manifest, under a prefix callers may not submit.
+    expect(grantsOf('S3DropIamRoleLambdaExecution')['s3:PutObject']).toEqual([
+      'arn:${AWS::Partition}:s3:::${AWS::StackName}-inputs-${AWS::AccountId}/drop-manifests/*',
+    ]);
     expect(grantsBesidesLogs('GetJobIamRoleLambdaExecution')).toEqual({
       'dynamodb:GetItem': ['${JobsTable.Arn}'],
       'dynamodb:Query': ['${JobsTable.Arn}/index/byShardOf'],
@@ -951,40 +954,83 @@ describe('starting jobs from files dropped in the inputs bucket', () => {
     expect(propsOf('InputsBucket').BucketName).toEqual(bucketName);
   });
 
-  it('notifies the s3Drop function of every object created under drop/', () => {
-    const notifications = propsOf('InputsBucket').NotificationConfiguration as {
-      LambdaConfigurations: {
-        Event: string;
-        Function: Json;
-        Filter: { S3Key: { Rules: { Name: string; Value: string }[] } };
-      }[];
-    };
+  it('sends every object created under drop/ to the drops queue, not to a function', () => {
+    const notifications = propsOf('InputsBucket').NotificationConfiguration as Record<string, Json>;
 
-    expect(notifications.LambdaConfigurations).toEqual([
-      {
-        Event: 's3:ObjectCreated:*',
-        Function: { 'Fn::GetAtt': ['S3DropLambdaFunction', 'Arn'] },
-        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'drop/' }] } },
-      },
-    ]);
+    expect(notifications).toEqual({
+      QueueConfigurations: [
+        {
+          Event: 's3:ObjectCreated:*',
+          Queue: { 'Fn::GetAtt': ['DropsQueue', 'Arn'] },
+          Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'drop/' }] } },
+        },
+      ],
+    });
   });
 
-  it('lets S3 invoke the s3Drop function for the inputs bucket only, before the bucket is configured', () => {
-    const permissions = ofType('AWS::Lambda::Permission').filter(
-      ([, r]) => targetOf((r.Properties as Props).FunctionName) === 'S3DropLambdaFunction',
+  it('lets S3 send to the drops queue for the inputs bucket of this account only, before the bucket is configured', () => {
+    const policies = ofType('AWS::SQS::QueuePolicy').filter(([, r]) =>
+      listOf((r.Properties as { Queues: Json[] }).Queues).some((queue) => targetOf(queue) === 'DropsQueue'),
     );
 
-    expect(permissions).toHaveLength(1);
-    const [permissionId, permission] = permissions[0]!;
-    const props = permission.Properties as Props;
-    expect(props.Action).toBe('lambda:InvokeFunction');
-    expect(props.Principal).toBe('s3.amazonaws.com');
-    expect(props.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
-    expect(flatten(props.SourceArn)).toBe(`arn:\${AWS::Partition}:s3:::${bucketName['Fn::Sub']}`);
-    // S3 checks that it may invoke the function when the notification is configured.
+    expect(policies).toHaveLength(1);
+    const [policyId, policy] = policies[0]!;
+    const statements = listOf(
+      (policy.Properties as { PolicyDocument: { Statement: Statement | Statement[] } }).PolicyDocument
+        .Statement,
+    );
+    expect(statements).toHaveLength(1);
+    const statement = statements[0] as unknown as {
+      Principal: Json;
+      Action: Json;
+      Resource: Json;
+      Condition: { ArnEquals: Record<string, Json>; StringEquals: Record<string, Json> };
+    };
+    expect(statement.Principal).toEqual({ Service: 's3.amazonaws.com' });
+    expect(statement.Action).toBe('sqs:SendMessage');
+    expect(targetOf(statement.Resource)).toBe('DropsQueue');
+    expect(flatten(statement.Condition.ArnEquals['aws:SourceArn']!)).toBe(
+      `arn:\${AWS::Partition}:s3:::${bucketName['Fn::Sub']}`,
+    );
+    expect(statement.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    // S3 checks that it may send to the queue when the notification is configured.
     expect(
       listOf((template.Resources.InputsBucket as { DependsOn?: string | string[] }).DependsOn),
-    ).toContain(permissionId);
+    ).toContain(policyId);
+    expect(ofType('AWS::Lambda::Permission').map(([id]) => id)).not.toContain('S3DropInvokePermission');
+  });
+
+  it('gathers drops for s3Drop with a batching window, batches of up to 10,000, and partial failures', () => {
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, r]) => r.Properties as Props)
+      .find((props) => targetOf(props.EventSourceArn) === 'DropsQueue') as
+      | {
+          FunctionName: Json;
+          BatchSize: number;
+          MaximumBatchingWindowInSeconds: number;
+          FunctionResponseTypes: string[];
+        }
+      | undefined;
+
+    expect(targetOf(mapping?.FunctionName)).toBe('S3DropLambdaFunction');
+    // AWS takes more than 10 messages a batch only with a window, of at most 300 s.
+    expect(mapping?.BatchSize).toBeGreaterThan(10);
+    expect(mapping?.BatchSize).toBeLessThanOrEqual(10_000);
+    expect(mapping?.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+    expect(mapping?.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(300);
+    expect(mapping?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it("keeps drops invisible for six times s3Drop's timeout plus the window, and dead-letters them after five receives", () => {
+    const queue = resource('DropsQueue') as {
+      VisibilityTimeout: number;
+      RedrivePolicy: { deadLetterTargetArn: Json; maxReceiveCount: number };
+    };
+    const { Timeout } = propsOf('S3DropLambdaFunction') as { Timeout: number };
+
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * Timeout + 300);
+    expect(targetOf(queue.RedrivePolicy.deadLetterTargetArn)).toBe('DropsDeadLetterQueue');
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(5);
   });
 
   it('gives the s3Drop function the bucket by name, not by a reference back to the bucket', () => {
@@ -994,6 +1040,7 @@ describe('starting jobs from files dropped in the inputs bucket', () => {
     expect(variables.INPUTS_BUCKET).toEqual(bucketName);
     expect(variables.DROP_OWNER_ID).toEqual(expect.any(String));
     expect(variables.JOB_EVENTS_TOPIC_ARN).toEqual({ Ref: 'JobEventsTopic' });
+    expect(Number(variables.LONGTAIL_DROP_MAX_OBJECTS)).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -1092,10 +1139,8 @@ describe('the dependency graph of the packaged template', () => {
   it('sees the edges the S3 drop notification adds', () => {
     const graph = dependencyGraphOf(template.Resources as Record<string, Json>);
 
-    expect(graph.InputsBucket).toEqual(
-      expect.arrayContaining(['S3DropLambdaFunction', 'S3DropInvokePermission']),
-    );
-    expect(graph.S3DropInvokePermission).toContain('S3DropLambdaFunction');
+    expect(graph.InputsBucket).toEqual(expect.arrayContaining(['DropsQueue', 'DropsQueuePolicy']));
+    expect(graph.DropsQueuePolicy).toContain('DropsQueue');
     expect(graph.WorkerJobRole).toEqual(
       expect.arrayContaining(['InputsBucket', 'OutputsBucket', 'JobsTable']),
     );
@@ -1201,7 +1246,7 @@ describe('reconciling executions that end outside the state machine', () => {
 describe('operating the packaged stack', () => {
   const operatorsTopic = { Ref: 'OperatorAlarmsTopic' };
 
-  it('alarms when the dead-letter queue holds messages', () => {
+  it('alarms when a dead-letter queue holds messages', () => {
     const deadLetterId = targetOf(
       (resource('JobsQueue') as { RedrivePolicy: { deadLetterTargetArn: Json } }).RedrivePolicy
         .deadLetterTargetArn,
@@ -1214,6 +1259,7 @@ describe('operating the packaged stack', () => {
 
     expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': [deadLetterId, 'QueueName'] });
     expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': ['WebhooksDeadLetterQueue', 'QueueName'] });
+    expect(queuesAlarmed).toContainEqual({ 'Fn::GetAtt': ['DropsDeadLetterQueue', 'QueueName'] });
   });
 
   it('alarms on failed executions of the inference-job state machine', () => {

@@ -78,6 +78,12 @@ const resolveInputs = async (
 ): Promise<ResolvedInput[]> => {
   const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
   const { bucket, key } = locationOf(job.inputUri);
+  // Longtail writes a job's own input under a reserved prefix, named by the job's id (inline
+  // records, retry copies, a drop batch's manifest); no job reads another's.
+  const reservedBy = reservedInputPrefixes.find((prefix) => key.startsWith(prefix));
+  if (reservedBy && !key.startsWith(`${reservedBy}${job.jobId}`)) {
+    throw new LongtailError('INPUT_OUTSIDE_BUCKET', `${job.inputUri} holds another job's input.`);
+  }
   // A job reads its own inline records, and a retry job its own copies.
   const mayReadReserved = job.input.type === 'records' || job.source === 'retry-failed';
   if (dataType === 'S3Prefix') {
