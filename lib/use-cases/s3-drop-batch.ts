@@ -1,3 +1,4 @@
+import type { JobOptions } from '../domain/job-options';
 import { toS3Uri } from '../domain/s3-location';
 import { Conflict, InvalidInput } from '../errors';
 import { logger } from '../logger';
@@ -16,6 +17,25 @@ import type { DropDeps } from './s3-drop';
  * batch answers the job it made (the manifest is rewritten with the same bytes); a batch the
  * job could not be accepted for (an unknown model) is recorded as a failed job, as a file is.
  */
+/**
+ * The model's drop defaults that apply to images as records: how they batch, shard and may fail.
+ * Those shaped for files of records (filters naming fields, joins, CSV and format options) are
+ * left out: an image's output line is its key, ETag and prediction.
+ */
+const objectDropOptions = (options: Partial<JobOptions>): Partial<JobOptions> => {
+  const {
+    inputFilter: _inputFilter,
+    outputFilter: _outputFilter,
+    joinSource: _joinSource,
+    csvHeader: _csvHeader,
+    contentType: _contentType,
+    accept: _accept,
+    splitType: _splitType,
+    ...forObjects
+  } = options;
+  return forObjects;
+};
+
 export const startDroppedBatch = async (
   batch: ImageBatch,
   deps: DropDeps,
@@ -44,7 +64,7 @@ export const startDroppedBatch = async (
       {
         model: `${model.name}:${model.version}`,
         input,
-        options: model.manifest?.dropOptions ?? {},
+        options: objectDropOptions(model.manifest?.dropOptions ?? {}),
       },
       // The manifest lies under a reserved prefix; planning lets only this job read it.
       { ...deps, allowReservedInputs: true },

@@ -1,12 +1,14 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { demoCustomers, toJsonLines } from '../../local/demo-data';
 import { useLocalStack } from '../support/local-stack';
 
 /**
  * Images dropped under drop/<model>/ through the local runtime: S3 → drops queue → s3Drop with a
- * batching window, as in AWS. Whether the image job itself completes is the object-records
- * work's to test; here: one job per batch, over a manifest of exactly the dropped keys.
+ * batching window, as in AWS: one job per batch, over a manifest of exactly the dropped keys,
+ * whose images are its records, joined into one output.
  */
 
 interface ListedJob {
@@ -28,8 +30,11 @@ const local = useLocalStack(
 
 const folder = 'drop/text-orientation/scans 2026-12-05';
 const imageKeys = Array.from({ length: 25 }, (_, i) => `${folder}/page ${String(i).padStart(2, '0')}.png`);
-// Not decoded here: the batching does not read the objects.
-const pngBytes = Buffer.from('89504e470d0a1a0a', 'hex');
+const crops = readdirSync(join(__dirname, '../fixtures/images'))
+  .filter((name) => name.endsWith('.png'))
+  .sort()
+  .map((name) => ({ name, bytes: readFileSync(join(__dirname, '../fixtures/images', name)) }));
+const cropFor = (i: number) => crops[i % crops.length]!;
 
 const jobs = async () => ((await local.api('/jobs?limit=100')).json.jobs as ListedJob[] | undefined) ?? [];
 const manifestJobs = async () => (await jobs()).filter((job) => job.input.s3DataType === 'ManifestFile');
@@ -74,10 +79,7 @@ describe('drops that batch themselves', () => {
 
   it('makes one job, from the drop, over a manifest of exactly the 25 images dropped together', async () => {
     const jsonlUri = local.putInput(jsonlKey, toJsonLines(demoCustomers(5, 7)));
-    await Promise.all([
-      ...imageKeys.map((key) => local.putInput(key, pngBytes.toString('latin1'))),
-      jsonlUri,
-    ]);
+    await Promise.all([...imageKeys.map((key, i) => local.putInput(key, cropFor(i).bytes)), jsonlUri]);
 
     batchJob = await waitFor(async () => (await manifestJobs())[0], 'job for the dropped images');
     await dropsQueueDrained();
@@ -115,6 +117,18 @@ describe('drops that batch themselves', () => {
     expect(await manifestKeysOf(batchJob)).toHaveLength(25);
   }, 120_000);
 
+  it('runs the batch job: every dropped image one record, one output in key order', async () => {
+    const finished = await local.waitForJob(batchJob.jobId);
+
+    expect(finished).toMatchObject({ status: 'completed', counts: { total: 25, succeeded: 25, failed: 0 } });
+    const outputs = await local.readJsonLines<{ key: string; prediction: { label: string } }>(
+      `s3://${local.stack.names.outputsBucket}/outputs/${batchJob.jobId}/objects.out`,
+    );
+    expect(outputs.map(({ key, prediction }) => [key, prediction.label])).toEqual(
+      imageKeys.map((key, i) => [key, cropFor(i).name.includes('upside-down') ? '180' : '0']),
+    );
+  }, 120_000);
+
   it('gives a JSON Lines file dropped among the images its own job, which completes', async () => {
     const inputUri = `s3://${local.stack.names.inputsBucket}/${jsonlKey}`;
     const own = await waitFor(
@@ -130,7 +144,7 @@ describe('drops that batch themselves', () => {
 
   it('starts a job for a single image dropped alone, once its window has passed', async () => {
     const key = 'drop/text-orientation/alone.png';
-    await local.putInput(key, pngBytes.toString('latin1'));
+    await local.putInput(key, cropFor(0).bytes);
 
     const job = await waitFor(async () => {
       for (const candidate of await manifestJobs()) {

@@ -307,10 +307,13 @@ describe("a drop batch's manifest", () => {
     await expect(
       buildJobPlan({ ...job, jobId: 'someone-else' }, { name: 'churn-risk' }, planning),
     ).rejects.toMatchObject({ code: 'INPUT_OUTSIDE_BUCKET' });
-    // Its own job reads it, and goes on to the objects it lists (not uploaded in this test).
+    // Its own job reads it: its images are the job's records (churn-risk reads none, and says so).
     await expect(buildJobPlan(job, { name: 'churn-risk' }, planning)).rejects.toMatchObject({
-      code: 'INPUT_NOT_FOUND',
-      message: expect.stringContaining('drop/churn-risk/a.png'),
+      code: 'UNSUPPORTED_FORMAT',
+      message: expect.stringContaining('does not read images'),
     });
+    const plan = await buildJobPlan(job, { name: 'text-orientation', imageField: 'image' }, planning);
+    expect(plan.files[0]?.objects).toMatchObject({ relativeTo: 'drop/churn-risk/' });
+    expect(plan.totalRecords).toBe(1);
   });
 });

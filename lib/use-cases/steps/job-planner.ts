@@ -78,12 +78,6 @@ const resolveInputs = async (
 ): Promise<ResolvedInput[]> => {
   const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
   const { bucket, key } = locationOf(job.inputUri);
-  // Longtail writes a job's own input under a reserved prefix, named by the job's id (inline
-  // records, retry copies, a drop batch's manifest); no job reads another's.
-  const reservedBy = reservedInputPrefixes.find((prefix) => key.startsWith(prefix));
-  if (reservedBy && !key.startsWith(`${reservedBy}${job.jobId}`)) {
-    throw new LongtailError('INPUT_OUTSIDE_BUCKET', `${job.inputUri} holds another job's input.`);
-  }
   // A job reads its own inline records, and a retry job its own copies.
   const mayReadReserved = job.input.type === 'records' || job.source === 'retry-failed';
   if (dataType === 'S3Prefix') {
@@ -119,6 +113,18 @@ const resolveInputs = async (
     resolved.push({ ...info, outputName });
   }
   return resolved;
+};
+
+/**
+ * Longtail writes a job's own input under a reserved prefix, named by the job's id (inline
+ * records, retry copies, a drop batch's manifest); no job reads another's.
+ */
+const checkOwnInput = (job: Job) => {
+  const { key } = locationOf(job.inputUri);
+  const reservedBy = reservedInputPrefixes.find((prefix) => key.startsWith(prefix));
+  if (reservedBy && !key.startsWith(`${reservedBy}${job.jobId}`)) {
+    throw new LongtailError('INPUT_OUTSIDE_BUCKET', `${job.inputUri} holds another job's input.`);
+  }
 };
 
 /** The first page of a listing: enough keys to tell a folder of images from one of record files. */
@@ -259,6 +265,7 @@ export const buildJobPlan = async (
   model: PlanningModel,
   deps: { objects: ObjectStore; inputsBucket: string; outputsBucket: string },
 ): Promise<JobPlan> => {
+  checkOwnInput(job);
   const { objects: objectInput, head } = await objectInputOf(job, model, deps.inputsBucket, deps.objects);
   if (objectInput) {
     return buildObjectPlan(job, model, objectInput.source, {
