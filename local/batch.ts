@@ -39,6 +39,12 @@ export interface LocalBatchOptions {
   logDir: string;
   /** Containers running at once, like a compute environment's capacity. */
   concurrency: number;
+  /**
+   * The host's vCPUs, shared among the containers: each is started with its share of those
+   * wanted at that moment (running and waiting, up to `concurrency`) as
+   * LONGTAIL_INTRA_OP_THREADS, unless the job definition sets it. Unset: no share is given.
+   */
+  cpus?: number;
   onLog?: (jobName: string, line: string) => void;
 }
 
@@ -123,6 +129,19 @@ export class LocalBatch {
     await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
+  /**
+   * A container's share of the host's vCPUs: those divided among the containers wanted now (its
+   * own, the others running, those waiting for a slot), so that an array job's children, started
+   * together, split the cores rather than each spread threads over all of them, and a job alone
+   * has every core. Fixed when the container starts, as a Batch container's vCPUs are.
+   */
+  private cpuShare(environment: Record<string, string>): Record<string, string> {
+    const { cpus, concurrency } = this.options;
+    if (!cpus || environment.LONGTAIL_INTRA_OP_THREADS) return {};
+    const wanted = Math.min(concurrency, concurrency - this.slots + this.waiting.length);
+    return { LONGTAIL_INTRA_OP_THREADS: String(Math.max(1, Math.floor(cpus / Math.max(1, wanted)))) };
+  }
+
   private release() {
     const next = this.waiting.shift();
     if (next) next();
@@ -195,6 +214,7 @@ export class LocalBatch {
         if (tracked.terminatedBecause || this.stopped) return { status: 'FAILED' as const, attempts };
         const env = {
           ...this.options.baseEnvironment,
+          ...this.cpuShare(definition.environment),
           ...definition.environment,
           ...overrides,
           AWS_BATCH_JOB_ID: arrayIndex === undefined ? jobId : `${jobId}:${arrayIndex}`,

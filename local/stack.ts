@@ -12,6 +12,7 @@ import {
 import type { UpdateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { developmentApiKeys } from '../lib/auth/api-keys';
 import { BatchModelChecks } from '../lib/aws/batch';
@@ -441,6 +442,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     jobDefinition,
     logDir: join(dataDir, 'logs', 'batch'),
     concurrency: batchConcurrency,
+    cpus: availableParallelism(),
     onLog: options.onWorkerLog,
   });
 
