@@ -120,7 +120,8 @@ describe('startDroppedJobs', () => {
       input: { type: 's3', s3DataType: 'ManifestFile' },
       inputUri: `s3://${inputs}/drop-manifests/${job!.jobId}.manifest.json`,
       outputUri: `s3://${outputs}/outputs/${job!.jobId}/`,
-      options: expect.objectContaining({ maxBatchSize: 32, joinSource: 'Input' }),
+      // The model's dropOptions but those shaped for files of records (its join and outputFilter).
+      options: expect.objectContaining({ maxBatchSize: 32, joinSource: 'None' }),
     });
     expect(manifestOf(job!)).toEqual([
       { prefix: `s3://${inputs}/drop/text-orientation/` },

@@ -1,6 +1,8 @@
 import churnManifest from '../../models/churn-risk/model.json';
 import { modelManifestSchema } from '../../lib/models/manifest';
-import { checkRecord, describeIssues, toModelRecord } from '../../lib/models/record-schema';
+import { checkRecord, describeIssues, recordSchemaOf, toModelRecord } from '../../lib/models/record-schema';
+import { mulberry32 } from '../../lib/seeded-random';
+import textOrientationManifest from '../../models/text-orientation/model.json';
 import type { RecordCheck } from '../../lib/models/record-schema';
 
 const manifest = modelManifestSchema.parse(churnManifest);
@@ -84,6 +86,61 @@ describe('checkRecord', () => {
 
     expect(check.ok).toBe(false);
     expect(fieldsOf(check)).toContain('(record)');
+  });
+});
+
+describe('checkRecord’s fast test and zod agree', () => {
+  const imageManifest = modelManifestSchema.parse(textOrientationManifest);
+  const values: unknown[] = [
+    0,
+    -1,
+    1.5,
+    42,
+    1e9,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    2 ** 60,
+    '12',
+    '',
+    'yes',
+    true,
+    false,
+    null,
+    undefined,
+    [],
+    {},
+    'month-to-month',
+    'one_year',
+    'two_year',
+    'Month-to-month',
+    'iVBORw0KGgo=',
+    'data:image/png;base64,iVBORw0KGgo=',
+    'not base64!',
+    'x'.repeat(2_000_000),
+  ];
+  const random = mulberry32(11);
+  const pick = () => values[Math.floor(random() * values.length)];
+
+  it.each([
+    ['churn-risk', manifest],
+    ['text-orientation', imageManifest],
+  ])('on random records for %s: the same verdict, and zod’s issues when it fails', (_name, model) => {
+    for (let i = 0; i < 3000; i++) {
+      const record: Record<string, unknown> = Object.fromEntries(
+        model.fields.map((field) => [
+          field.name,
+          random() < 0.7 ? (model.example as Record<string, unknown>)[field.name] : pick(),
+        ]),
+      );
+      if (random() < 0.1) delete record[model.fields[0]!.name];
+      const zod = recordSchemaOf(model).safeParse(record);
+      const check = checkRecord(model, record);
+
+      expect([check.ok, check.ok ? 0 : check.issues.length]).toEqual([
+        zod.success,
+        zod.error?.issues.length ?? 0,
+      ]);
+    }
   });
 });
 
