@@ -1,4 +1,4 @@
-import { recordSpans } from '../../lib/records/boundaries';
+import { countRecordSpans, recordSpans } from '../../lib/records/boundaries';
 import type { RecordSpan } from '../../lib/records/boundaries';
 import type { RecordFormat } from '../../lib/records/formats';
 import { mulberry32 } from '../../lib/seeded-random';
@@ -249,5 +249,25 @@ describe('recordSpans', () => {
     const source = strings() as unknown as AsyncIterable<Uint8Array>;
 
     await expect(recordSpans(source, 'jsonl').next()).rejects.toThrow(TypeError);
+  });
+});
+
+describe('countRecordSpans', () => {
+  it('counts what recordSpans yields from an offset on, however the bytes are chunked', async () => {
+    const random = mulberry32(21);
+    const pieces = ['a,b\n', '"x\ny",1\n', '\n', '  \r\n', '"q ""z""",2\r\n', '{"k": 1}\n', 'tail'];
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from(
+        { length: 1 + Math.floor(random() * 30) },
+        () => pieces[Math.floor(random() * pieces.length)],
+      ).join('');
+      const format: RecordFormat = random() < 0.5 ? 'csv' : 'jsonl';
+      const spans = await spansOf(text, format);
+      const from = spans[Math.floor(random() * (spans.length + 1))]?.start ?? Buffer.byteLength(text);
+
+      const counted = await countRecordSpans(chunked(Buffer.from(text), randomSizes(round, 9)), format, from);
+
+      expect(counted).toBe(spans.filter((span) => span.start >= from).length);
+    }
   });
 });

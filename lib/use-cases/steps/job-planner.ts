@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { decodeRecords } from '../../records/decode';
 import { formatOf } from '../../records/formats';
 import type { RecordFormat } from '../../records/formats';
-import { recordSpans } from '../../records/boundaries';
+import { countRecordSpans } from '../../records/boundaries';
 import { readFirstRecord } from '../../records/first-record';
 import { rangeReaderOf } from '../../records/record-boundary';
 import { cutIntoShards } from '../../records/shard-cuts';
@@ -246,10 +246,7 @@ const countRecords = async (
   format: RecordFormat,
   skip: number,
 ): Promise<number> => {
-  let records = 0;
-  const source = await objects.openRead(location);
-  for await (const span of recordSpans(source, format)) if (span.start >= skip) records++;
-  return records;
+  return countRecordSpans(await objects.openRead(location), format, skip);
 };
 
 /**
