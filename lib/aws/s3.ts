@@ -33,7 +33,14 @@ export class S3ObjectStore implements ObjectStore {
 
   async putText({ bucket, key }: S3Location, body: string, contentType: string) {
     await this.client().send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      // The length said outright: the SDK takes an empty body's for unknown, and warns on each.
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: Buffer.byteLength(body),
+      }),
     );
   }
 
