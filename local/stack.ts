@@ -205,7 +205,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     AWS_SECRET_ACCESS_KEY: 'longtail-local',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  Object.assign(process.env, awsEnvironment);
+  // What a stack started before this one in the same process had set: put back when this one stops.
+  const environmentBefore: Record<string, string | undefined> = {};
+  const setEnvironment = (values: Record<string, string>) => {
+    for (const name of Object.keys(values))
+      if (!(name in environmentBefore)) environmentBefore[name] = process.env[name];
+    Object.assign(process.env, values);
+  };
+  setEnvironment(awsEnvironment);
   // Functions keep one client per service; a restarted stack in the same process has new ports.
   resetClients();
   delete process.env.AWS_PROFILE;
@@ -326,7 +333,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const stateMachineArn = `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName}`;
 
   const apiKeys = options.apiKeys ?? process.env.LONGTAIL_API_KEYS ?? developmentApiKeys;
-  Object.assign(process.env, {
+  setEnvironment({
     JOBS_TABLE: names.jobsTable,
     JOBS_QUEUE_URL: jobsQueueUrl,
     JOBS_DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
@@ -617,7 +624,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   }
 
   const api = await startHttpApi(config, lambdas, { host, port: options.apiPort ?? 3000 });
-  process.env.LONGTAIL_PUBLIC_API_URL = api.url;
+  setEnvironment({ LONGTAIL_PUBLIC_API_URL: api.url });
 
   return {
     apiUrl: api.url,
@@ -648,6 +655,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       await lambdas.settle();
       await endpoint.stop();
       for (const client of [sqs, sns, s3, dynamo]) client.destroy();
+      // A stack started and stopped while another runs (the bench's sections) leaves that one's
+      // endpoint to its functions, not this dead one's.
+      if (process.env.AWS_ENDPOINT_URL === endpoint.url) {
+        for (const [name, value] of Object.entries(environmentBefore)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+        resetClients();
+      }
     },
   };
 };
