@@ -506,7 +506,7 @@ export interface components {
      *         "maxFailedRecordsPercent": 100,
      *         "shardSizeMB": 64,
      *         "maxShards": 100,
-     *         "maxObjectsPerShard": 2000,
+     *         "maxObjectsPerShard": 10000,
      *         "objectOutputs": "joined"
      *       },
      *       "source": "api",
@@ -615,7 +615,7 @@ export interface components {
         shardSizeMB: number;
         /** @default 100 */
         maxShards: number;
-        /** @default 2000 */
+        /** @default 10000 */
         maxObjectsPerShard: number;
         /**
          * @default joined
@@ -1898,7 +1898,7 @@ export interface operations {
             shardSizeMB?: number;
             /** @default 100 */
             maxShards?: number;
-            /** @default 2000 */
+            /** @default 10000 */
             maxObjectsPerShard?: number;
             /**
              * @default joined

@@ -36,7 +36,7 @@ export const jobOptionsSchema = z.strictObject({
   shardSizeMB: z.number().int().min(1).max(10_240).default(64),
   maxShards: z.number().int().min(1).max(10_000).default(100),
   /** Inputs whose objects are records (images): at most this many objects per shard. */
-  maxObjectsPerShard: z.number().int().min(1).max(100_000).default(2_000),
+  maxObjectsPerShard: z.number().int().min(1).max(100_000).default(10_000),
   /**
    * Inputs whose objects are records: `joined`, one JSON Lines `.out` for the job, a line per
    * object in key order; `perObject`, SageMaker's layout, `<key>.out` beside each object's name.

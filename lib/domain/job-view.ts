@@ -111,7 +111,7 @@ export const jobViewSchema = z
         maxFailedRecordsPercent: 100,
         shardSizeMB: 64,
         maxShards: 100,
-        maxObjectsPerShard: 2000,
+        maxObjectsPerShard: 10000,
         objectOutputs: 'joined',
       },
       source: 'api',
