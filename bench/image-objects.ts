@@ -8,6 +8,7 @@ import { developmentApiKeys } from '../lib/auth/api-keys';
 import { S3ObjectStore } from '../lib/aws/s3';
 import { toJsonLines } from '../local/demo-data';
 import { startLocalStack } from '../local/stack';
+import { runLimited } from '../lib/run-limited';
 import { submitJob, waitForEnd } from './api-load';
 import { textCrops } from './text-crops';
 
@@ -38,16 +39,6 @@ export interface ObjectsReport {
 const apiKey = developmentApiKeys.split(':')[1] ?? '';
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-
-/** Runs `work` over `items`, `limit` at a time. */
-const eachLimited = async <T>(items: T[], limit: number, work: (item: T) => Promise<void>) => {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-};
 
 /** A page of text, 8,000 × 5,000 (40 megapixels), as a scanner's JPEG or PNG. */
 const scanOf = async (format: 'jpeg' | 'png', seed: number) => {
@@ -92,7 +83,15 @@ export const measureObjects = async (
   const bucket = stack.names.inputsBucket;
   const put = (key: string, body: Buffer) =>
     objects.upload({ bucket, key }, Readable.from([body]), key.endsWith('.jpg') ? 'image/jpeg' : 'image/png');
-  const putAll = (entries: [string, Buffer][]) => eachLimited(entries, 16, ([key, body]) => put(key, body));
+  const putAll = (entries: [string, Buffer][]) =>
+    runLimited(
+      entries.map(
+        ([key, body]) =>
+          () =>
+            put(key, body),
+      ),
+      16,
+    );
   const timeJob = async (inputUri: string) => {
     const started = performance.now();
     const jobId = await submitJob(api, { model: 'text-orientation', input: { s3Uri: inputUri } });

@@ -2,6 +2,7 @@ import type { S3Event, S3EventRecord, SQSEvent } from 'aws-lambda';
 import { groupDrops, writeIdOf } from '../domain/drop-batch';
 import type { DropWrite } from '../domain/drop-batch';
 import { logger } from '../logger';
+import { runLimited } from '../run-limited';
 import { decodeS3EventKey, dropTargetOf, startDroppedJob } from './s3-drop';
 import type { DropDeps } from './s3-drop';
 import { startDroppedBatch } from './s3-drop-batch';
@@ -58,15 +59,6 @@ export const dropWritesOf = (event: SQSEvent | S3Event): DeliveredWrite[] => {
     }
   }
   return writes;
-};
-
-/** Runs the tasks, at most `limit` at a time (hand-written: a dozen lines, no library needed). */
-const runLimited = async (tasks: (() => Promise<void>)[], limit: number) => {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 };
 
 export interface DeliveryOptions {
