@@ -9,6 +9,7 @@ import type { Job } from '../../lib/domain/job';
 import { testResources } from '../fixtures/env';
 import { shippedModelRegistry } from '../fixtures/models';
 import { objectCreatedEvent } from '../fixtures/s3-events';
+import { sqsRecord } from '../fixtures/sqs-events';
 import type { CreatedObject } from '../fixtures/s3-events';
 import {
   InMemoryJobStore,
@@ -20,18 +21,9 @@ import {
 const inputs = testResources.inputsBucket;
 const outputs = testResources.outputsBucket;
 
-/** An SQS record whose body is the S3 event, as S3 → SQS delivers it. */
-const queued = (messageId: string, body: unknown): SQSRecord => ({
-  messageId,
-  receiptHandle: `handle-${messageId}`,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-  attributes: {} as SQSRecord['attributes'],
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:longtail-test-drops',
-  awsRegion: 'us-east-1',
-});
+/** An SQS record whose body is the S3 event (or any text), as S3 → SQS delivers it. */
+const queued = (messageId: string, body: unknown): SQSRecord =>
+  sqsRecord(messageId, typeof body === 'string' ? body : JSON.stringify(body));
 const sqsEventOf = (...objects: (CreatedObject & { messageId: string })[]): SQSEvent => ({
   Records: objects.map(({ messageId, ...object }) => queued(messageId, objectCreatedEvent(object))),
 });

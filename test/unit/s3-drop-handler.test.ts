@@ -4,12 +4,13 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../functions/s3-drop';
 import { setHandlerEnv, testResources } from '../fixtures/env';
 import { jsonObjectBody } from '../fixtures/jobs';
 import { lambdaContext } from '../fixtures/lambda-context';
 import { objectCreatedEvent } from '../fixtures/s3-events';
+import { sqsRecord } from '../fixtures/sqs-events';
 import { answerShippedModels } from '../fixtures/models';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -22,17 +23,7 @@ const drop = (event: ReturnType<typeof objectCreatedEvent>) =>
 
 /** The events as the drops queue delivers them: each S3 event the body of one message. */
 const queued = (...events: unknown[]): SQSEvent => ({
-  Records: events.map((event, i) => ({
-    messageId: `m-${i}`,
-    receiptHandle: `r-${i}`,
-    body: JSON.stringify(event),
-    attributes: {} as SQSRecord['attributes'],
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:longtail-test-drops',
-    awsRegion: 'us-east-1',
-  })),
+  Records: events.map((event, i) => sqsRecord(`m-${i}`, JSON.stringify(event))),
 });
 const deliver = (event: SQSEvent) =>
   handler(event, lambdaContext('longtail-test-s3Drop')) as Promise<SQSBatchResponse>;
