@@ -63,6 +63,39 @@ interface ResolvedInput extends ObjectInfo {
 
 const isReserved = (key: string) => reservedInputPrefixes.some((prefix) => key.startsWith(prefix));
 
+/** A job reads its own inline records, and a retry job its own copies. */
+const mayReadReservedOf = (job: Job) => job.input.type === 'records' || job.source === 'retry-failed';
+
+/**
+ * Where a listed input (the job's object, or a manifest's entry) is, if the job may read it: in
+ * the inputs bucket, outside other jobs' records, and for a manifest submitted through the API
+ * within what its owner could have submitted itself.
+ */
+const readableLocationOf = (job: Job, uri: string, inputsBucket: string, fromManifest: boolean) => {
+  const location = parseS3Uri(uri);
+  if (
+    !location ||
+    location.bucket !== inputsBucket ||
+    (isReserved(location.key) && !mayReadReservedOf(job))
+  ) {
+    throw new LongtailError(
+      'INPUT_OUTSIDE_BUCKET',
+      `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
+    );
+  }
+  if (fromManifest && job.source === 'api') checkInputAllowed(job.ownerId, location.key);
+  return location;
+};
+
+/** What deciding between objects and records read already, so that planning records reads it once. */
+interface KnownInput {
+  /** The single object's HEAD. */
+  head?: ObjectInfo;
+  /** The prefix's listing, from its start (the first page already taken, then the rest). */
+  listing?: AsyncIterable<ObjectInfo>;
+  manifest?: { prefix: string; keys: string[] };
+}
+
 /**
  * The objects a job reads, with their sizes; each must be in the inputs bucket and outside the
  * prefixes Longtail keeps other jobs' records in (but for a retry job's own copies). Outputs
@@ -73,42 +106,30 @@ const resolveInputs = async (
   job: Job,
   inputsBucket: string,
   objects: ObjectStore,
-  /** The single object's HEAD, when the caller made it already. */
-  knownHead?: ObjectInfo,
+  known: KnownInput,
 ): Promise<ResolvedInput[]> => {
   const dataType = job.input.type === 'records' ? 'S3Object' : job.input.s3DataType;
   const { bucket, key } = locationOf(job.inputUri);
-  // A job reads its own inline records, and a retry job its own copies.
-  const mayReadReserved = job.input.type === 'records' || job.source === 'retry-failed';
   if (dataType === 'S3Prefix') {
     const folder = key.slice(0, key.lastIndexOf('/') + 1);
     const found: ResolvedInput[] = [];
-    for await (const object of objects.list(bucket, key)) {
+    for await (const object of known.listing ?? objects.list(bucket, key)) {
       if (object.key.endsWith('/') || object.size === 0) continue;
-      if (isReserved(object.key) && !mayReadReserved) continue;
+      if (isReserved(object.key) && !mayReadReservedOf(job)) continue;
       found.push({ ...object, outputName: object.key.slice(folder.length) });
     }
     if (found.length === 0) throw inputNotFound(`No objects under ${job.inputUri}.`);
     return found;
   }
-  const listed =
-    dataType === 'ManifestFile'
-      ? await readManifest(job.inputUri, objects).then(({ prefix, keys }) =>
-          keys.map((relative) => ({ uri: `${prefix}${relative}`, outputName: relative })),
-        )
-      : [{ uri: job.inputUri, outputName: key.split('/').pop() ?? key }];
+  const manifest =
+    dataType === 'ManifestFile' ? (known.manifest ?? (await readManifest(job.inputUri, objects))) : undefined;
+  const listed = manifest
+    ? manifest.keys.map((relative) => ({ uri: `${manifest.prefix}${relative}`, outputName: relative }))
+    : [{ uri: job.inputUri, outputName: key.split('/').pop() ?? key }];
   const resolved: ResolvedInput[] = [];
   for (const { uri, outputName } of listed) {
-    const location = parseS3Uri(uri);
-    if (!location || location.bucket !== inputsBucket || (isReserved(location.key) && !mayReadReserved)) {
-      throw new LongtailError(
-        'INPUT_OUTSIDE_BUCKET',
-        `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
-      );
-    }
-    // A manifest may list only what its owner could have submitted itself.
-    if (dataType === 'ManifestFile' && job.source === 'api') checkInputAllowed(job.ownerId, location.key);
-    const info = knownHead ?? (await objects.head(location));
+    const location = readableLocationOf(job, uri, inputsBucket, manifest !== undefined);
+    const info = (!manifest && known.head) || (await objects.head(location));
     if (!info) throw inputNotFound(`The input ${uri} does not exist.`);
     resolved.push({ ...info, outputName });
   }
@@ -127,70 +148,64 @@ const checkOwnInput = (job: Job) => {
   }
 };
 
-/** The first page of a listing: enough keys to tell a folder of images from one of record files. */
-const firstKeysOf = async (listing: AsyncIterable<{ key: string }>, count = 1000) => {
-  const keys: string[] = [];
-  for await (const { key } of listing) {
-    keys.push(key);
-    if (keys.length >= count) break;
+/** A listing whose first page is taken to look at, and which still yields every entry from the start. */
+const peekListing = async (listing: AsyncIterable<ObjectInfo>, count = 1000) => {
+  const iterator = listing[Symbol.asyncIterator]();
+  const first: ObjectInfo[] = [];
+  while (first.length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    first.push(next.value);
   }
-  return keys;
+  const all = async function* () {
+    yield* first;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  };
+  return { first, all: all() };
 };
 
 /**
  * The input's objects, when the job reads each as one record (`readsObjects`): a source that
  * lists them in order (the prefix's listing, the manifest's keys unread, or the one object) and
- * the prefix their relative names start after. Undefined for inputs of records.
+ * the prefix their relative names start after. For inputs of records, what was read to decide.
  */
 const objectInputOf = async (
   job: Job,
   model: PlanningModel,
   inputsBucket: string,
   objects: ObjectStore,
-): Promise<{ objects?: { source: ObjectSource; relativeTo: string }; head?: ObjectInfo }> => {
-  if (job.input.type !== 's3') return {};
+): Promise<{ objects?: { source: ObjectSource; relativeTo: string }; known: KnownInput }> => {
+  if (job.input.type !== 's3') return { known: {} };
   const { bucket, key } = locationOf(job.inputUri);
   const folder = key.slice(0, key.lastIndexOf('/') + 1);
-  const mayReadReserved = job.source === 'retry-failed';
   if (job.input.s3DataType === 'S3Object') {
     const info = await objects.head({ bucket, key });
     if (!info) throw inputNotFound(`The input ${job.inputUri} does not exist.`);
-    // Kept for planning its records, which heads it once.
-    if (!readsObjects(job, model, { keys: [key], contentType: info.contentType })) return { head: info };
+    if (!readsObjects(job, model, { keys: [key], contentType: info.contentType }))
+      return { known: { head: info } };
     const source = (async function* () {
       yield info;
     })();
-    return { objects: { source, relativeTo: folder } };
+    return { objects: { source, relativeTo: folder }, known: {} };
   }
   if (job.input.s3DataType === 'S3Prefix') {
-    const listed = async function* () {
-      for await (const object of objects.list(bucket, key)) {
-        if (object.key.endsWith('/')) continue;
-        if (isReserved(object.key) && !mayReadReserved) continue;
-        yield object;
-      }
-    };
-    if (!readsObjects(job, model, { keys: await firstKeysOf(listed()) })) return {};
-    return { objects: { source: listed(), relativeTo: folder } };
+    const { first, all } = await peekListing(objects.list(bucket, key));
+    const listed = (object: ObjectInfo) =>
+      !object.key.endsWith('/') && (!isReserved(object.key) || mayReadReservedOf(job));
+    if (!readsObjects(job, model, { keys: first.filter(listed).map((object) => object.key) }))
+      return { known: { listing: all } };
+    const source = (async function* () {
+      for await (const object of all) if (listed(object)) yield object;
+    })();
+    return { objects: { source, relativeTo: folder }, known: {} };
   }
   const manifest = await readManifest(job.inputUri, objects);
-  if (!readsObjects(job, model, { keys: manifest.keys.slice(0, 1000) })) return {};
-  const prefix = parseS3Uri(manifest.prefix);
-  const listed = async function* () {
-    for (const relative of manifest.keys) {
-      const uri = `${manifest.prefix}${relative}`;
-      const location = parseS3Uri(uri);
-      if (!location || location.bucket !== inputsBucket || (isReserved(location.key) && !mayReadReserved)) {
-        throw new LongtailError(
-          'INPUT_OUTSIDE_BUCKET',
-          `${uri} is not an input this job may read (s3://${inputsBucket}/, outside ${reservedInputPrefixes.join(' and ')}).`,
-        );
-      }
-      if (job.source === 'api') checkInputAllowed(job.ownerId, location.key);
-      yield { key: location.key };
-    }
-  };
-  return { objects: { source: listed(), relativeTo: prefix?.key ?? '' } };
+  if (!readsObjects(job, model, { keys: manifest.keys.slice(0, 1000) })) return { known: { manifest } };
+  const source = (async function* () {
+    for (const relative of manifest.keys)
+      yield { key: readableLocationOf(job, `${manifest.prefix}${relative}`, inputsBucket, true).key };
+  })();
+  return { objects: { source, relativeTo: parseS3Uri(manifest.prefix)?.key ?? '' }, known: {} };
 };
 
 /** The header row found at a CSV file's start: its cells, and where the records after it start. */
@@ -263,7 +278,7 @@ export const buildJobPlan = async (
   deps: { objects: ObjectStore; inputsBucket: string; outputsBucket: string },
 ): Promise<JobPlan> => {
   checkOwnInput(job);
-  const { objects: objectInput, head } = await objectInputOf(job, model, deps.inputsBucket, deps.objects);
+  const { objects: objectInput, known } = await objectInputOf(job, model, deps.inputsBucket, deps.objects);
   if (objectInput) {
     return buildObjectPlan(job, model, objectInput.source, {
       objects: deps.objects,
@@ -271,7 +286,7 @@ export const buildJobPlan = async (
       relativeTo: objectInput.relativeTo,
     });
   }
-  const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects, head);
+  const inputs = await resolveInputs(job, deps.inputsBucket, deps.objects, known);
   if (inputs.length > maxArraySize) {
     throw new LongtailError(
       'TOO_MANY_FILES',
