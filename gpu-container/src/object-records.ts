@@ -51,11 +51,12 @@ const fetchOne = async (
 ): Promise<FetchedObject> => {
   const failed = (code: string, message: string): FetchedObject => ({ ok: false, line, raw, code, message });
   const { key } = listed;
-  if (listed.size !== undefined && listed.size > settings.maxObjectBytes)
-    return failed(
+  const tooLarge = (size: number) =>
+    failed(
       objectErrorCodes.tooLarge,
-      `${key} is ${listed.size} bytes; objects are read up to ${settings.maxObjectBytes} (LONGTAIL_MAX_OBJECT_MB).`,
+      `${key} is ${size} bytes; objects are read up to ${settings.maxObjectBytes} (LONGTAIL_MAX_OBJECT_MB).`,
     );
+  if (listed.size !== undefined && listed.size > settings.maxObjectBytes) return tooLarge(listed.size);
   try {
     const read = await settings.objects.readObject(
       { bucket: settings.planned.bucket, key },
@@ -79,11 +80,7 @@ const fetchOne = async (
         objectErrorCodes.notFound,
         `${key} no longer exists (it was listed when the job was planned).`,
       );
-    if (error instanceof ObjectTooLarge)
-      return failed(
-        objectErrorCodes.tooLarge,
-        `${key} is ${error.size} bytes; objects are read up to ${error.limit} (LONGTAIL_MAX_OBJECT_MB).`,
-      );
+    if (error instanceof ObjectTooLarge) return tooLarge(error.size);
     throw error;
   }
 };
